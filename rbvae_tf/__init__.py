@@ -1,0 +1,10 @@
+"""rbvae_tf: reference-based disentangling (Ruiz et al., arXiv 1901.08534) in Keras 3 / TensorFlow.
+
+Importing the package registers every layer and model with Keras serialization, so that
+`keras.models.load_model("run/model.keras")` works in a fresh process after `import rbvae_tf`.
+"""
+
+from rbvae_tf.errors import UserError
+
+__version__ = "0.1.0"
+__all__ = ["UserError", "__version__"]
