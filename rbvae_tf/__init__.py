@@ -5,6 +5,7 @@ Importing the package registers every layer and model with Keras serialization, 
 """
 
 from rbvae_tf.errors import UserError
+from rbvae_tf.models import MODELS, build_model  # registers the models and layers with Keras
 
 __version__ = "0.1.0"
-__all__ = ["UserError", "__version__"]
+__all__ = ["MODELS", "UserError", "__version__", "build_model"]

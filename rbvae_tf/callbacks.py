@@ -1,0 +1,126 @@
+"""Side effects of training (files written each epoch); never inside `train_step`."""
+
+import csv
+import json
+import math
+import os
+import tempfile
+import time
+
+import keras
+import numpy as np
+
+from rbvae_tf.imaging import make_grid, save_png
+
+
+class TrainingDiverged(Exception):
+    """The loss became NaN or infinite; the run directory keeps the last finished epoch."""
+
+
+def _atomic_write_text(path, text):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+class StopOnNaN(keras.callbacks.TerminateOnNaN):
+    """Stops at the first non-finite loss by raising `TrainingDiverged`.
+
+    Raising (rather than setting `stop_training`) means no `on_epoch_end` runs, so neither the
+    backup nor `model.keras` is overwritten by a diverged state.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrainingDiverged(
+                f"the loss became {float(loss)} at step {batch + 1} of this epoch; training stopped, "
+                "the last finished epoch is kept (try a lower learning rate)")
+
+
+class HistoryCSV(keras.callbacks.Callback):
+    """history.csv with one row per epoch (1-based `epoch` column), each epoch exactly once.
+
+    On resume, rows of epochs at or after the restored epoch are replaced rather than appended,
+    so an interruption between writing a row and backing up cannot duplicate an epoch.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        rows = []
+        if os.path.exists(self.path):
+            with open(self.path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if int(r["epoch"]) < epoch + 1]
+        row = {"epoch": epoch + 1, "seconds": round(time.time() - self._start, 2)}
+        row.update({k: float(v) for k, v in sorted((logs or {}).items())})
+        rows.append(row)
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.path)), suffix=".tmp")
+        with os.fdopen(fd, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, self.path)
+
+
+class SaveRun(keras.callbacks.Callback):
+    """Saves `model.keras` (with both optimizers) and `status.json` at the end of every epoch, atomically."""
+
+    def __init__(self, run_dir, epochs):
+        super().__init__()
+        self.run_dir = run_dir
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        path = os.path.join(self.run_dir, "model.keras")
+        tmp = os.path.join(self.run_dir, ".model.tmp.keras")
+        self.model.save(tmp)
+        os.replace(tmp, path)
+        write_status(self.run_dir, epochs_completed=epoch + 1, finished=epoch + 1 >= self.epochs)
+
+
+def write_status(run_dir, epochs_completed, finished):
+    _atomic_write_text(os.path.join(run_dir, "status.json"),
+                       json.dumps({"epochs_completed": epochs_completed, "finished": finished}))
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """samples/epoch_NNN.png: inputs, reconstructions, generations from fixed noise, transfers.
+
+    Rows (reference-based models): unlabelled inputs; their reconstructions G(z, e); their reference
+    versions G(z, e_r); transfers G(z of the input, e of the next input); generations G(z_hat, e_hat)
+    from noise fixed for the whole run. Unsupervised models: inputs, reconstructions, generations.
+    """
+
+    def __init__(self, run_dir, images, seed=0):
+        super().__init__()
+        self.run_dir = run_dir
+        self.images = np.asarray(images, np.float32)
+        self.seed = seed
+
+    def on_epoch_end(self, epoch, logs=None):
+        model, x = self.model, self.images
+        n = len(x)
+        rng = np.random.default_rng(self.seed)
+        rows = [x, model(x, training=False)]
+        if model.reference_based:
+            z = model.encode_common(x)["mean"]
+            e = model.encode_target(x)["mean"]
+            rows.append(model.generate(z, model.reference_latent(n)))
+            rows.append(model.generate(z, np.roll(np.asarray(e), 1, axis=0)))
+            noise_z = rng.standard_normal((n, model.common_dim)).astype(np.float32)
+            noise_e = rng.standard_normal((n, model.target_dim)).astype(np.float32)
+            rows.append(model.generate(noise_z, noise_e))
+        else:
+            noise = rng.standard_normal((n, model.target_dim + model.common_dim)).astype(np.float32)
+            rows.append(model.generate(noise))
+        rows = [np.asarray(r) for r in rows]
+        scale = max(1, 64 // model.image_size)
+        save_png(make_grid(rows), os.path.join(self.run_dir, "samples", f"epoch_{epoch + 1:03d}.png"), scale)

@@ -1,0 +1,67 @@
+"""The configuration of a training run: one small dataclass and three presets.
+
+`config.json` in a run directory is `asdict(FitConfig)` plus the model's own `get_config()`, so a
+run rebuilds itself (`FitConfig.from_json`).
+"""
+
+import dataclasses
+import json
+
+PRESETS = {
+    # S 16, a handful of steps: for tests and smoke runs.
+    "tiny": dict(image_size=16, width=0.125, target_dim=8, common_dim=8, epochs=2, steps_per_epoch=3,
+                 batch_size=8, limit=256, jit=False),
+    # What trains best on a 2-core CPU within 30 minutes (chosen by measurement, see README).
+    "cpu": dict(image_size=32, width=0.25, target_dim=32, common_dim=32, epochs=6, steps_per_epoch=1000,
+                batch_size=36, limit=None, jit=False),
+    # The paper (Sec. 5.2, App. D): 64 px, full width, 30 epochs over the 60k unlabelled images.
+    "paper": dict(image_size=64, width=1.0, target_dim=32, common_dim=32, epochs=30, steps_per_epoch=None,
+                  batch_size=36, limit=None, jit=True),
+}
+
+
+@dataclasses.dataclass
+class FitConfig:
+    """Everything `fit` needs; fields left as None take the preset's value."""
+
+    model: str = "srbvae"
+    preset: str = "cpu"
+    image_size: int = None
+    width: float = None  # channel multiplier of every network: channels = width * (32, 64, 128, 256)
+    target_dim: int = None  # De; the unsupervised baselines use De + Dz latents
+    common_dim: int = None  # Dz
+    epochs: int = None
+    steps_per_epoch: int = None  # None: one pass over the unlabelled set per epoch
+    batch_size: int = None  # global batch, split across replicas
+    seed: int = 0  # data order, sampling noise and weight initialisation
+    jit: bool = None  # XLA; forced off with --replicas > 1 (fails under MirroredStrategy on CPU)
+    replicas: int = 1
+    learning_rate: float = 1e-4
+    model_args: dict = dataclasses.field(default_factory=dict)  # e.g. {"beta_kl": 8.0}
+    # data: the MNIST-style set (default) or folders of images
+    mnist: str = None
+    data_seed: int = 0
+    limit: int = None  # cap every split (quick runs)
+    reference: str = None
+    unlabelled: str = None
+
+    def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        for key, value in PRESETS[self.preset].items():
+            if getattr(self, key) is None:
+                setattr(self, key, value)
+
+    @property
+    def model_kwargs(self):
+        """Constructor arguments of the model."""
+        return dict(image_size=self.image_size, width=self.width, target_dim=self.target_dim,
+                    common_dim=self.common_dim, seed=self.seed, **self.model_args)
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values):
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})

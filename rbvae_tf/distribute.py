@@ -1,0 +1,32 @@
+"""Choosing the tf.distribute strategy for `--replicas N`."""
+
+import tensorflow as tf
+
+from rbvae_tf.errors import UserError
+
+
+def get_strategy(replicas=1):
+    """The default strategy for 1 replica, else a MirroredStrategy over N devices.
+
+    N GPUs if there are that many; otherwise the CPU is split into N logical devices (as Keras' own
+    distribute tests do), which must happen before TensorFlow initialises its devices.
+    """
+    if replicas < 1:
+        raise UserError(f"--replicas must be >= 1, got {replicas}")
+    if replicas == 1:
+        return tf.distribute.get_strategy()
+    gpus = tf.config.list_physical_devices("GPU")
+    if len(gpus) >= replicas:
+        devices = [f"/gpu:{i}" for i in range(replicas)]
+    else:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        logical = tf.config.list_logical_devices("CPU")
+        if len(logical) != replicas:
+            try:
+                tf.config.set_logical_device_configuration(
+                    cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+            except RuntimeError as error:
+                raise UserError(
+                    f"cannot split the CPU into {replicas} devices after TensorFlow started ({error})") from None
+        devices = [f"/cpu:{i}" for i in range(replicas)]
+    return tf.distribute.MirroredStrategy(devices)

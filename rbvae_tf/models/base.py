@@ -1,0 +1,163 @@
+"""What every model of the zoo shares: networks, latent split, noise, encoders, metric trackers."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from rbvae_tf.networks import build_encoder, build_generator
+
+# Adam settings of the paper (Sec. 5.2), for every player of every model.
+PAPER_ADAM = {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
+
+
+def paper_adam(learning_rate=None):
+    """A fresh Adam optimizer with the paper's settings (lr 1e-4, betas (0.5, 0.99), eps 1e-8)."""
+    return keras.optimizers.Adam(**{**PAPER_ADAM, "learning_rate": learning_rate or PAPER_ADAM["learning_rate"]})
+
+
+class LatentModel(keras.Model):
+    """Base of all models: builds the Appendix D encoders and generator and owns the latent split.
+
+    Reference-based models (`reference_based = True`) have two encoders, E for the target factors e
+    and Z for the common factors z, a generator G(z, e) and a learned reference target vector e_r
+    (a trainable weight). Unsupervised baselines have one encoder over `target_dim + common_dim`
+    latents and a generator G(z).
+
+    Subclasses define `train_step` (through the VAE or adversarial base) and `metric_names`.
+
+    Args:
+        image_size: int. Side S of the square RGB images, a positive multiple of 16. Defaults to 64.
+        width: float. Channel multiplier w of every network. Defaults to 1.0 (the paper).
+        target_dim: int. De, latents for the target factors. Defaults to 32.
+        common_dim: int. Dz, latents for the common factors. Defaults to 32.
+        laplace_scale: float. Scale beta of the Laplace likelihood p(x|z, e). Defaults to 0.01.
+        seed: int. Seed of the sampling noise of training. Defaults to 0.
+    """
+
+    reference_based = False
+    metric_names = ("loss",)
+
+    def __init__(self, image_size=64, width=1.0, target_dim=32, common_dim=32, laplace_scale=0.01,
+                 seed=0, **kwargs):
+        super().__init__(**kwargs)
+        # === Layers ===
+        if self.reference_based:
+            self.target_encoder = build_encoder(image_size, width, target_dim, name="target_encoder")
+            self.common_encoder = build_encoder(image_size, width, common_dim, name="common_encoder")
+            self.generator = build_generator(image_size, width, [common_dim, target_dim], name="generator")
+            self.reference_target = self.add_weight(
+                shape=(target_dim,), initializer="zeros", name="reference_target")
+        else:
+            self.encoder = build_encoder(image_size, width, target_dim + common_dim, name="encoder")
+            self.generator = build_generator(image_size, width, [target_dim + common_dim], name="generator")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        # === Config ===
+        self.image_size = image_size
+        self.width = width
+        self.target_dim = target_dim
+        self.common_dim = common_dim
+        self.laplace_scale = laplace_scale
+        self.seed = seed
+        self._noise_calls = 0
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "image_size": self.image_size, "width": self.width, "target_dim": self.target_dim,
+            "common_dim": self.common_dim, "laplace_scale": self.laplace_scale, "seed": self.seed,
+        })
+        return config
+
+    def compile_from_config(self, config):
+        """Recompiles a loaded model (with its optimizers) so their saved state can be restored."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def update_trackers(self, values):
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # --- noise -----------------------------------------------------------------------------------
+
+    def sample_noise(self, batch_size, dim):
+        """Standard normal noise (batch_size, dim) for this replica's share of the global batch.
+
+        The noise of the whole global batch is drawn from a stateless seed made of `seed`, the step
+        counter and the call site, and each replica keeps its own rows. So every replica gets
+        different noise, a run is reproducible from its seed (also after resuming), and one step on
+        N replicas sees exactly the noise of one step on 1 replica with the same global batch.
+        """
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        replica = context.replica_id_in_sync_group if context is not None else 0
+        step = ops.cast(self.optimizer.iterations, "int64") if self.compiled else tf.constant(0, "int64")
+        self._noise_calls += 1
+        seed = tf.stack([tf.constant(self.seed, "int64"), step * 1024 + self._noise_calls])
+        noise = tf.random.stateless_normal((batch_size * replicas, dim), seed=seed)
+        return noise[replica * batch_size:(replica + 1) * batch_size]
+
+    def sample_posterior(self, mean, log_var):
+        noise = self.sample_noise(ops.shape(mean)[0], ops.shape(mean)[1])
+        return mean + ops.exp(0.5 * log_var) * noise
+
+    # --- inference API ---------------------------------------------------------------------------
+
+    def encode(self, images, training=False):
+        """Posterior of all latents: `{"mean", "log_var"}`, e then z for reference-based models."""
+        if not self.reference_based:
+            mean, log_var = self.encoder(images, training=training)
+            return {"mean": mean, "log_var": log_var}
+        e_mean, e_log_var = self.target_encoder(images, training=training)
+        z_mean, z_log_var = self.common_encoder(images, training=training)
+        return {"mean": ops.concatenate([e_mean, z_mean], -1),
+                "log_var": ops.concatenate([e_log_var, z_log_var], -1)}
+
+    def encode_target(self, images):
+        """q(e|x) of the reference-based models: `{"mean", "log_var"}`."""
+        self._require_reference("encode_target")
+        mean, log_var = self.target_encoder(images, training=False)
+        return {"mean": mean, "log_var": log_var}
+
+    def encode_common(self, images):
+        """q(z|x) of the reference-based models: `{"mean", "log_var"}`."""
+        self._require_reference("encode_common")
+        mean, log_var = self.common_encoder(images, training=False)
+        return {"mean": mean, "log_var": log_var}
+
+    def generate(self, z, e=None):
+        """G(z, e) for reference-based models, G(z) for the unsupervised ones (z = all latents)."""
+        if self.reference_based:
+            return self.generator([z, e], training=False)
+        return self.generator(z, training=False)
+
+    def reference_latent(self, batch_size):
+        """e_r repeated batch_size times."""
+        return ops.tile(ops.expand_dims(self.reference_target, 0), (batch_size, 1))
+
+    def transfer(self, content, style):
+        """Attribute transfer (Sec. 5.4): G(mean z(content), mean e(style))."""
+        return self.generate(self.encode_common(content)["mean"], self.encode_target(style)["mean"])
+
+    def reconstruct_reference(self, images):
+        """The "reference version" of images: G(mean z(x), e_r)."""
+        z = self.encode_common(images)["mean"]
+        return self.generate(z, self.reference_latent(ops.shape(z)[0]))
+
+    def call(self, images, training=False):
+        """Reconstruction from the posterior means."""
+        if not self.reference_based:
+            return self.generator(self.encoder(images, training=training)[0], training=training)
+        e = self.target_encoder(images, training=training)[0]
+        z = self.common_encoder(images, training=training)[0]
+        return self.generator([z, e], training=training)
+
+    def _require_reference(self, what):
+        if not self.reference_based:
+            raise ValueError(
+                f"{what} needs a model with an e/z split (rbvae or srbvae); "
+                f"{type(self).__name__} is unsupervised and has a single latent vector.")

@@ -1,0 +1,99 @@
+import keras
+from keras import ops
+
+from rbvae_tf import losses
+from rbvae_tf.models.adversarial_base import AdversarialBase
+from rbvae_tf.networks import build_discriminator
+
+
+@keras.saving.register_keras_serializable(package="rbvae_tf")
+class SRbVAE(AdversarialBase):
+    """Symmetric reference-based VAE (sRb-VAE): Eq. 4-10 and Algorithm 1 of the paper.
+
+    Per batch of M unlabelled x and M reference x_r:
+      e ~ q(e|x), z ~ q(z|x), z_r ~ q(z|x_r); e_hat, z_hat, z_r_hat ~ N(0, I);
+      x_hat = G(z_hat, e_hat), x_r_hat = G(z_r_hat, e_r), e_r a learned constant.
+    Discriminators d(x, z, e) and d'(x, z) estimate the log density ratios of Eq. 7 by logistic
+    regression (Eq. 9): real = (x, z, e) and (x_r, z_r) from q, fake = (x_hat, z_hat, e_hat) and
+    (x_r_hat, z_r_hat) from p. Encoders, generator and e_r minimise Eq. 8,
+      E[d(x, z, e)] + E[d'(x_r, z_r)] - E[d(x_hat, z_hat, e_hat)] - E[d'(x_r_hat, z_r_hat)],
+    plus the explicit reconstruction terms of Eq. 10, each with its weight:
+      image:           -log p(x | z, e)             (Laplace)
+      reference_image: -log p(x_r | z_r, e_r)       (Laplace)
+      latent_z:        -log q(z_hat | x_hat)        (Gaussian)
+      latent_e:        -log q(e_hat | x_hat)        (Gaussian)
+      latent_reference:-log q(z_r_hat | x_r_hat)    (Gaussian)
+    The two players have separate Adam optimizers (`AdversarialBase`).
+
+    Args:
+        weight_image, weight_reference_image, weight_latent_z, weight_latent_e,
+        weight_latent_reference: float. Weights of the Eq. 10 terms. Default to 1.0 (the paper).
+        **kwargs: the arguments of `AdversarialBase` and `LatentModel`.
+
+    Example:
+    >>> model = SRbVAE(image_size=16, width=0.125, target_dim=2, common_dim=3)
+    >>> model.reference_target.shape
+    (2,)
+    """
+
+    reference_based = True
+    discriminator_names = ("discriminator", "reference_discriminator")
+    recon_names = ("image", "reference_image", "latent_z", "latent_e", "latent_reference")
+    metric_names = AdversarialBase.tracked_names(discriminator_names, recon_names)
+
+    def __init__(self, weight_image=1.0, weight_reference_image=1.0, weight_latent_z=1.0,
+                 weight_latent_e=1.0, weight_latent_reference=1.0, **kwargs):
+        super().__init__(**kwargs)
+        # === Layers ===
+        self.discriminator = build_discriminator(
+            self.image_size, self.width, [self.common_dim, self.target_dim],
+            self.discriminator_dropout, name="discriminator")
+        self.reference_discriminator = build_discriminator(
+            self.image_size, self.width, [self.common_dim],
+            self.discriminator_dropout, name="reference_discriminator")
+        # === Config ===
+        self.weight_image = weight_image
+        self.weight_reference_image = weight_reference_image
+        self.weight_latent_z = weight_latent_z
+        self.weight_latent_e = weight_latent_e
+        self.weight_latent_reference = weight_latent_reference
+
+    def get_config(self):
+        return {**super().get_config(), **{f"weight_{n}": getattr(self, f"weight_{n}") for n in self.recon_names}}
+
+    def adversarial_terms(self, x, x_reference):
+        batch = ops.shape(x)[0]
+        # q side (Alg. 1, lines 4-6)
+        e_mean, e_log_var = self.target_encoder(x, training=True)
+        z_mean, z_log_var = self.common_encoder(x, training=True)
+        zr_mean, zr_log_var = self.common_encoder(x_reference, training=True)
+        e = self.sample_posterior(e_mean, e_log_var)
+        z = self.sample_posterior(z_mean, z_log_var)
+        z_r = self.sample_posterior(zr_mean, zr_log_var)
+        # p side (Alg. 1, lines 9-13)
+        e_hat = self.sample_noise(batch, self.target_dim)
+        z_hat = self.sample_noise(batch, self.common_dim)
+        zr_hat = self.sample_noise(batch, self.common_dim)
+        e_r = self.reference_latent(batch)
+        x_hat = self.generator([z_hat, e_hat], training=True)
+        xr_hat = self.generator([zr_hat, e_r], training=True)
+        pairs = {
+            "discriminator": (self.discriminator([x, z, e], training=True),
+                              self.discriminator([x_hat, z_hat, e_hat], training=True)),
+            "reference_discriminator": (self.reference_discriminator([x_reference, z_r], training=True),
+                                        self.reference_discriminator([xr_hat, zr_hat], training=True)),
+        }
+        # Eq. 10: image and latent reconstructions
+        hat_e_mean, hat_e_log_var = self.target_encoder(x_hat, training=True)
+        hat_z_mean, hat_z_log_var = self.common_encoder(x_hat, training=True)
+        hat_zr_mean, hat_zr_log_var = self.common_encoder(xr_hat, training=True)
+        x_fit = self.generator([z, e], training=True)
+        xr_fit = self.generator([z_r, e_r], training=True)
+        recon = {
+            "image": ops.mean(losses.laplace_nll(x, x_fit, self.laplace_scale)),
+            "reference_image": ops.mean(losses.laplace_nll(x_reference, xr_fit, self.laplace_scale)),
+            "latent_z": ops.mean(losses.gaussian_nll(z_hat, hat_z_mean, hat_z_log_var)),
+            "latent_e": ops.mean(losses.gaussian_nll(e_hat, hat_e_mean, hat_e_log_var)),
+            "latent_reference": ops.mean(losses.gaussian_nll(zr_hat, hat_zr_mean, hat_zr_log_var)),
+        }
+        return pairs, recon

@@ -1,0 +1,42 @@
+"""Building blocks shared by the encoder, generator and discriminator (Appendix D)."""
+
+import keras
+
+from rbvae_tf.networks.pixel_norm import PixelNorm
+
+BASE_CHANNELS = (32, 64, 128, 256)
+
+
+def channels(base, width):
+    """Channels of a layer with `base` channels at full width, scaled by the width multiplier."""
+    return max(1, int(round(base * width)))
+
+
+def conv_block(x, filters, pixel_norm, name):
+    """3x3 conv -> (pixel norm) -> LeakyReLU 0.2."""
+    x = keras.layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv")(x)
+    if pixel_norm:
+        x = PixelNorm(name=f"{name}_pn")(x)
+    return keras.layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
+
+
+def down_trunk(images, width, pixel_norm, prefix):
+    """The encoder/discriminator trunk: four stages of convs separated by 2x2 average pooling.
+
+    conv(32), pool, conv(32), conv(64), pool, conv(64), conv(128), pool, conv(128), conv(256), pool,
+    conv(256); all channels scaled by `width`. Output: (S/16, S/16, 256w) features.
+    """
+    c32, c64, c128, c256 = (channels(c, width) for c in BASE_CHANNELS)
+    plan = [c32, "pool", c32, c64, "pool", c64, c128, "pool", c128, c256, "pool", c256]
+    x = images
+    for i, step in enumerate(plan):
+        if step == "pool":
+            x = keras.layers.AveragePooling2D(2, name=f"{prefix}_pool{i}")(x)
+        else:
+            x = conv_block(x, step, pixel_norm, name=f"{prefix}_{i}")
+    return x
+
+
+def check_image_size(image_size):
+    if image_size <= 0 or image_size % 16:
+        raise ValueError(f"image_size must be a positive multiple of 16, got {image_size}")

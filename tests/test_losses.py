@@ -1,0 +1,68 @@
+"""Loss maths against values computed by hand."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rbvae_tf import losses
+
+
+def test_laplace_nll_is_l1_over_scale():
+    x = np.array([[[[0.5, -0.5, 1.0]]], [[[0.0, 0.0, 0.0]]]], np.float32)  # (2, 1, 1, 3)
+    mean = np.array([[[[0.0, 0.0, 0.0]]], [[[0.1, -0.2, 0.3]]]], np.float32)
+    # |0.5|+|-0.5|+|1| = 2 -> 2 / 0.01 = 200 ; 0.1+0.2+0.3 = 0.6 -> 60
+    np.testing.assert_allclose(losses.laplace_nll(x, mean, 0.01), [200.0, 60.0], rtol=1e-5)
+    np.testing.assert_allclose(losses.laplace_nll(x, mean, 0.5), [4.0, 1.2], rtol=1e-5)
+
+
+def test_gaussian_nll_matches_closed_form():
+    x = np.array([[1.0, 0.0]], np.float32)
+    mean = np.array([[0.0, 0.0]], np.float32)
+    log_var = np.array([[0.0, math.log(4.0)]], np.float32)
+    # dim 0: 0.5*(log 2pi + 0 + 1) ; dim 1: 0.5*(log 2pi + log 4 + 0)
+    expected = 0.5 * (math.log(2 * math.pi) + 1.0) + 0.5 * (math.log(2 * math.pi) + math.log(4.0))
+    np.testing.assert_allclose(losses.gaussian_nll(x, mean, log_var), [expected], rtol=1e-6)
+
+
+def test_kl_to_standard_normal():
+    mean = np.array([[0.0, 0.0], [1.0, 2.0]], np.float32)
+    log_var = np.array([[0.0, 0.0], [math.log(2.0), 0.0]], np.float32)
+    # row 0: 0 ; row 1: 0.5*(1 + 2 - log2 - 1) + 0.5*(4 + 1 - 0 - 1)
+    expected = [0.0, 0.5 * (2.0 - math.log(2.0)) + 2.0]
+    np.testing.assert_allclose(losses.kl_to_standard_normal(mean, log_var), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_reparameterize():
+    out = losses.reparameterize(np.array([[1.0]], np.float32), np.array([[math.log(4.0)]], np.float32),
+                                np.array([[0.5]], np.float32))
+    np.testing.assert_allclose(out, [[2.0]], rtol=1e-6)
+
+
+def test_dip_penalty_type_i_and_ii():
+    # batch of 2 means: cov = [[1, 1], [1, 1]] (population covariance of +-1)
+    mean = np.array([[1.0, 1.0], [-1.0, -1.0]], np.float32)
+    log_var = np.log(np.full((2, 2), 0.5, np.float32))
+    # type i: off-diagonal 2 entries of 1 -> lambda_od * 2 ; diagonal (1-1)^2 = 0
+    np.testing.assert_allclose(losses.dip_penalty(mean, log_var, 10.0, 100.0, "i"), 20.0, rtol=1e-6)
+    # type ii: diagonal becomes 1.5 -> lambda_d * 2 * 0.25 ; off-diagonal unchanged
+    np.testing.assert_allclose(losses.dip_penalty(mean, log_var, 10.0, 10.0, "ii"), 20.0 + 5.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="dip_type"):
+        losses.dip_penalty(mean, log_var, 1.0, 1.0, "iii")
+
+
+def test_discriminator_loss_is_logistic_regression():
+    real = np.array([0.0, 2.0], np.float32)
+    fake = np.array([0.0, -1.0], np.float32)
+    # -log sigmoid(r) - log(1 - sigmoid(f))
+    sig = lambda v: 1 / (1 + math.exp(-v))
+    expected = [-math.log(sig(0)) - math.log(1 - sig(0)), -math.log(sig(2)) - math.log(1 - sig(-1))]
+    np.testing.assert_allclose(losses.discriminator_loss(real, fake), expected, rtol=1e-6)
+
+
+def test_density_ratio_gap_and_accuracy():
+    real = np.array([1.0, 3.0, -1.0], np.float32)
+    fake = np.array([-2.0, 0.5], np.float32)
+    np.testing.assert_allclose(losses.density_ratio_gap(real, fake), 1.0 - (-0.75), rtol=1e-6)
+    np.testing.assert_allclose(losses.binary_accuracy(real, is_real=True), 2 / 3, rtol=1e-6)
+    np.testing.assert_allclose(losses.binary_accuracy(fake, is_real=False), 0.5, rtol=1e-6)
