@@ -1,0 +1,74 @@
+"""Finding and loading a trained model from what a user types: a run directory, a `.keras` file
+or the name of a preset in `zoo/`."""
+
+import json
+import pathlib
+
+import keras
+
+from rbvae_tf.errors import UserError
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+ZOO = REPO / "zoo"
+
+
+def latest_finished_run(runs="runs"):
+    """The most recently finished run directory under `runs/` (by status.json time), or UserError."""
+    finished = []
+    for status in pathlib.Path(runs).glob("*/status.json"):
+        try:
+            if json.loads(status.read_text()).get("finished") and (status.parent / "model.keras").exists():
+                finished.append((status.stat().st_mtime, status.parent))
+        except (OSError, ValueError):
+            continue
+    if not finished:
+        raise UserError(f"no finished run under {runs}/; train one with `python cli.py fit` or name a MODEL")
+    return max(finished)[1]
+
+
+def _load_keras(path):
+    try:
+        return keras.models.load_model(path, safe_mode=True)
+    except Exception as error:  # a corrupt or foreign file: one line for the user
+        raise UserError(f"cannot load model {path}: {str(error).splitlines()[0][:200]}") from None
+
+
+def load_trained(spec):
+    """Loads a model; returns `(model, info)` with info = {"name", "path", "fit" (dict or None)}.
+
+    `spec` is a run directory (containing model.keras), a `.keras` file, or a preset name/folder
+    of `zoo/` (config.json + model.weights.h5).
+    """
+    path = pathlib.Path(spec)
+    if not path.exists() and (ZOO / spec / "config.json").exists():
+        path = ZOO / spec
+    if path.is_dir() and (path / "model.keras").exists():
+        fit = json.loads((path / "config.json").read_text()).get("fit") if (path / "config.json").exists() else None
+        return _load_keras(path / "model.keras"), {"name": path.name, "path": str(path), "fit": fit}
+    if path.is_dir() and (path / "model.weights.h5").exists():
+        return from_preset(path)
+    if path.is_file() and path.suffix == ".keras":
+        return _load_keras(path), {"name": path.stem, "path": str(path), "fit": None}
+    raise UserError(f"no model at {spec!r}: expected a run directory with model.keras, a .keras file "
+                    f"or a preset name ({', '.join(available_presets()) or 'none installed'})")
+
+
+def available_presets():
+    return sorted(p.parent.name for p in ZOO.glob("*/config.json"))
+
+
+def from_preset(name_or_path):
+    """A zoo preset: `config.json` (model class + config) and `model.weights.h5`. Returns (model, info)."""
+    path = pathlib.Path(name_or_path)
+    if not path.exists():
+        path = ZOO / name_or_path
+    config_file = path / "config.json"
+    if not config_file.exists():
+        raise UserError(f"unknown preset {name_or_path!r}; available: {', '.join(available_presets()) or 'none'}")
+    config = json.loads(config_file.read_text())
+    model = keras.saving.deserialize_keras_object(config["model"])
+    try:
+        model.load_weights(path / "model.weights.h5")
+    except Exception as error:
+        raise UserError(f"cannot load weights of preset {path}: {str(error).splitlines()[0][:200]}") from None
+    return model, {"name": path.name, "path": str(path), "fit": config.get("fit")}
