@@ -1,0 +1,62 @@
+"""Validation of the user-facing arguments shared by the data modules.
+
+Each check returns the value as a plain int (or None) or raises `UserError` with one line.
+"""
+
+from rbvae_tf.errors import UserError
+
+
+def check_size(size):
+    """Checks an image size: a positive multiple of 16 (the encoder halves it four times).
+
+    Args:
+        size: int. Side of the square images in pixels.
+
+    Returns:
+        The size as an int.
+
+    Example:
+    >>> check_size(32)
+    32
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0 or size % 16:
+        raise UserError(f"size must be a positive multiple of 16, got {size!r}")
+    return int(size)
+
+
+def check_limit(limit):
+    """Checks an optional cap on the number of images of each split.
+
+    Args:
+        limit: int or None. Maximum images per split; None means no cap.
+
+    Returns:
+        The limit as an int, or None.
+
+    Example:
+    >>> check_limit(None) is None
+    True
+    """
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise UserError(f"limit must be an integer >= 0, got {limit!r}")
+    return int(limit)
+
+
+def check_seed(seed):
+    """Checks a random seed: an integer >= 0 (numpy refuses negative seeds).
+
+    Args:
+        seed: int.
+
+    Returns:
+        The seed as an int.
+
+    Example:
+    >>> check_seed(0)
+    0
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UserError(f"seed must be an integer >= 0, got {seed!r}")
+    return int(seed)

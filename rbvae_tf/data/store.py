@@ -1,0 +1,188 @@
+"""Files of the MNIST-style data set: one `.npz` per split, a preview PNG and a build cache.
+
+Every file is written under a temporary name in the same folder and then moved into place
+with `os.replace`, so an existing file is never half-written, and an error leaves it intact.
+Arrays are read back with `allow_pickle=False`.
+"""
+
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import time
+
+import numpy as np
+from PIL import Image
+
+from rbvae_tf.data.checks import check_limit, check_seed, check_size
+from rbvae_tf.data.mnist import load_mnist, mnist_source_id
+from rbvae_tf.data.mnist_style import build_mnist_style
+from rbvae_tf.errors import UserError
+
+BUILD_VERSION = 1  # bump when the images of a given (size, seed, limit, source) change
+ARRAYS = ("images", "factors", "factor_names", "labels")
+
+
+def _replace_into(path, write):
+    """Calls `write(file)` on a temporary file next to `path`, then renames it to `path`."""
+    path = pathlib.Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as stream:
+            write(stream)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise UserError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def _make_folder(out_dir):
+    """Creates `out_dir` (and parents) or raises UserError."""
+    out_dir = pathlib.Path(out_dir).expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"output {out_dir} exists and is not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {out_dir}: {error.strerror or error}") from None
+    return out_dir
+
+
+def write_mnist_style(out_dir, splits):
+    """Writes each split to `out_dir/<split>.npz` (uncompressed `np.savez`).
+
+    Args:
+        out_dir: str or pathlib.Path. Created if missing.
+        splits: dict split name -> dict with `images`, `factors`, `factor_names`, `labels`.
+
+    Returns:
+        list of pathlib.Path written, in the order of `splits`.
+    """
+    out_dir = _make_folder(out_dir)
+    written = []
+    for name, split in splits.items():
+        arrays = {key: np.asarray(split[key]) for key in ARRAYS}
+        arrays["factor_names"] = np.asarray(split["factor_names"], dtype=np.str_)
+        written.append(_replace_into(out_dir / f"{name}.npz", lambda f: np.savez(f, **arrays)))
+    return written
+
+
+def load_split(directory, split):
+    """Reads one split written by `write_mnist_style`.
+
+    Args:
+        directory: str or pathlib.Path. The folder given to `write_mnist_style`.
+        split: str. One of `reference`, `unlabelled`, `probe_train`, `probe_test`.
+
+    Returns:
+        dict with `images` uint8 (N, S, S, 3), `factors` float32 (N, 5), `factor_names` list
+        of str and `labels` int64 (N,).
+    """
+    path = pathlib.Path(directory).expanduser() / f"{split}.npz"
+    if not path.is_file():
+        raise UserError(f"no split {split!r} in {directory} (missing {path.name})")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            split_data = {key: npz[key] for key in ARRAYS}
+    except Exception as error:  # zip, zlib, pickle-refusal and key errors alike
+        raise UserError(f"cannot read {path}: {error}") from None
+    split_data["factor_names"] = [str(name) for name in split_data["factor_names"]]
+    return split_data
+
+
+def preview_png(splits, path, columns=10, rows=3):
+    """Writes a grid like the paper's Fig. 5: reference rows on top, unlabelled rows below.
+
+    Tiles smaller than 64 px are enlarged (nearest) to 64 px; a grey band separates the parts.
+
+    Args:
+        splits: dict with at least `reference` and `unlabelled` splits.
+        path: str or pathlib.Path. PNG file to write.
+        columns: int. Images per row. Defaults to 10.
+        rows: int. Rows of each of the two parts. Defaults to 3.
+
+    Returns:
+        pathlib.Path written.
+    """
+    parts = []
+    for name in ("reference", "unlabelled"):
+        images = splits[name]["images"][: columns * rows]
+        grid = np.zeros((rows * columns,) + images.shape[1:], np.uint8)
+        grid[: len(images)] = images
+        size = images.shape[1]
+        grid = grid.reshape(rows, columns, size, size, 3).transpose(0, 2, 1, 3, 4)
+        parts.append(grid.reshape(rows * size, columns * size, 3))
+    band = np.full((max(2, parts[0].shape[0] // (rows * 16)), parts[0].shape[1], 3), 128, np.uint8)
+    sheet = np.concatenate([parts[0], band, parts[1]])
+    zoom = max(1, 64 // splits["reference"]["images"].shape[1])
+    sheet = sheet.repeat(zoom, axis=0).repeat(zoom, axis=1)
+    return _replace_into(path, lambda f: Image.fromarray(sheet).save(f, format="PNG"))
+
+
+def make_mnist_style(out_dir, size=64, seed=0, limit=None, mnist_path=None, preview=False):
+    """Loads MNIST, builds the MNIST-style splits and writes them (the `data mnist-style` command).
+
+    Args:
+        out_dir: str or pathlib.Path. Output folder, created if missing.
+        size: int. Image side, a positive multiple of 16. Defaults to 64.
+        seed: int. Defaults to 0.
+        limit: int or None. Cap on each split. Defaults to None.
+        mnist_path: str, pathlib.Path or None. As for `load_mnist`.
+        preview: bool. Also write `out_dir/preview.png`. Defaults to False.
+
+    Returns:
+        list of pathlib.Path written.
+    """
+    check_size(size), check_seed(seed), check_limit(limit)
+    splits = build_mnist_style(load_mnist(mnist_path), size=size, seed=seed, limit=limit)
+    written = write_mnist_style(out_dir, splits)
+    if preview:
+        written.append(preview_png(splits, pathlib.Path(out_dir).expanduser() / "preview.png"))
+    return written
+
+
+def cache_root():
+    """The cache folder: `$RBVAE_CACHE`, defaulting to `~/.cache/rbvae_tf`."""
+    return pathlib.Path(os.environ.get("RBVAE_CACHE") or "~/.cache/rbvae_tf").expanduser()
+
+
+def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None):
+    """Builds the MNIST-style splits once and returns the cached folder afterwards.
+
+    The folder is `cache_root()/mnist_style/<key>`, keyed by size, seed, limit, the content
+    hash of the MNIST source and `BUILD_VERSION`. It is built in a temporary folder and renamed
+    into place, so it exists only when complete; `meta.json` inside records the arguments.
+
+    Args:
+        size: int. Image side, a positive multiple of 16. Defaults to 64.
+        seed: int. Defaults to 0.
+        limit: int or None. Cap on each split. Defaults to None.
+        mnist_path: str, pathlib.Path or None. As for `load_mnist`.
+
+    Returns:
+        pathlib.Path of the folder holding `<split>.npz` for every split.
+    """
+    meta = {"size": check_size(size), "seed": check_seed(seed), "limit": check_limit(limit)}
+    meta.update(source=mnist_source_id(mnist_path), version=BUILD_VERSION)
+    key = hashlib.sha1(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
+    folder = cache_root() / "mnist_style" / key
+    if (folder / "meta.json").is_file():
+        return folder
+    temporary = _make_folder(folder.with_name(f".{key}.{os.getpid()}.tmp"))
+    try:
+        started = time.perf_counter()
+        splits = build_mnist_style(load_mnist(mnist_path), size=size, seed=seed, limit=limit)
+        write_mnist_style(temporary, splits)
+        meta["build_seconds"] = round(time.perf_counter() - started, 1)
+        (temporary / "meta.json").write_text(json.dumps(meta, indent=1))
+        try:
+            os.replace(temporary, folder)
+        except OSError:  # another process finished the same build first
+            if not (folder / "meta.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    return folder
