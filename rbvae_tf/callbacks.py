@@ -10,11 +10,8 @@ import time
 import keras
 import numpy as np
 
+from rbvae_tf.errors import TrainingDiverged
 from rbvae_tf.imaging import make_grid, save_png
-
-
-class TrainingDiverged(Exception):
-    """The loss became NaN or infinite; the run directory keeps the last finished epoch."""
 
 
 def _atomic_write_text(path, text):

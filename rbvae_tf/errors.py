@@ -7,3 +7,7 @@ class UserError(Exception):
     The CLI prints `error: <message>` on stderr and exits with status 2, never a traceback.
     Library callers can catch it like any other exception.
     """
+
+
+class TrainingDiverged(Exception):
+    """The loss became NaN or infinite; the run directory keeps the last finished epoch (exit 1)."""

@@ -18,10 +18,10 @@ import keras
 import numpy as np
 
 from rbvae_tf import data as data_lib
-from rbvae_tf.callbacks import HistoryCSV, SampleGrid, SaveRun, StopOnNaN, TrainingDiverged, write_status
+from rbvae_tf.callbacks import HistoryCSV, SampleGrid, SaveRun, StopOnNaN, write_status
 from rbvae_tf.config import FitConfig
 from rbvae_tf.distribute import get_strategy
-from rbvae_tf.errors import UserError
+from rbvae_tf.errors import TrainingDiverged, UserError
 from rbvae_tf.models import build_model, paper_adam
 from rbvae_tf.models.adversarial_base import AdversarialBase
 
@@ -128,7 +128,8 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=()):
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False, update_freq="epoch"),
         *extra_callbacks,
     ]
-    model.fit(dataset, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+    model.fit(dataset, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
+              shuffle=False)
     return run_dir
 
 

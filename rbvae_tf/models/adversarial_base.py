@@ -76,6 +76,7 @@ class AdversarialBase(LatentModel):
 
     def train_step(self, data):
         x, x_reference = data
+        self.start_step()
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as model_tape, tf.GradientTape() as discriminator_tape:
             pairs, recon = self.adversarial_terms(x, x_reference)

@@ -84,6 +84,10 @@ class LatentModel(keras.Model):
 
     # --- noise -----------------------------------------------------------------------------------
 
+    def start_step(self):
+        """Called at the top of every train step: call sites are counted per step (and per replica)."""
+        self._noise_calls = 0
+
     def sample_noise(self, batch_size, dim):
         """Standard normal noise (batch_size, dim) for this replica's share of the global batch.
 
@@ -131,8 +135,9 @@ class LatentModel(keras.Model):
 
     def generate(self, z, e=None):
         """G(z, e) for reference-based models, G(z) for the unsupervised ones (z = all latents)."""
+        z = ops.convert_to_tensor(z, "float32")
         if self.reference_based:
-            return self.generator([z, e], training=False)
+            return self.generator([z, ops.convert_to_tensor(e, "float32")], training=False)
         return self.generator(z, training=False)
 
     def reference_latent(self, batch_size):

@@ -23,6 +23,7 @@ class VAEBase(LatentModel):
 
     def train_step(self, data):
         x, x_reference = data
+        self.start_step()
         with tf.GradientTape() as tape:
             terms = self.objective(x, x_reference)
             loss = sum(terms.values())

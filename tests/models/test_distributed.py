@@ -1,0 +1,22 @@
+"""MirroredStrategy: one 2-replica step equals one 1-replica step on the same global batch."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_two_replica_step_equals_one_replica_step():
+    # A fresh process: the CPU must be split into logical devices before TensorFlow starts.
+    out = subprocess.run([sys.executable, "-m", "tests.models.replica_step", "srbvae"], cwd=REPO,
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["replicas"] == [1, 2]
+    assert result["max_update"] > 1e-6  # the step really changed the weights
+    assert result["max_weight_diff"] <= 1e-5, result
+    assert result["max_optimizer_relative_diff"] <= 1e-3, result  # float32 summation order
+    assert abs(result["loss"][0] - result["loss"][1]) <= 1e-4 * abs(result["loss"][0]), result
