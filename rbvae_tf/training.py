@@ -66,8 +66,8 @@ def load_training_data(config):
     if config.reference or config.unlabelled:
         if not (config.reference and config.unlabelled):
             raise UserError("--reference and --unlabelled go together")
-        unlabelled = data_lib.image_folder_dataset(config.unlabelled, config.image_size)
-        reference = data_lib.image_folder_dataset(config.reference, config.image_size)
+        unlabelled = data_lib.image_folder_dataset(config.unlabelled, config.image_size, shuffle_seed=config.seed)
+        reference = data_lib.image_folder_dataset(config.reference, config.image_size, shuffle_seed=config.seed + 1)
         n_unlabelled = len(data_lib.list_images(config.unlabelled))
         samples = data_lib.load_images(data_lib.list_images(config.unlabelled)[:SAMPLE_IMAGES], config.image_size)
     else:

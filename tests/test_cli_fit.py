@@ -1,0 +1,127 @@
+"""`cli.py fit` end to end on the tiny preset: every model, resume, reload, bad input."""
+
+import csv
+import json
+import math
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import cli
+from rbvae_tf.callbacks import StopOnNaN
+from rbvae_tf.config import FitConfig
+from rbvae_tf.errors import TrainingDiverged, UserError
+from rbvae_tf.models import MODELS
+from rbvae_tf.training import fit, resolve_run_dir
+from tests.conftest import REPO
+
+
+def run_cli(*args):
+    return CliRunner().invoke(cli.cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def history_epochs(run_dir):
+    with open(run_dir / "history.csv", newline="") as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_trains_from_the_cli(name, runs):
+    out = runs / name
+    result = run_cli("fit", "--model", name, "--preset", "tiny", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "on 1 replica" in result.output
+    assert history_epochs(out) == [1, 2]
+    assert json.loads((out / "status.json").read_text()) == {"epochs_completed": 2, "finished": True}
+    config = json.loads((out / "config.json").read_text())
+    assert config["fit"]["model"] == name and config["fit"]["image_size"] == 16
+    assert (out / "samples" / "epoch_002.png").exists()
+    assert any((out / "logs").rglob("events.out.tfevents*"))
+    model = keras.models.load_model(out / "model.keras")
+    assert type(model) is MODELS[name][0]
+    for key in ("image_size", "width", "target_dim", "common_dim", "seed"):
+        assert model.get_config()[key] == config["model_config"][key] == config["fit"][key]
+
+
+def test_model_reloads_in_a_fresh_process_with_identical_outputs(runs, tmp_path):
+    out = runs / "srbvae"
+    model = keras.models.load_model(out / "model.keras")
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", np.asarray(model(x)))
+    np.save(tmp_path / "er.npy", model.reference_target.numpy())
+    script = (
+        "import sys, numpy as np, keras, rbvae_tf\n"
+        f"m = keras.models.load_model({str(out / 'model.keras')!r}, safe_mode=True)\n"
+        f"x = np.load({str(tmp_path / 'x.npy')!r})\n"
+        f"assert np.array_equal(np.asarray(m(x)), np.load({str(tmp_path / 'y.npy')!r}))\n"
+        f"assert np.array_equal(m.reference_target.numpy(), np.load({str(tmp_path / 'er.npy')!r}))\n"
+        "assert int(m.optimizer.iterations) == 6 and int(m.discriminator_optimizer.iterations) == 6\n"
+        "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+                          timeout=300)
+    assert done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+
+
+class Interrupt(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt("simulated crash")
+
+
+def test_interrupted_fit_resumes_and_keeps_each_epoch_once(tmp_path):
+    config = FitConfig(model="rbvae", preset="tiny", epochs=3)
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        fit(config, out=out, verbose=0, extra_callbacks=[Interrupt()])
+    assert history_epochs(out) == [1]
+    assert json.loads((out / "status.json").read_text())["finished"] is False
+    result = run_cli("fit", "--model", "rbvae", "--preset", "tiny", "--epochs", 3, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "resumed from epoch 1" in result.output
+    assert history_epochs(out) == [1, 2, 3]
+    model = keras.models.load_model(out / "model.keras")
+    assert int(model.optimizer.iterations) == 9  # 3 epochs x 3 steps, none repeated
+    # an unfinished run with other settings is refused, a finished one is never overwritten
+    assert resolve_run_dir(out, config) == (out.with_name("run-2"), False)
+
+
+def test_unfinished_run_with_other_settings_is_refused(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps({"fit": {"model": "vae"}}))
+    with pytest.raises(UserError, match="holds an unfinished run with other settings"):
+        resolve_run_dir(out, FitConfig(model="srbvae", preset="tiny"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--image-size", "24"], "error: --image-size must be a positive multiple of 16, got 24"),
+    (["--limit", "-1"], "error: --limit must be >= 0, got -1"),
+    (["--model-arg", "beta_kl"], "error: --model-arg takes KEY=VALUE, got 'beta_kl'"),
+    (["--mnist", "/nonexistent/mnist.npz"], "error: "),
+    (["--replicas", "2", "--jit"], "error: --jit does not work with --replicas > 1"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli.cli, ["fit", "--preset", "tiny", "--out", str(out), *args])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith(message), result.output
+    assert "Traceback" not in result.output
+    assert not (out / "model.keras").exists()
+
+
+def test_nan_loss_stops_with_a_clear_message():
+    with pytest.raises(TrainingDiverged, match="the loss became nan at step 4"):
+        StopOnNaN().on_train_batch_end(3, {"loss": math.nan})
+    StopOnNaN().on_train_batch_end(3, {"loss": 1.0})  # finite: nothing happens
