@@ -76,25 +76,99 @@ def fit():
 # --- evaluate / generate / transfer -----------------------------------------------------------
 
 
-@cli.command()
-@user_errors
-def evaluate():
-    """Table-1 probes and disentanglement metrics of a trained model."""
-    raise UserError("evaluate is not yet implemented")
+def _load_model(model):
+    """load_trained(MODEL), or the most recently finished run when MODEL is omitted."""
+    from rbvae_tf.loading import latest_finished_run, load_trained
+
+    if model is None:
+        model = str(latest_finished_run())
+        click.echo(f"model: {model} (most recently finished run)")
+    return load_trained(model)
+
+
+def _probe_data_options(command):
+    """--mnist, --data-seed and --limit of the commands that read the MNIST-style probe splits."""
+    command = click.option("--limit", type=click.IntRange(min=0), help="Cap on each split (quick runs).")(command)
+    command = click.option("--data-seed", type=click.IntRange(min=0),
+                           help="Seed of the MNIST-style data [default: the run's, else 0].")(command)
+    return click.option("--mnist", type=click.Path(),
+                        help="mnist.npz or IDX folder [default: the run's, else the usual lookup].")(command)
 
 
 @cli.command()
+@click.argument("model", required=False)
+@click.option("--out", "out_dir", required=True, type=click.Path(), help="Folder for metrics.json and metrics.md.")
+@click.option("--probe", "probe_dir", type=click.Path(),
+              help="Labelled folder (one sub-folder per class) instead of the MNIST-style probe splits.")
+@_probe_data_options
+@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Images per encoder call.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the untrained floor, DCI and the folder split.")
 @user_errors
-def generate():
-    """Conditional generation grid (paper Fig. 3)."""
-    raise UserError("generate is not yet implemented")
+def evaluate(model, out_dir, probe_dir, mnist, data_seed, limit, batch_size, seed):
+    """Table-1 probes and disentanglement metrics of a trained model.
+
+    MODEL is a run directory, a .keras file or a zoo preset [default: the most recently finished
+    run under runs/]. Writes OUT/metrics.json and OUT/metrics.md (a Table-1-style report with the
+    paper's numbers next to the model's).
+    """
+    from rbvae_tf.evaluation import evaluate as run_evaluate, summary_lines
+
+    net, info = _load_model(model)
+    results = run_evaluate(net, out_dir, info, probe_dir, mnist, data_seed, limit, batch_size, seed)
+    click.echo("\n".join(summary_lines(results)))
+    click.echo(f"wrote {os.path.join(out_dir, 'metrics.json')} and metrics.md in {results['seconds']} s")
 
 
 @cli.command()
+@click.argument("model", required=False)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--rows", type=click.IntRange(min=1), default=6, show_default=True, help="Probe images (rows).")
+@click.option("--cols", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Sampled target vectors e (columns after the input and its reference version).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of e and the rows.")
+@click.option("--images", multiple=True, type=click.Path(),
+              help="Image file or folder for the rows instead of probe images (repeatable).")
+@_probe_data_options
 @user_errors
-def transfer():
-    """Attribute transfer: z from content, e from style (paper Fig. 4)."""
-    raise UserError("transfer is not yet implemented")
+def generate(model, out, rows, cols, seed, images, mnist, data_seed, limit):
+    """Conditional generation grid (paper Fig. 3).
+
+    Each row: a real image, its reference version G(z, e_r), then G(z, e_j) for COLS target
+    vectors e_j ~ N(0, I), the same e_j down each column; z is the image's posterior mean.
+    Tiles smaller than 64 px are enlarged (nearest neighbour). Needs rbvae or srbvae.
+    """
+    from rbvae_tf.applications import write_conditional_grid
+
+    net, info = _load_model(model)
+    path, what = write_conditional_grid(net, out, images, rows, cols, seed, info, mnist, data_seed, limit)
+    click.echo(f"wrote {path} ({what})")
+
+
+@cli.command()
+@click.argument("model", required=False)
+@click.option("--content", multiple=True, type=click.Path(), help="Image(s) giving z, e.g. the digit (repeatable).")
+@click.option("--style", multiple=True, type=click.Path(), help="Image(s) giving e, e.g. colour/scale (repeatable).")
+@click.option("--grid", type=click.IntRange(min=1), is_flag=False, flag_value=6, default=None,
+              help="An N x N grid of probe images instead [N default: 6].")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the --grid images.")
+@_probe_data_options
+@user_errors
+def transfer(model, content, style, grid, out, seed, mnist, data_seed, limit):
+    """Attribute transfer: z from content, e from style (paper Fig. 4).
+
+    One --content and one --style: OUT is the transferred image at the model's size. Several:
+    a grid with the content images down the side and the style images across the top (tiles
+    enlarged to >= 64 px); --grid N does the same with N + N probe images. Images of any size,
+    grey or colour, are centre-cropped and resized. Needs rbvae or srbvae.
+    """
+    from rbvae_tf.applications import write_transfer
+
+    net, info = _load_model(model)
+    path, what = write_transfer(net, out, content, style, grid, seed, info, mnist, data_seed, limit)
+    click.echo(f"wrote {path} ({what})")
 
 
 # --- export / bench ---------------------------------------------------------------------------
