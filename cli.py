@@ -5,6 +5,7 @@ Every command parses options and calls one library function. Bad input raises
 """
 
 import functools
+import json
 import os
 import sys
 
@@ -12,7 +13,25 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import click
 
-from rbvae_tf.errors import UserError
+
+def _import_tensorflow_quietly():
+    """TensorFlow's C++ start-up lines (CUDA probing, absl) go straight to fd 2, whatever the log
+    level: silence them while the package loads, so that errors stay one line."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+_import_tensorflow_quietly()
+
+from rbvae_tf.errors import TrainingDiverged, UserError  # noqa: E402
 
 
 def user_errors(command):
@@ -25,6 +44,9 @@ def user_errors(command):
         except UserError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(2)
+        except TrainingDiverged as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -66,11 +88,59 @@ def mnist_style(out_dir, size, seed, limit, mnist_path, preview):
 # --- fit --------------------------------------------------------------------------------------
 
 
+def parse_model_args(pairs):
+    """`KEY=VALUE` pairs -> dict, values parsed as JSON when they can be (numbers, booleans)."""
+    parsed = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"--model-arg takes KEY=VALUE, got {pair!r}")
+        try:
+            parsed[key] = json.loads(value)
+        except ValueError:
+            parsed[key] = value
+    return parsed
+
+
 @cli.command()
+@click.option("--model", default="srbvae", show_default=True,
+              type=click.Choice(["vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae"]))
+@click.option("--preset", default="cpu", show_default=True, type=click.Choice(["tiny", "cpu", "paper"]))
+@click.option("--out", type=click.Path(file_okay=False), help="Run directory [default: runs/<model>-<preset>].")
+@click.option("--epochs", type=click.IntRange(min=1))
+@click.option("--steps-per-epoch", type=click.IntRange(min=1))
+@click.option("--batch-size", type=click.IntRange(min=1))
+@click.option("--image-size", type=int, help="A positive multiple of 16.")
+@click.option("--width", type=click.FloatRange(min=0, min_open=True), help="Channel multiplier.")
+@click.option("--target-dim", type=click.IntRange(min=1))
+@click.option("--common-dim", type=click.IntRange(min=1))
+@click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), default=1e-4, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--jit/--no-jit", default=None, help="XLA [default: the preset's, measured faster].")
+@click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True,
+              help="MirroredStrategy over N GPUs, or N logical CPU devices.")
+@click.option("--model-arg", multiple=True, help="Extra model argument KEY=VALUE, e.g. beta_kl=8.")
+@click.option("--mnist", type=click.Path(), envvar="RBVAE_MNIST", help="mnist.npz or a folder of IDX files.")
+@click.option("--data-seed", type=int, default=0, show_default=True)
+@click.option("--limit", type=int, help="Cap every split at N images (quick runs).")
+@click.option("--reference", type=click.Path(), help="Folder of reference images (instead of MNIST-style).")
+@click.option("--unlabelled", type=click.Path(), help="Folder of unlabelled images.")
 @user_errors
-def fit():
+def fit(model, preset, out, replicas, jit, model_arg, **options):
     """Train a model (default: sRb-VAE, cpu preset, bundled MNIST-style data)."""
-    raise UserError("fit is not yet implemented")
+    from rbvae_tf.config import FitConfig
+    from rbvae_tf.training import fit as run_fit
+
+    if options["limit"] is not None and options["limit"] < 0:
+        raise UserError(f"--limit must be >= 0, got {options['limit']}")
+    if options["image_size"] is not None and (options["image_size"] <= 0 or options["image_size"] % 16):
+        raise UserError(f"--image-size must be a positive multiple of 16, got {options['image_size']}")
+    if replicas > 1 and jit:
+        raise UserError("--jit does not work with --replicas > 1 (XLA fails under MirroredStrategy on CPU)")
+    config = FitConfig(model=model, preset=preset, replicas=replicas, jit=False if replicas > 1 else jit,
+                       model_args=parse_model_args(model_arg), **options)
+    run_dir = run_fit(config, out=out)
+    click.echo(f"finished: {run_dir}")
 
 
 # --- evaluate / generate / transfer -----------------------------------------------------------
@@ -175,15 +245,94 @@ def transfer(model, content, style, grid, out, seed, mnist, data_seed, limit):
 
 
 @cli.command()
+@click.argument("model", required=False)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Export folder [default: exports/<run name>].")
+@click.option("--onnx", "with_onnx", is_flag=True, help="Also write ONNX graphs (tf2onnx) to DIR/onnx/.")
+@click.option("--opset", default=17, show_default=True, help="ONNX opset, 13 to 18.")
 @user_errors
-def export():
-    """Export SavedModel and ONNX artifacts."""
-    raise UserError("export is not yet implemented")
+def export(model, out_dir, with_onnx, opset):
+    """Export SavedModel (and ONNX) artifacts of MODEL for serving.
+
+    MODEL is a run directory, a .keras file or a zoo preset [default: the most recently
+    finished run under runs/]. Writes DIR/saved_model, DIR/onnx/*.onnx and DIR/metadata.json.
+    """
+    from export import export_model
+
+    net, info = _load_model(model)
+    out_dir = out_dir or os.path.join("exports", info["name"])
+    metadata = export_model(net, info, out_dir, onnx=with_onnx, opset=opset)
+    click.echo(f"wrote {out_dir}: saved_model ({', '.join(metadata['signatures'])})"
+               + "".join(f", {file}" for file in metadata["files"]["onnx"]) + ", metadata.json")
+    click.echo(f"max abs difference to the Keras model: {max(metadata['parity'].values()):.1e}")
 
 
 @cli.group()
 def bench():
     """Benchmarks."""
+
+
+@bench.command("train")
+@click.option("--model", default="srbvae", show_default=True)
+@click.option("--preset", default="cpu", show_default=True, type=click.Choice(["tiny", "cpu", "paper"]))
+@click.option("--image-size", "sizes", default="32", show_default=True, help="Comma-separated.")
+@click.option("--width", "widths", default="0.25,0.5", show_default=True, help="Comma-separated.")
+@click.option("--steps", type=click.IntRange(min=1), default=50, show_default=True)
+@user_errors
+def train_speed(model, preset, sizes, widths, steps):
+    """Median training-step time per (size, width, XLA), measured in one run."""
+    from rbvae_tf.config import FitConfig
+    from rbvae_tf.training import time_steps
+
+    click.echo(f"| model | size | width | XLA | s/step | steps in 30 min |\n|---|---|---|---|---|---|")
+    for size in sizes.split(","):
+        for width in widths.split(","):
+            for jit in (False, True):
+                config = FitConfig(model=model, preset=preset, image_size=int(size), width=float(width), jit=jit)
+                seconds = time_steps(config, steps)
+                click.echo(f"| {model} | {size} | {width} | {'on' if jit else 'off'} | {seconds:.3f} "
+                           f"| {int(1800 / seconds)} |")
+
+
+@bench.command("infer")
+@click.argument("model", required=False)
+@click.option("--untrained", metavar="NAME", help="Time a new untrained model NAME (e.g. srbvae) instead of MODEL.")
+@click.option("--size", "image_size", default=64, show_default=True, help="Image side of --untrained.")
+@click.option("--width", default=1.0, show_default=True, help="Channel multiplier of --untrained.")
+@click.option("--batch", "batches", default="1,64", show_default=True, help="Batch sizes, comma-separated.")
+@click.option("--repeats", type=click.IntRange(min=1), default=20, show_default=True, help="Timed calls each.")
+@click.option("--warmup", type=click.IntRange(min=1), default=3, show_default=True, help="Untimed calls first.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Also write the Markdown report here.")
+@user_errors
+def infer(model, untrained, image_size, width, batches, repeats, warmup, out_file):
+    """Attribute-transfer latency: Keras, tf.function (+XLA), SavedModel, ONNX Runtime.
+
+    MODEL as for `export` [default: the most recently finished run under runs/].
+    """
+    from export import run_infer_bench
+    from rbvae_tf.models import build_model
+
+    try:
+        sizes = [int(b) for b in batches.split(",")]
+    except ValueError:
+        raise UserError(f"--batch must be comma-separated integers, got {batches!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise UserError(f"--batch sizes must be positive, got {batches!r}")
+    if untrained:
+        try:
+            net = build_model(untrained, image_size=image_size, width=width)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+        info = {"name": untrained, "path": None, "fit": {"model": untrained}}
+    else:
+        net, info = _load_model(model)
+    if not net.reference_based:
+        raise UserError(f"bench infer times attribute transfer, which needs rbvae or srbvae, not {info['name']}")
+    report = run_infer_bench(net, info, sizes, repeats, warmup, untrained=bool(untrained),
+                             command="python cli.py " + " ".join(sys.argv[1:]), log=click.echo)
+    click.echo(report)
+    if out_file:
+        with open(out_file, "w") as f:
+            f.write(report)
 
 
 if __name__ == "__main__":

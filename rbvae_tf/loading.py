@@ -72,3 +72,18 @@ def from_preset(name_or_path):
     except Exception as error:
         raise UserError(f"cannot load weights of preset {path}: {str(error).splitlines()[0][:200]}") from None
     return model, {"name": path.name, "path": str(path), "fit": config.get("fit")}
+
+
+def save_preset(model, directory, fit=None, metadata=None):
+    """Writes a zoo preset: `config.json` (model class + config, fit config), `model.weights.h5`
+    (model weights only, no optimizer state) and `metadata.json`. The card (README.md) is the
+    caller's. Loaded back with `from_preset(directory)`."""
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    clean = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+    clean.set_weights(model.get_weights())
+    clean.save_weights(directory / "model.weights.h5")
+    config = {"model": keras.saving.serialize_keras_object(clean), "fit": fit}
+    (directory / "config.json").write_text(json.dumps(config, indent=2))
+    (directory / "metadata.json").write_text(json.dumps(metadata or {}, indent=2))
+    return directory
