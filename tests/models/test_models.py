@@ -89,7 +89,14 @@ def test_keras_file_round_trip(trained, tmp_path):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
-def test_reference_target_is_learned_and_players_are_separate():
+def test_reference_target_is_learned(trained):
+    name, model, _, _ = trained
+    if not model.reference_based:
+        pytest.skip("no e_r")
+    assert np.abs(model.reference_target.numpy()).max() > 0  # initialised to zeros, moved by training
+
+
+def test_players_are_separate():
     model = build_model("srbvae", **TINY)
     model.compile(jit_compile=False)
     assert model.optimizer is not model.discriminator_optimizer
@@ -98,10 +105,10 @@ def test_reference_target_is_learned_and_players_are_separate():
     assert not model_ids & disc_ids
     assert model_ids | disc_ids == {id(v) for v in model.trainable_variables}
     assert id(model.reference_target) in model_ids
-    before = model.reference_target.numpy().copy()
-    x, xr = fixed_batch()
-    model.fit(tf.data.Dataset.from_tensors((x, xr)).repeat(), epochs=1, steps_per_epoch=2, verbose=0)
-    assert np.abs(model.reference_target.numpy() - before).max() > 0
+    # each optimizer holds Adam's m and v for its own player's variables only (+ its step counters)
+    overhead = len(model.optimizer.variables) - 2 * len(model_ids)
+    assert 1 <= overhead <= 2
+    assert len(model.discriminator_optimizer.variables) - 2 * len(disc_ids) == overhead
 
 
 def test_unsupervised_models_refuse_transfer():
