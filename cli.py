@@ -283,7 +283,7 @@ def train_speed(model, preset, sizes, widths, steps):
     from rbvae_tf.config import FitConfig
     from rbvae_tf.training import time_steps
 
-    click.echo(f"| model | size | width | XLA | s/step | steps in 30 min |\n|---|---|---|---|---|---|")
+    click.echo("| model | size | width | XLA | s/step | steps in 30 min |\n|---|---|---|---|---|---|")
     for size in sizes.split(","):
         for width in widths.split(","):
             for jit in (False, True):

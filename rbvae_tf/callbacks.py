@@ -1,24 +1,18 @@
 """Side effects of training (files written each epoch); never inside `train_step`."""
 
 import csv
+import io
 import json
 import math
 import os
-import tempfile
 import time
 
 import keras
 import numpy as np
 
 from rbvae_tf.errors import TrainingDiverged
+from rbvae_tf.files import write_text_atomically
 from rbvae_tf.imaging import make_grid, save_png
-
-
-def _atomic_write_text(path, text):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 class StopOnNaN(keras.callbacks.TerminateOnNaN):
@@ -59,12 +53,11 @@ class HistoryCSV(keras.callbacks.Callback):
         row.update({k: float(v) for k, v in sorted((logs or {}).items())})
         rows.append(row)
         fields = list(dict.fromkeys(k for r in rows for k in r))
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.path)), suffix=".tmp")
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, self.path)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomically(self.path, buffer.getvalue())
 
 
 class SaveRun(keras.callbacks.Callback):
@@ -84,7 +77,7 @@ class SaveRun(keras.callbacks.Callback):
 
 
 def write_status(run_dir, epochs_completed, finished):
-    _atomic_write_text(os.path.join(run_dir, "status.json"),
+    write_text_atomically(os.path.join(run_dir, "status.json"),
                        json.dumps({"epochs_completed": epochs_completed, "finished": finished}))
 
 

@@ -18,9 +18,6 @@ Example:
 
 import json
 import math
-import os
-import pathlib
-import tempfile
 import time
 
 import keras
@@ -30,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from rbvae_tf import data as data_lib
 from rbvae_tf.errors import UserError
+from rbvae_tf.files import make_folder, write_text_atomically
 from rbvae_tf.metrics import all_metrics, classification_probe, constant_probe, normalise_factors, regression_probe
 from rbvae_tf.models import MODELS
 
@@ -312,32 +310,12 @@ def _json_safe(value):
     return value
 
 
-def _write_text_atomic(path, text):
-    try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as stream:
-                stream.write(text)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-    except OSError as error:
-        raise UserError(f"cannot write {path}: {error.strerror or error}") from None
-
-
 def write_results(results, out_dir):
     """Writes `metrics.json` and `metrics.md` into `out_dir` (each replaced atomically)."""
-    out_dir = pathlib.Path(out_dir).expanduser()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"output {out_dir} exists and is not a folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot create {out_dir}: {error.strerror or error}") from None
+    out_dir = make_folder(out_dir)
     text = json.dumps(_json_safe(results), indent=2, allow_nan=False)
-    _write_text_atomic(out_dir / "metrics.json", text + "\n")
-    _write_text_atomic(out_dir / "metrics.md", metrics_markdown(results))
+    write_text_atomically(out_dir / "metrics.json", text + "\n")
+    write_text_atomically(out_dir / "metrics.md", metrics_markdown(results))
     return out_dir / "metrics.json", out_dir / "metrics.md"
 
 

@@ -1,10 +1,11 @@
 """Image grids and PNG files with Pillow; images are float arrays in [-1, 1] or uint8."""
 
 import os
-import tempfile
 
 import numpy as np
 from PIL import Image
+
+from rbvae_tf.files import write_atomically
 
 
 def to_uint8(images):
@@ -33,14 +34,6 @@ def save_png(array, path, scale=1):
     image = Image.fromarray(to_uint8(array))
     if scale != 1:
         image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=directory)
-    os.close(fd)
-    try:
-        image.save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_atomically(path, lambda stream: image.save(stream, format="PNG"))
     return path

@@ -11,7 +11,6 @@ RUN_DIR/
 """
 
 import json
-import os
 import pathlib
 
 import keras

@@ -19,36 +19,11 @@ from rbvae_tf.data.checks import check_limit, check_seed, check_size
 from rbvae_tf.data.mnist import load_mnist, mnist_source_id
 from rbvae_tf.data.mnist_style import build_mnist_style
 from rbvae_tf.errors import UserError
+from rbvae_tf.files import make_folder as _make_folder
+from rbvae_tf.files import write_atomically as _replace_into
 
 BUILD_VERSION = 1  # bump when the images of a given (size, seed, limit, source) change
 ARRAYS = ("images", "factors", "factor_names", "labels")
-
-
-def _replace_into(path, write):
-    """Calls `write(file)` on a temporary file next to `path`, then renames it to `path`."""
-    path = pathlib.Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as stream:
-            write(stream)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise UserError(f"cannot write {path}: {error.strerror or error}") from None
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
-
-
-def _make_folder(out_dir):
-    """Creates `out_dir` (and parents) or raises UserError."""
-    out_dir = pathlib.Path(out_dir).expanduser()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"output {out_dir} exists and is not a folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot create {out_dir}: {error.strerror or error}") from None
-    return out_dir
 
 
 def write_mnist_style(out_dir, splits):

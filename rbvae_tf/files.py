@@ -1,0 +1,42 @@
+"""Writing outputs safely: every file goes to a temporary name in its folder, then `os.replace`,
+so an existing output is never half-written and an error leaves it intact."""
+
+import os
+import pathlib
+import tempfile
+
+from rbvae_tf.errors import UserError
+
+
+def make_folder(out_dir):
+    """Creates `out_dir` (and parents) and returns it as a Path, or raises UserError."""
+    out_dir = pathlib.Path(out_dir).expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"output {out_dir} exists and is not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {out_dir}: {error.strerror or error}") from None
+    return out_dir
+
+
+def write_atomically(path, write, mode="wb"):
+    """Calls `write(stream)` on a temporary file next to `path`, then renames it to `path`."""
+    path = pathlib.Path(path)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, mode) as stream:
+                write(stream)
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+    except OSError as error:
+        raise UserError(f"cannot write {path}: {error.strerror or error}") from None
+    return path
+
+
+def write_text_atomically(path, text):
+    """`write_atomically` for a text file."""
+    return write_atomically(path, lambda stream: stream.write(text), mode="w")
