@@ -109,6 +109,11 @@ class LatentModel(keras.Model):
         noise = self.sample_noise(ops.shape(mean)[0], ops.shape(mean)[1])
         return mean + ops.exp(0.5 * log_var) * noise
 
+    def infer(self, encoder, images):
+        """(mean, log_var, reparameterised sample) of a Gaussian encoder, in training mode."""
+        mean, log_var = encoder(images, training=True)
+        return mean, log_var, self.sample_posterior(mean, log_var)
+
     # --- inference API ---------------------------------------------------------------------------
 
     def encode(self, images, training=False):

@@ -25,12 +25,9 @@ class RbVAE(VAEBase):
     metric_names = ("loss", "reconstruction", "kl", "reference_reconstruction", "reference_kl")
 
     def objective(self, x, x_reference):
-        e_mean, e_log_var = self.target_encoder(x, training=True)
-        z_mean, z_log_var = self.common_encoder(x, training=True)
-        zr_mean, zr_log_var = self.common_encoder(x_reference, training=True)
-        e = self.sample_posterior(e_mean, e_log_var)
-        z = self.sample_posterior(z_mean, z_log_var)
-        z_r = self.sample_posterior(zr_mean, zr_log_var)
+        e_mean, e_log_var, e = self.infer(self.target_encoder, x)
+        z_mean, z_log_var, z = self.infer(self.common_encoder, x)
+        zr_mean, zr_log_var, z_r = self.infer(self.common_encoder, x_reference)
         e_r = self.reference_latent(ops.shape(z_r)[0])
         x_fit = self.generator([z, e], training=True)
         xr_fit = self.generator([z_r, e_r], training=True)

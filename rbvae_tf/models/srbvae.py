@@ -64,12 +64,9 @@ class SRbVAE(AdversarialBase):
     def adversarial_terms(self, x, x_reference):
         batch = ops.shape(x)[0]
         # q side (Alg. 1, lines 4-6)
-        e_mean, e_log_var = self.target_encoder(x, training=True)
-        z_mean, z_log_var = self.common_encoder(x, training=True)
-        zr_mean, zr_log_var = self.common_encoder(x_reference, training=True)
-        e = self.sample_posterior(e_mean, e_log_var)
-        z = self.sample_posterior(z_mean, z_log_var)
-        z_r = self.sample_posterior(zr_mean, zr_log_var)
+        e_mean, e_log_var, e = self.infer(self.target_encoder, x)
+        z_mean, z_log_var, z = self.infer(self.common_encoder, x)
+        zr_mean, zr_log_var, z_r = self.infer(self.common_encoder, x_reference)
         # p side (Alg. 1, lines 9-13)
         e_hat = self.sample_noise(batch, self.target_dim)
         z_hat = self.sample_noise(batch, self.common_dim)

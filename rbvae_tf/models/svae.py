@@ -45,8 +45,7 @@ class SVAE(AdversarialBase):
 
     def adversarial_terms(self, x, x_reference):
         batch = ops.shape(x)[0]
-        mean, log_var = self.encoder(x, training=True)
-        z = self.sample_posterior(mean, log_var)
+        _, _, z = self.infer(self.encoder, x)
         z_hat = self.sample_noise(batch, self.target_dim + self.common_dim)
         x_hat = self.generator(z_hat, training=True)
         pairs = {"discriminator": (self.discriminator([x, z], training=True),

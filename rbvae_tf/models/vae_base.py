@@ -37,8 +37,7 @@ class VAEBase(LatentModel):
 
     def elbo_terms(self, x):
         """Posterior, sample and the two ELBO terms (Eq. 1) of the unsupervised models."""
-        mean, log_var = self.encoder(x, training=True)
-        z = self.sample_posterior(mean, log_var)
+        mean, log_var, z = self.infer(self.encoder, x)
         reconstruction = ops.mean(losses.laplace_nll(x, self.generator(z, training=True), self.laplace_scale))
         kl = ops.mean(losses.kl_to_standard_normal(mean, log_var))
         return mean, log_var, reconstruction, kl
