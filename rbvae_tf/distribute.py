@@ -20,8 +20,9 @@ def get_strategy(replicas=1):
         devices = [f"/gpu:{i}" for i in range(replicas)]
     else:
         cpu = tf.config.list_physical_devices("CPU")[0]
-        logical = tf.config.list_logical_devices("CPU")
-        if len(logical) != replicas:
+        # get_logical_device_configuration does not start the runtime (list_logical_devices would)
+        configured = tf.config.get_logical_device_configuration(cpu) or []
+        if len(configured) != replicas:
             try:
                 tf.config.set_logical_device_configuration(
                     cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)

@@ -116,8 +116,9 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=()):
         (run_dir / "config.json").write_text(json.dumps(
             {"fit": json.loads(config.to_json()), "model_config": model.get_config()}, indent=2))
         write_status(run_dir, 0, False)
-    print(f"training {config.model} ({config.preset} preset) on {strategy.num_replicas_in_sync} "
-          f"replica{'s' if strategy.num_replicas_in_sync > 1 else ''} into {run_dir}")
+    replicas = strategy.num_replicas_in_sync
+    print(f"training on {replicas} replica{'s' if replicas > 1 else ''}: {config.model} "
+          f"({config.preset} preset) into {run_dir}")
     callbacks = [
         StopOnNaN(),
         keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True, delete_checkpoint=False),

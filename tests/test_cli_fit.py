@@ -39,7 +39,7 @@ def test_every_model_trains_from_the_cli(name, runs):
     out = runs / name
     result = run_cli("fit", "--model", name, "--preset", "tiny", "--out", out)
     assert result.exit_code == 0, result.output
-    assert "on 1 replica" in result.output
+    assert "training on 1 replica:" in result.output
     assert history_epochs(out) == [1, 2]
     assert json.loads((out / "status.json").read_text()) == {"epochs_completed": 2, "finished": True}
     config = json.loads((out / "config.json").read_text())
@@ -125,3 +125,15 @@ def test_nan_loss_stops_with_a_clear_message():
     with pytest.raises(TrainingDiverged, match="the loss became nan at step 4"):
         StopOnNaN().on_train_batch_end(3, {"loss": math.nan})
     StopOnNaN().on_train_batch_end(3, {"loss": 1.0})  # finite: nothing happens
+
+
+@pytest.mark.large
+def test_paper_preset_builds_and_runs_a_step(tmp_path):
+    """64 px, width 1, XLA: one step (opt-in: `python -m pytest -m large`)."""
+    out = tmp_path / "paper"
+    result = run_cli("fit", "--preset", "paper", "--epochs", 1, "--steps-per-epoch", 1, "--limit", 72,
+                     "--out", out)
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert (config["fit"]["image_size"], config["fit"]["width"], config["fit"]["batch_size"]) == (64, 1.0, 36)
+    assert history_epochs(out) == [1]

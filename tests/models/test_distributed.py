@@ -20,3 +20,12 @@ def test_two_replica_step_equals_one_replica_step():
     assert result["max_weight_diff"] <= 1e-5, result
     assert result["max_optimizer_relative_diff"] <= 1e-3, result  # float32 summation order
     assert abs(result["loss"][0] - result["loss"][1]) <= 1e-4 * abs(result["loss"][0]), result
+
+
+def test_cli_process_can_split_the_cpu_into_replicas():
+    # `import cli` starts TensorFlow the way `python cli.py fit --replicas 2` does; the split must still work.
+    code = "import cli\nfrom rbvae_tf.distribute import get_strategy\nprint(get_strategy(2).num_replicas_in_sync)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "2"
