@@ -108,7 +108,11 @@ def area_matrix(n_in, n_out):
 
 
 def to_rgb(image):
-    """A Pillow image of any mode as RGB; 16-bit grey is scaled to 8 bits, not clipped."""
+    """A Pillow image of any mode as RGB; 16-bit grey is scaled to 8 bits, not clipped.
+
+    Deliberately the same as `rbvae_tf.data.folders._pillow_rgb`: these scripts must not import
+    `rbvae_tf`, which loads TensorFlow.
+    """
     if image.mode in ("I", "I;16", "I;16B", "I;16L"):
         grey = np.asarray(image, np.float64) / 257.0
         image = Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8))

@@ -133,12 +133,7 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=()):
     return run_dir
 
 
-def load_run_config(run_dir):
-    """The FitConfig saved in a run directory."""
-    return FitConfig.from_dict(read_json(pathlib.Path(run_dir) / "config.json")["fit"])
-
-
-__all__ = ["TrainingDiverged", "fit", "load_run_config", "make_model", "resolve_run_dir"]
+__all__ = ["TrainingDiverged", "fit", "make_model", "resolve_run_dir"]
 
 
 def time_steps(config, steps=50, warmup=5):
