@@ -131,13 +131,21 @@ def check_parity(model, export_dir, onnx_files, graphs=None, batch=2, seed=0):
     return diffs
 
 
+def _relative(path):
+    """`path` relative to the working directory when it lies below it (no machine paths in shipped files)."""
+    if path is None:
+        return None
+    path = pathlib.Path(path).resolve()
+    return str(path.relative_to(pathlib.Path.cwd())) if path.is_relative_to(pathlib.Path.cwd()) else str(path)
+
+
 def _metadata(model, info, opset):
     fit = info.get("fit") or {}
     reference = model.reference_target.numpy().tolist() if model.reference_based else None
     return {
         "model": fit.get("model") or model_name(model),
         "preset": fit.get("preset"),
-        "source": info.get("path"),
+        "source": _relative(info.get("path")),
         "image_size": int(model.image_size),
         "channels": 3,
         "value_range": [-1, 1],

@@ -11,8 +11,10 @@ PRESETS = {
     # S 16, a handful of steps: for tests and smoke runs.
     "tiny": dict(image_size=16, width=0.125, target_dim=8, common_dim=8, epochs=2, steps_per_epoch=3,
                  batch_size=8, limit=256, jit=False),
-    # What trains best on a 2-core CPU within 30 minutes (chosen by measurement, see README).
-    "cpu": dict(image_size=32, width=0.25, target_dim=32, common_dim=32, epochs=6, steps_per_epoch=1000,
+    # The best sRb-VAE e-probe from at most 30 minutes of training on a 2-core CPU, chosen by measurement:
+    # zoo/select_cpu_preset.py (width 1/2 beat 1/4; 450 steps per epoch were no better and left no margin)
+    # and `cli.py bench train` (XLA no faster at this size); see README.
+    "cpu": dict(image_size=32, width=0.5, target_dim=32, common_dim=32, epochs=6, steps_per_epoch=400,
                 batch_size=36, limit=None, jit=False),
     # The paper (Sec. 5.2, App. D): 64 px, full width, 30 epochs over the 60k unlabelled images.
     "paper": dict(image_size=64, width=1.0, target_dim=32, common_dim=32, epochs=30, steps_per_epoch=None,

@@ -227,3 +227,10 @@ def test_cli_errors_are_one_line_with_status_2(tmp_path, monkeypatch, srb):
     opset = runner.invoke(cli.cli, ["export", str(run), "--onnx", "--opset", "9", "--out", "x"])
     assert opset.exit_code == 2 and opset.output.strip() == "error: --opset must be between 13 and 18, got 9"
     assert not (tmp_path / "x").exists()
+
+
+def test_metadata_source_is_relative_below_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert artifacts._relative(tmp_path / "zoo" / "preset") == "zoo/preset"
+    assert artifacts._relative("/elsewhere/run") == "/elsewhere/run"
+    assert artifacts._relative(None) is None

@@ -219,3 +219,19 @@ def test_load_image_crops_the_centre_square_and_area_resizes(tmp_path):
     np.testing.assert_allclose(image[..., :2], -1)
     np.testing.assert_allclose(image[..., 2], np.rint((3 * 255 + 253) / 4) / 127.5 - 1, atol=1e-6)
     assert ort_common.area_matrix(4, 2).tolist() == [[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]]
+
+
+def test_bundled_zoo_export_matches_its_weights():
+    """The ONNX graphs shipped in zoo/srbvae-mnist-cpu/export come from the weights shipped next to them."""
+    from rbvae_tf.loading import ZOO, load_trained
+
+    export_dir = ZOO / "srbvae-mnist-cpu" / "export"
+    if not (export_dir / "onnx" / "transfer.onnx").exists():
+        pytest.skip("no bundled export")
+    model, _ = load_trained("srbvae-mnist-cpu")
+    content = real_looking_images(3, size=model.image_size, seed=3)
+    style = real_looking_images(3, size=model.image_size, seed=4)
+    assert max_diff(onnx_transfer.transfer(export_dir, content, style, provider="cpu"),
+                    model.transfer(content, style)) <= TOLERANCE
+    metadata = json.loads((export_dir / "metadata.json").read_text())
+    np.testing.assert_allclose(metadata["reference_target"], model.reference_target.numpy(), rtol=1e-6)
