@@ -30,6 +30,14 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
                 "the last finished epoch is kept (try a lower learning rate)")
 
 
+def read_history(path):
+    """The rows of a history.csv as dicts of strings, [] if there is none yet."""
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 class HistoryCSV(keras.callbacks.Callback):
     """history.csv with one row per epoch (1-based `epoch` column), each epoch exactly once.
 
@@ -45,10 +53,7 @@ class HistoryCSV(keras.callbacks.Callback):
         self._start = time.time()
 
     def on_epoch_end(self, epoch, logs=None):
-        rows = []
-        if os.path.exists(self.path):
-            with open(self.path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["epoch"]) < epoch + 1]
+        rows = [r for r in read_history(self.path) if int(r["epoch"]) < epoch + 1]
         row = {"epoch": epoch + 1, "seconds": round(time.time() - self._start, 2)}
         row.update({k: float(v) for k, v in sorted((logs or {}).items())})
         rows.append(row)

@@ -11,7 +11,6 @@ The card (README.md) is written from the run's history.csv and the evaluation's 
 number in it comes from those files.
 """
 
-import csv
 import json
 import pathlib
 import shutil
@@ -19,10 +18,11 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from rbvae_tf.callbacks import read_history  # noqa: E402
 from rbvae_tf.loading import load_trained, save_preset  # noqa: E402
 
 
-def reading(probe, last):
+def reading(probe, last, accuracy_names):
     """A plain-words paragraph on the e/z split and the discriminators, from the numbers only."""
     if "e" not in probe:
         return ""
@@ -33,10 +33,8 @@ def reading(probe, last):
     else:
         text += (f"e predicts them better than z, the intended direction, but z is still far below the constant "
                  f"floor ({probe['constant']['mae']['mean']:.3f}): the split is partial.")
-    names = ("discriminator_acc_real", "discriminator_acc_fake",
-             "reference_discriminator_acc_real", "reference_discriminator_acc_fake")
-    if all(k in last for k in names):
-        accuracies = [float(last[k]) for k in names]
+    if accuracy_names:
+        accuracies = [float(last[k]) for k in accuracy_names]
         text += (" Last-epoch discriminator accuracies (real / fake, d then d'): "
                  + " / ".join(f"{a:.3f}" for a in accuracies))
         if min(accuracies) > 0.98:
@@ -48,8 +46,7 @@ def reading(probe, last):
 def main(run_dir, eval_dir, out_dir):
     run_dir, eval_dir, out_dir = map(pathlib.Path, (run_dir, eval_dir, out_dir))
     model, info = load_trained(str(run_dir))
-    with open(run_dir / "history.csv", newline="") as f:
-        history = list(csv.DictReader(f))
+    history = read_history(run_dir / "history.csv")
     seconds = sum(float(row["seconds"]) for row in history)
     metrics = json.loads((eval_dir / "metrics.json").read_text())
     metadata = {
@@ -81,7 +78,8 @@ def main(run_dir, eval_dir, out_dir):
         "",
         (eval_dir / "metrics.md").read_text().split("\n", 2)[2],
     ]
-    card += ["", reading(metrics["probe"], last)]
+    accuracy_names = [n for n in model.metric_names if "_acc_" in n]  # empty unless adversarial
+    card += ["", reading(metrics["probe"], last, accuracy_names)]
     exported = out_dir / "export" / "metadata.json"
     if exported.exists():  # written by `python cli.py export <preset> --onnx`, copied here (see __doc__)
         parity = max(v for k, v in json.loads(exported.read_text())["parity"].items() if k.startswith("onnx/"))

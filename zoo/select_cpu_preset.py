@@ -11,7 +11,6 @@ history.csv, i.e. without start-up and saving), Table-1 probe MAE on e, z and al
 digit-classification accuracy of e and z (lower on e, higher on z is the intended split).
 """
 
-import csv
 import json
 import pathlib
 import shlex
@@ -21,7 +20,11 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rbvae_tf.callbacks import read_history  # noqa: E402
+from rbvae_tf.models.srbvae import SRbVAE  # noqa: E402
 from rbvae_tf.training import is_finished  # noqa: E402
+
+DISCRIMINATOR_ACCURACIES = [name for name in SRbVAE.metric_names if "_acc_" in name]
 
 CANDIDATES = {  # run name: extra `cli.py fit` options on top of `--preset cpu` (6 epochs, 32 px, batch 36)
     "w025": ["--width", "0.25", "--steps-per-epoch", "1000"],
@@ -36,8 +39,7 @@ def run(args):
 
 
 def summarise(run_dir, eval_dir):
-    with open(run_dir / "history.csv", newline="") as f:
-        history = list(csv.DictReader(f))
+    history = read_history(run_dir / "history.csv")
     fit = json.loads((run_dir / "config.json").read_text())["fit"]
     metrics = json.loads((eval_dir / "metrics.json").read_text())
     seconds = sum(float(row["seconds"]) for row in history)
@@ -48,9 +50,7 @@ def summarise(run_dir, eval_dir):
         "training_seconds": round(seconds), "seconds_per_step": round(seconds / steps, 3),
         "probe_mae": {k: round(v["mae"]["mean"], 4) for k, v in metrics["probe"].items()},
         "digit_accuracy": {k: round(v, 3) for k, v in metrics["digit_accuracy"].items()},
-        "final_discriminator_acc": {k: round(float(last[k]), 3) for k in (
-            "discriminator_acc_real", "discriminator_acc_fake",
-            "reference_discriminator_acc_real", "reference_discriminator_acc_fake")},
+        "final_discriminator_acc": {k: round(float(last[k]), 3) for k in DISCRIMINATOR_ACCURACIES},
     }
 
 
