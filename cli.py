@@ -71,15 +71,17 @@ def data():
 @click.option("--limit", type=int, default=None, help="Cap on the images of each split.")
 @click.option("--mnist", "mnist_path", type=click.Path(), default=None, help="mnist.npz or IDX folder.")
 @click.option("--preview", is_flag=True, help="Also write preview.png (paper Fig. 5).")
+@click.option("--reference-width", type=click.IntRange(1, 10), default=1, show_default=True,
+              help="Outline width of the reference images at 64 px (1: the paper).")
 @user_errors
-def mnist_style(out_dir, size, seed, limit, mnist_path, preview):
+def mnist_style(out_dir, size, seed, limit, mnist_path, preview, reference_width):
     """The MNIST-style data set (paper Sec. 5.1): one .npz per split in --out."""
     import time
 
     from rbvae_tf.data import make_mnist_style
 
     started = time.perf_counter()
-    written = make_mnist_style(out_dir, size, seed, limit, mnist_path, preview)
+    written = make_mnist_style(out_dir, size, seed, limit, mnist_path, preview, reference_width)
     click.echo(f"built in {time.perf_counter() - started:.1f} s, wrote:")
     for path in written:
         click.echo(f"  {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -123,6 +125,8 @@ def parse_model_args(pairs):
 @click.option("--mnist", type=click.Path(), envvar="RBVAE_MNIST", help="mnist.npz or a folder of IDX files.")
 @click.option("--data-seed", type=int, default=0, show_default=True)
 @click.option("--limit", type=int, help="Cap every split at N images (quick runs).")
+@click.option("--reference-width", type=click.IntRange(1, 10),
+              help="Outline width of the MNIST-style reference images at 64 px [default: the preset's].")
 @click.option("--reference", type=click.Path(), help="Folder of reference images (instead of MNIST-style).")
 @click.option("--unlabelled", type=click.Path(), help="Folder of unlabelled images.")
 @user_errors

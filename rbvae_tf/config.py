@@ -10,15 +10,15 @@ import json
 PRESETS = {
     # S 16, a handful of steps: for tests and smoke runs.
     "tiny": dict(image_size=16, width=0.125, target_dim=8, common_dim=8, epochs=2, steps_per_epoch=3,
-                 batch_size=8, limit=256, jit=False),
+                 batch_size=8, limit=256, jit=False, reference_width=1),
     # The best sRb-VAE e-probe from at most 30 minutes of training on a 2-core CPU, chosen by measurement:
     # zoo/select_cpu_preset.py (width 1/2 beat 1/4; 450 steps per epoch were no better and left no margin)
     # and `cli.py bench train` (XLA no faster at this size); see README.
     "cpu": dict(image_size=32, width=0.5, target_dim=32, common_dim=32, epochs=6, steps_per_epoch=400,
-                batch_size=36, limit=None, jit=False),
+                batch_size=36, limit=None, jit=False, reference_width=1),
     # The paper (Sec. 5.2, App. D): 64 px, full width, 30 epochs over the 60k unlabelled images.
     "paper": dict(image_size=64, width=1.0, target_dim=32, common_dim=32, epochs=30, steps_per_epoch=None,
-                  batch_size=36, limit=None, jit=True),
+                  batch_size=36, limit=None, jit=True, reference_width=1),
 }
 
 
@@ -44,6 +44,7 @@ class FitConfig:
     mnist: str = None
     data_seed: int = 0
     limit: int = None  # cap every split (quick runs)
+    reference_width: int = None  # outline width of the MNIST-style references at 64 px (the paper: 1)
     reference: str = None
     unlabelled: str = None
 

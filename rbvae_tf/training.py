@@ -71,7 +71,7 @@ def load_training_data(config):
         samples = data_lib.load_images(data_lib.list_images(config.unlabelled)[:SAMPLE_IMAGES], config.image_size)
     else:
         folder = data_lib.cached_mnist_style(size=config.image_size, seed=config.data_seed, limit=config.limit,
-                                             mnist_path=config.mnist)
+                                             mnist_path=config.mnist, reference_width=config.reference_width)
         unlabelled = data_lib.load_split(folder, "unlabelled")["images"]
         reference = data_lib.load_split(folder, "reference")["images"]
         n_unlabelled = len(unlabelled)

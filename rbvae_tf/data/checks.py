@@ -60,3 +60,15 @@ def check_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UserError(f"seed must be an integer >= 0, got {seed!r}")
     return int(seed)
+
+
+def check_reference_width(width, max_width=10):
+    """Checks the outline width of the reference images: an integer from 1 to 10 (px at 64 px).
+
+    Example:
+    >>> check_reference_width(3)
+    3
+    """
+    if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= max_width:
+        raise UserError(f"reference width must be an integer from 1 to {max_width}, got {width!r}")
+    return int(width)

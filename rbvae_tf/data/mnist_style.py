@@ -5,7 +5,8 @@ digit is resized 28 -> 64, its boundary taken with the internal morphological gr
 `render.edges`), dilated by a k x k square, shrunk by s about the centre with zero padding
 (so the drawn line is about k * s px wide) and multiplied by the colour. Four splits:
 
-- `reference`: first half of MNIST train (30,000), white 1 px outlines, no transformation.
+- `reference`: first half of MNIST train (30,000), white 1 px outlines, no transformation
+  (`reference_width` draws them k x k thicker at 64 px, the same k for every image).
 - `unlabelled`: second half of MNIST train, each digit transformed twice (60,000); the two
   versions of digit i are items 2i and 2i+1.
 - `probe_train`, `probe_test`: MNIST test split at random into two disjoint halves (5,000
@@ -27,7 +28,7 @@ import os
 
 import numpy as np
 
-from rbvae_tf.data.checks import check_limit, check_seed, check_size
+from rbvae_tf.data.checks import check_limit, check_reference_width, check_seed, check_size
 from rbvae_tf.data.render import render_digits
 
 FACTOR_NAMES = ["R", "G", "B", "scale", "width"]
@@ -91,7 +92,7 @@ def _split(digits, labels, factors, size, white=False):
     }
 
 
-def build_mnist_style(mnist, size=64, seed=0, limit=None):
+def build_mnist_style(mnist, size=64, seed=0, limit=None, reference_width=1):
     """Builds the four MNIST-style splits in memory.
 
     Args:
@@ -99,6 +100,10 @@ def build_mnist_style(mnist, size=64, seed=0, limit=None):
         size: int. Image side, a positive multiple of 16. Defaults to 64.
         seed: int. Seed of the factors and of the probe split. Defaults to 0.
         limit: int or None. Cap on the images of each split. Defaults to None (no cap).
+        reference_width: int. Side k of the dilation of the reference outlines at 64 px, before
+            any resize. Defaults to 1 (the paper's untransformed one-pixel outline). A constant
+            width keeps the reference factors constant; 3 keeps the outline visible at 32 px
+            (docs/ablations.md).
 
     Returns:
         dict split name -> dict with `images` uint8 (N, size, size, 3), `factors` float32
@@ -119,6 +124,7 @@ def build_mnist_style(mnist, size=64, seed=0, limit=None):
 
     reference = np.arange(half)[cap]
     ref_factors = np.tile(np.float32(REFERENCE_FACTORS), (len(reference), 1))
+    ref_factors[:, 4] = check_reference_width(reference_width)
     splits = {"reference": _split(x_train[reference], y_train[reference], ref_factors, size, True)}
 
     pairs = (half + np.arange(2 * (len(x_train) - half)) // 2)[cap]

@@ -15,7 +15,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from rbvae_tf.data.checks import check_limit, check_seed, check_size
+from rbvae_tf.data.checks import check_limit, check_reference_width, check_seed, check_size
 from rbvae_tf.data.mnist import load_mnist, mnist_source_id
 from rbvae_tf.data.mnist_style import build_mnist_style
 from rbvae_tf.errors import UserError
@@ -97,7 +97,7 @@ def preview_png(splits, path, columns=10, rows=3):
     return _replace_into(path, lambda f: Image.fromarray(sheet).save(f, format="PNG"))
 
 
-def make_mnist_style(out_dir, size=64, seed=0, limit=None, mnist_path=None, preview=False):
+def make_mnist_style(out_dir, size=64, seed=0, limit=None, mnist_path=None, preview=False, reference_width=1):
     """Loads MNIST, builds the MNIST-style splits and writes them (the `data mnist-style` command).
 
     Args:
@@ -107,12 +107,14 @@ def make_mnist_style(out_dir, size=64, seed=0, limit=None, mnist_path=None, prev
         limit: int or None. Cap on each split. Defaults to None.
         mnist_path: str, pathlib.Path or None. As for `load_mnist`.
         preview: bool. Also write `out_dir/preview.png`. Defaults to False.
+        reference_width: int. Outline width of the reference images at 64 px. Defaults to 1.
 
     Returns:
         list of pathlib.Path written.
     """
-    check_size(size), check_seed(seed), check_limit(limit)
-    splits = build_mnist_style(load_mnist(mnist_path), size=size, seed=seed, limit=limit)
+    check_size(size), check_seed(seed), check_limit(limit), check_reference_width(reference_width)
+    splits = build_mnist_style(load_mnist(mnist_path), size=size, seed=seed, limit=limit,
+                               reference_width=reference_width)
     written = write_mnist_style(out_dir, splits)
     if preview:
         written.append(preview_png(splits, pathlib.Path(out_dir).expanduser() / "preview.png"))
@@ -124,7 +126,7 @@ def cache_root():
     return pathlib.Path(os.environ.get("RBVAE_CACHE") or "~/.cache/rbvae_tf").expanduser()
 
 
-def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None):
+def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None, reference_width=1):
     """Builds the MNIST-style splits once and returns the cached folder afterwards.
 
     The folder is `cache_root()/mnist_style/<key>`, keyed by size, seed, limit, the content
@@ -136,12 +138,15 @@ def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None):
         seed: int. Defaults to 0.
         limit: int or None. Cap on each split. Defaults to None.
         mnist_path: str, pathlib.Path or None. As for `load_mnist`.
+        reference_width: int. Outline width of the reference images at 64 px. Defaults to 1.
 
     Returns:
         pathlib.Path of the folder holding `<split>.npz` for every split.
     """
     meta = {"size": check_size(size), "seed": check_seed(seed), "limit": check_limit(limit)}
     meta.update(source=mnist_source_id(mnist_path), version=BUILD_VERSION)
+    if check_reference_width(reference_width) != 1:  # width 1 keeps the keys of earlier caches
+        meta["reference_width"] = reference_width
     key = hashlib.sha1(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
     folder = cache_root() / "mnist_style" / key
     if (folder / "meta.json").is_file():
@@ -149,7 +154,8 @@ def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None):
     temporary = _make_folder(folder.with_name(f".{key}.{os.getpid()}.tmp"))
     try:
         started = time.perf_counter()
-        splits = build_mnist_style(load_mnist(mnist_path), size=size, seed=seed, limit=limit)
+        splits = build_mnist_style(load_mnist(mnist_path), size=size, seed=seed, limit=limit,
+                                   reference_width=reference_width)
         write_mnist_style(temporary, splits)
         meta["build_seconds"] = round(time.perf_counter() - started, 1)
         (temporary / "meta.json").write_text(json.dumps(meta, indent=1))
