@@ -12,6 +12,7 @@ import numpy as np
 
 from rbvae_tf.errors import TrainingDiverged
 from rbvae_tf.files import write_text_atomically
+from rbvae_tf.health import branch_health
 from rbvae_tf.imaging import make_grid, save_png
 
 
@@ -84,6 +85,26 @@ class SaveRun(keras.callbacks.Callback):
 def write_status(run_dir, epochs_completed, finished):
     write_text_atomically(os.path.join(run_dir, "status.json"),
                        json.dumps({"epochs_completed": epochs_completed, "finished": finished}))
+
+
+class BranchHealth(keras.callbacks.Callback):
+    """Adds the reference-branch health numbers (`rbvae_tf.health`) to each epoch's logs as `health_*`.
+
+    Listed before `HistoryCSV` and TensorBoard, which then write them: a dying reference branch
+    shows at epoch 1. Does nothing for unsupervised models.
+    """
+
+    def __init__(self, unlabelled, reference, seed=0):
+        super().__init__()
+        self.unlabelled = np.asarray(unlabelled, np.float32)
+        self.reference = np.asarray(reference, np.float32)
+        self.seed = seed
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None or not self.model.reference_based:
+            return
+        health = branch_health(self.model, self.unlabelled, self.reference, self.seed)
+        logs.update({f"health_{name}": value for name, value in health.items() if "prior" not in name})
 
 
 class SampleGrid(keras.callbacks.Callback):

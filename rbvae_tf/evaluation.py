@@ -18,6 +18,7 @@ Example:
 
 import json
 import math
+import os
 import time
 
 import keras
@@ -26,7 +27,9 @@ import tensorflow as tf
 from threadpoolctl import threadpool_limits
 
 from rbvae_tf import data as data_lib
+from rbvae_tf.callbacks import read_history
 from rbvae_tf.errors import UserError
+from rbvae_tf.health import branch_health, discriminator_accuracies
 from rbvae_tf.files import make_folder, write_text_atomically
 from rbvae_tf.metrics import all_metrics, classification_probe, constant_probe, normalise_factors, regression_probe
 from rbvae_tf.models import MODELS
@@ -76,8 +79,8 @@ def _as_float(images):
     return data_lib.to_unit_range(images) if images.dtype == np.uint8 else images.astype(np.float32)
 
 
-def encode_features(model, images, batch_size=BATCH_SIZE, target_only=False):
-    """Posterior means of `images` by feature set, computed `batch_size` images at a time.
+def encode_features(model, images, batch_size=BATCH_SIZE, target_only=False, sample_seed=None):
+    """Posterior means (and, with `sample_seed`, posterior samples) of `images` by feature set.
 
     Args:
         model: LatentModel.
@@ -85,23 +88,41 @@ def encode_features(model, images, batch_size=BATCH_SIZE, target_only=False):
         batch_size: int. Images per encoder call. Defaults to 500.
         target_only: bool. Only the e features of a reference-based model (one encoder, half
             the time). Defaults to False.
+        sample_seed: int or None. Also return one sample of each posterior, `mean + sigma * noise`
+            with noise from `np.random.default_rng(sample_seed)`, as `<name>_sampled`. Defaults
+            to None (means only).
 
     Returns:
         dict of float32 arrays (N, D): `e`, `z`, `all` (e then z) for reference-based models
-        (only `e` with `target_only`), `all` for unsupervised models.
+        (only `e` with `target_only`), `all` for unsupervised models; plus `<name>_sampled`.
     """
     encode = model.encode_target if target_only and model.reference_based else model.encode
     # One traced graph for every batch size: about 3x faster than eager calls on a busy CPU.
     spec = tf.TensorSpec([None, model.image_size, model.image_size, 3], tf.float32)
-    encode_mean = tf.function(lambda batch: encode(batch)["mean"], input_signature=[spec])
-    chunks = [encode_mean(_as_float(images[start:start + batch_size])).numpy()
+
+    def posterior(batch):
+        result = encode(batch)
+        return result["mean"], result["log_var"]
+
+    encode_posterior = tf.function(posterior, input_signature=[spec])
+    chunks = [[t.numpy() for t in encode_posterior(_as_float(images[start:start + batch_size]))]
               for start in range(0, len(images), batch_size)]
-    means = np.concatenate(chunks).astype(np.float32)
+    means = np.concatenate([c[0] for c in chunks]).astype(np.float32)
+    features = {"all": means}
+    if sample_seed is not None:
+        log_vars = np.concatenate([c[1] for c in chunks]).astype(np.float32)
+        noise = np.random.default_rng(sample_seed).standard_normal(means.shape).astype(np.float32)
+        features["all_sampled"] = means + np.exp(0.5 * log_vars) * noise
     if not model.reference_based:
-        return {"all": means}
+        return features
     if target_only:
-        return {"e": means}
-    return {"e": means[:, :model.target_dim], "z": means[:, model.target_dim:], "all": means}
+        return {name.replace("all", "e"): value for name, value in features.items()}
+    split = {}
+    for name, value in features.items():
+        suffix = name[3:]  # "" or "_sampled"
+        split.update({f"e{suffix}": value[:, :model.target_dim], f"z{suffix}": value[:, model.target_dim:],
+                      name: value})
+    return split
 
 
 def untrained_copy(model, seed=0):
@@ -140,20 +161,22 @@ def evaluate_mnist(model, probe_train, probe_test, batch_size=BATCH_SIZE, seed=0
     if min(n_train, n_test) < 10:
         raise UserError(f"the probe splits are too small ({n_train} train, {n_test} test images); raise --limit")
     images = np.concatenate([probe_train["images"], probe_test["images"]])
-    codes = encode_features(model, images, batch_size)
+    codes = encode_features(model, images, batch_size, sample_seed=seed)
     train = {name: value[:n_train] for name, value in codes.items()}
     test = {name: value[n_train:] for name, value in codes.items()}
     names = feature_names(model)
+    sampled_names = tuple(f"{name}_sampled" for name in names)
     floor_name = "e" if model.reference_based else "all"
     floor = encode_features(untrained_copy(model, seed), images, batch_size, target_only=True)[floor_name]
     floor_train, floor_test = floor[:n_train], floor[n_train:]
 
     with threadpool_limits(limits=SKLEARN_THREADS):
-        probe = {name: regression_probe(train[name], train_factors, test[name], test_factors) for name in names}
+        probe = {name: regression_probe(train[name], train_factors, test[name], test_factors)
+                 for name in names + sampled_names}
         probe["constant"] = constant_probe(train_factors, test_factors)
         probe["untrained"] = regression_probe(floor_train, train_factors, floor_test, test_factors)
         classification = {name: classification_probe(train[name], probe_train["labels"], test[name],
-                                                     probe_test["labels"]) for name in names}
+                                                     probe_test["labels"]) for name in names + sampled_names}
         disentangled = ("e", "z") if model.reference_based else ("all",)
         metrics = {name: all_metrics(train[name], train_factors, test[name], test_factors, seed=seed)
                    for name in disentangled}
@@ -281,12 +304,39 @@ def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=No
                            "seed": data_seed, "limit": limit, "probe_train": int(len(train["images"])),
                            "probe_test": int(len(test["images"]))}
         results.update(evaluate_mnist(model, train, test, batch_size, seed))
+        if model.reference_based:
+            results["health"] = reference_health(model, info, mnist, data_seed, limit, seed)
         kind = model_kind(model)
         results["paper"] = {"model": PAPER_NAMES.get(kind), "features": "e" if model.reference_based else "all",
                             "mae": _paper_row(kind), "z_mean": PAPER_Z_MEAN_MNIST.get(kind)}
     results["seconds"] = round(time.perf_counter() - started, 1)
     write_results(results, out_dir)
     return results
+
+
+HEALTH_IMAGES = 1000
+
+
+def reference_width_of(info):
+    """The reference outline width the run was trained with (1, the paper's, when unknown)."""
+    fit = (info or {}).get("fit") or {}
+    return int(fit.get("reference_width") or 1)
+
+
+def reference_health(model, info=None, mnist=None, data_seed=0, limit=None, seed=0):
+    """Branch health (`rbvae_tf.health`) on the first 1000 unlabelled and reference images of the
+    MNIST-style set the run was trained on (its reference width), plus the discriminators'
+    accuracies of the last epoch of its history.csv when there is one."""
+    folder = data_lib.cached_mnist_style(size=model.image_size, seed=data_seed, limit=limit, mnist_path=mnist,
+                                         reference_width=reference_width_of(info))
+    unlabelled = data_lib.load_split(folder, "unlabelled")["images"][:HEALTH_IMAGES]
+    reference = data_lib.load_split(folder, "reference")["images"][:HEALTH_IMAGES]
+    health = branch_health(model, data_lib.to_unit_range(unlabelled), data_lib.to_unit_range(reference), seed)
+    health["reference_width"] = reference_width_of(info)
+    path = (info or {}).get("path")
+    history = read_history(os.path.join(path, "history.csv")) if path and os.path.isdir(path) else []
+    health["discriminator_accuracy"] = discriminator_accuracies(history)
+    return health
 
 
 def _paper_row(kind):
@@ -330,7 +380,8 @@ def _table(headers, rows):
 
 
 FEATURE_LABELS = {"e": "e (target)", "z": "z (common)", "all": "all (e, z)", "constant": "constant (floor)",
-                  "untrained": "untrained (floor)"}
+                  "untrained": "untrained (floor)", "e_sampled": "e, posterior sample", "z_sampled": "z, posterior sample",
+                  "all_sampled": "all, posterior sample"}
 
 
 def metrics_markdown(results):
@@ -341,13 +392,16 @@ def metrics_markdown(results):
         return "\n".join(lines + _folder_markdown(results)) + "\n"
     data = results["data"]
     lines += [f"MNIST-style probe splits: {data['probe_train']} train / {data['probe_test']} test images "
-              f"(data seed {data['seed']}); posterior means; {results['seconds']} s.", ""]
+              f"(data seed {data['seed']}); posterior means, and one posterior sample per image in the "
+              f"`posterior sample` rows; {results['seconds']} s.", ""]
     kind, paper = model["kind"], results["paper"]
-    lines += ["## Feature learning (Table 1, MNIST): MAE of linear regressors, lower is better", ""]
+    lines += ["## Feature learning (Table 1, MNIST): MAE of linear regressors of the target factors", ""]
     if model["reference_based"]:
-        lines += ["The paper reports the e row for Rb models; z should be far worse (text of Sec. 5.3).", ""]
+        lines += ["What a good split wants: e low (it holds the target factors), z high, near the constant floor "
+                  "(z holds none of them). The paper reports the e row for Rb models and z in the text of Sec. 5.3.",
+                  ""]
     else:
-        lines += ["The paper reports the all-latents row for unsupervised models.", ""]
+        lines += ["Lower is better. The paper reports the all-latents row for unsupervised models.", ""]
     rows = []
     for name, result in results["probe"].items():
         paper_mean = None
@@ -364,15 +418,40 @@ def metrics_markdown(results):
                   for name, row in PAPER_TABLE1_MNIST.items()]
     lines += [_table(("Model", *FACTOR_HEADERS), paper_rows), "",
               "With z as features (Sec. 5.3): Rb-VAE .195, sRb-VAE .189 average MAE.", ""]
-    lines += ["## Digit classification: mean per-class accuracy of a linear classifier, higher is better", ""]
+    lines += ["## Digit classification: mean per-class accuracy of a linear classifier", ""]
+    if model["reference_based"]:
+        lines += ["What a good split wants: z high (the digit is a common factor), e low (near chance, 0.1).", ""]
     rows = [[FEATURE_LABELS[name], _number(accuracy), _number(results["digit_classification"][name]["overall"])]
             for name, accuracy in results["digit_accuracy"].items()]
     lines += [_table(("Features", "Mean per-class", "Overall"), rows), ""]
-    lines += ["## Disentanglement metrics (normalised factors), higher is better", ""]
+    lines += ["## Disentanglement metrics of the target factors (normalised)", ""]
+    if model["reference_based"]:
+        lines += ["What a good split wants: high on e, low on z (z should not hold the target factors).", ""]
     rows = [[FEATURE_LABELS[name], *(_number(scores[m]) for m in METRIC_NAMES)]
             for name, scores in results["metrics"].items()]
     lines += [_table(("Features", "SAP", "MIG", "DCI D", "DCI C", "DCI I"), rows)]
+    if "health" in results:
+        lines += ["", *health_markdown(results["health"])]
     return "\n".join(lines) + "\n"
+
+
+def health_markdown(health):
+    """The branch-health section of metrics.md (see `rbvae_tf.health`)."""
+    accuracies = ", ".join(f"{name} {value:.3f}" for name, value in health["discriminator_accuracy"].items())
+    rows = [
+        ("reference L1 / all-black L1", _number(health["reference_l1_ratio"]), "< 1 (1: G(z_r, e_r) is black)"),
+        ("mass of G(z, e ~ N(0, I)) / data", _number(health["sampled_mass_ratio"]), "near 1 (0: black)"),
+        ("mass of G(z, e_r) / reference data", _number(health["reference_mass_ratio"]), "near 1 (0: black)"),
+        ("mean norm of e (posterior means)", _number(health["e_norm"]),
+         f"prior {health['e_prior_norm']:.2f}"),
+        ("mean norm of z (posterior means)", _number(health["z_norm"]),
+         f"prior {health['z_prior_norm']:.2f}"),
+        ("norm of e_r", _number(health["reference_target_norm"]), "starts at 0"),
+    ]
+    return ["## Reference-branch health (1000 unlabelled and 1000 reference training images, "
+            f"reference outline width {health['reference_width']} px at 64 px)", "",
+            _table(("Quantity", "Value", "Healthy"), [list(r) for r in rows]), "",
+            f"Discriminator accuracies of the last training epoch: {accuracies or 'not recorded'}."]
 
 
 def _folder_markdown(results):
@@ -393,6 +472,11 @@ def summary_lines(results):
         return [f"{name:>10}: mean per-class accuracy {value:.3f}" for name, value in results["accuracy"].items()]
     lines = [f"{name:>10}: MAE avg {result['mae']['mean']:.3f}" for name, result in results["probe"].items()]
     lines += [f"{name:>10}: digit accuracy {value:.3f}" for name, value in results["digit_accuracy"].items()]
+    if "health" in results:
+        health = results["health"]
+        lines.append(f"reference L1 / all-black {health['reference_l1_ratio']:.3f}, mass of G(z, e~N) / data "
+                     f"{health['sampled_mass_ratio']:.3f}, |e| {health['e_norm']:.1f} (prior "
+                     f"{health['e_prior_norm']:.1f}), |e_r| {health['reference_target_norm']:.2f}")
     if results["paper"]["mae"]:
         lines.append(f"paper ({results['paper']['model']}, {results['paper']['features']}): "
                      f"MAE avg {results['paper']['mae']['mean']:.3f}")

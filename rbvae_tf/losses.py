@@ -42,6 +42,38 @@ def reparameterize(mean, log_var, noise):
     return mean + ops.exp(0.5 * log_var) * noise
 
 
+def mmd(a, b, scales=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)):
+    """Unbiased estimate of the squared maximum mean discrepancy between two samples (a scalar).
+
+    Used for the z-invariance term (beyond the paper): z of unlabelled images and z of reference
+    images should have the same distribution when z holds only the common factors. The kernel is
+    the inverse multiquadratic `sum_s C_s / (C_s + |a - b|^2)` with `C_s = 2 * D * s`
+    (Tolstikhin et al. 2018), D the latent dimension, which has heavy tails and so keeps
+    gradients when the two samples are far apart.
+
+    Args:
+        a: (N, D) tensor, N >= 2.
+        b: (M, D) tensor, M >= 2.
+        scales: tuple of float. Kernel scales s, relative to 2D. Defaults to 0.1 ... 10.
+
+    Returns:
+        scalar tensor; 0 in expectation when a and b come from the same distribution.
+    """
+    dim = ops.cast(ops.shape(a)[1], a.dtype)
+
+    def kernel(x, y):
+        sq = (ops.sum(ops.square(x), 1)[:, None] + ops.sum(ops.square(y), 1)[None, :]
+              - 2.0 * ops.matmul(x, ops.transpose(y)))
+        sq = ops.maximum(sq, 0.0)
+        return sum(2.0 * dim * s / (2.0 * dim * s + sq) for s in scales)
+
+    def mean_off_diagonal(k):
+        n = ops.cast(ops.shape(k)[0], k.dtype)
+        return (ops.sum(k) - ops.sum(ops.diagonal(k))) / (n * (n - 1.0))
+
+    return mean_off_diagonal(kernel(a, a)) + mean_off_diagonal(kernel(b, b)) - 2.0 * ops.mean(kernel(a, b))
+
+
 def _covariance(x):
     centred = x - ops.mean(x, axis=0, keepdims=True)
     n = ops.cast(ops.shape(x)[0], x.dtype)

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from rbvae_tf import data as data_lib
-from rbvae_tf.callbacks import HistoryCSV, SampleGrid, SaveRun, StopOnNaN, write_status
+from rbvae_tf.callbacks import BranchHealth, HistoryCSV, SampleGrid, SaveRun, StopOnNaN, write_status
 from rbvae_tf.config import FitConfig
 from rbvae_tf.distribute import get_strategy
 from rbvae_tf.errors import TrainingDiverged, UserError
@@ -25,6 +25,7 @@ from rbvae_tf.models import build_model, paper_adam
 from rbvae_tf.models.adversarial_base import AdversarialBase
 
 SAMPLE_IMAGES = 8
+HEALTH_IMAGES = 256  # unlabelled and reference images of the per-epoch branch health (~1 s at 32 px)
 
 
 def read_json(path):
@@ -61,7 +62,8 @@ def resolve_run_dir(out, config):
 
 
 def load_training_data(config):
-    """(train dataset of (x, x_reference) batches, steps per epoch, fixed images for the sample grids)."""
+    """(train dataset of (x, x_reference) batches, steps per epoch, fixed images for the sample grids,
+    (unlabelled, reference) images for the branch health), images in [-1, 1]."""
     if config.reference or config.unlabelled:
         if not (config.reference and config.unlabelled):
             raise UserError("--reference and --unlabelled go together")
@@ -69,6 +71,8 @@ def load_training_data(config):
         reference = data_lib.image_folder_dataset(config.reference, config.image_size, shuffle_seed=config.seed + 1)
         n_unlabelled = len(data_lib.list_images(config.unlabelled))
         samples = data_lib.load_images(data_lib.list_images(config.unlabelled)[:SAMPLE_IMAGES], config.image_size)
+        health = tuple(data_lib.load_images(data_lib.list_images(folder)[:HEALTH_IMAGES], config.image_size)
+                       for folder in (config.unlabelled, config.reference))
     else:
         folder = data_lib.cached_mnist_style(size=config.image_size, seed=config.data_seed, limit=config.limit,
                                              mnist_path=config.mnist, reference_width=config.reference_width)
@@ -76,11 +80,12 @@ def load_training_data(config):
         reference = data_lib.load_split(folder, "reference")["images"]
         n_unlabelled = len(unlabelled)
         samples = unlabelled[:SAMPLE_IMAGES]
+        health = (unlabelled[:HEALTH_IMAGES], reference[:HEALTH_IMAGES])
     if n_unlabelled < config.batch_size:
         raise UserError(f"the unlabelled set has {n_unlabelled} images, fewer than one batch of {config.batch_size}")
     dataset = data_lib.train_dataset(unlabelled, reference, config.batch_size, seed=config.seed)
     steps = config.steps_per_epoch or n_unlabelled // config.batch_size
-    return dataset, steps, data_lib.to_unit_range(samples)
+    return dataset, steps, data_lib.to_unit_range(samples), tuple(data_lib.to_unit_range(h) for h in health)
 
 
 def make_model(config, strategy):
@@ -106,7 +111,7 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=()):
         raise UserError(f"--batch-size {config.batch_size} is not divisible by --replicas {config.replicas}")
     strategy = get_strategy(config.replicas)
     run_dir, resuming = resolve_run_dir(out, config)
-    dataset, steps, samples = load_training_data(config)
+    dataset, steps, samples, health = load_training_data(config)
     run_dir.mkdir(parents=True, exist_ok=True)
     model = make_model(config, strategy)
     backup = run_dir / "backup"
@@ -121,6 +126,7 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=()):
           f"({config.preset} preset) into {run_dir}")
     callbacks = [
         StopOnNaN(),
+        BranchHealth(*health, seed=config.seed),  # before the callbacks that write the logs
         keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True, delete_checkpoint=False),
         HistoryCSV(str(run_dir / "history.csv")),
         SaveRun(str(run_dir), config.epochs),

@@ -24,19 +24,24 @@ class AdversarialBase(LatentModel):
     Args:
         discriminator_dropout: float. Dropout on the inputs of the discriminators' last fully
             connected block (Appendix D). Defaults to 0.25.
+        discriminator_dropout_mode: str. `"element"` (each feature) or `"input"` (each input's whole
+            feature vector: image, z, e), see `build_discriminator`. Defaults to `"element"`.
         weight_adversarial: float. Weight of the Eq. 8 term. Defaults to 1.0 (the paper).
         **kwargs: the arguments of `LatentModel`; subclasses add one weight per Eq. 10 term.
     """
 
     discriminator_names = ()
 
-    def __init__(self, discriminator_dropout=0.25, weight_adversarial=1.0, **kwargs):
+    def __init__(self, discriminator_dropout=0.25, weight_adversarial=1.0, discriminator_dropout_mode="element",
+                 **kwargs):
         super().__init__(**kwargs)
         self.discriminator_dropout = discriminator_dropout
+        self.discriminator_dropout_mode = discriminator_dropout_mode
         self.weight_adversarial = weight_adversarial
 
     def get_config(self):
         return {**super().get_config(), "discriminator_dropout": self.discriminator_dropout,
+                "discriminator_dropout_mode": self.discriminator_dropout_mode,
                 "weight_adversarial": self.weight_adversarial}
 
     # --- the two players ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from keras import ops
 
 from rbvae_tf import losses
 from rbvae_tf.models.adversarial_base import AdversarialBase
+from rbvae_tf.models.reference_terms import reference_terms
 from rbvae_tf.networks import build_discriminator
 
 
@@ -25,9 +26,16 @@ class SRbVAE(AdversarialBase):
       latent_reference:-log q(z_r_hat | x_r_hat)    (Gaussian)
     The two players have separate Adam optimizers (`AdversarialBase`).
 
+    Beyond the paper (ablations, all 0 by default, docs/ablations.md), with their own weights:
+      kl:               KL(q(z|x) q(e|x) || p(z) p(e)) + KL(q(z|x_r) || p(z)), the KL terms of Eq. 3;
+      z_invariance:     MMD(q(z|x), q(z|x_r)) between the batches (`reference_terms`);
+      reference_target: -log q(e_r | x_r)                               (`reference_terms`).
+
     Args:
         weight_image, weight_reference_image, weight_latent_z, weight_latent_e,
         weight_latent_reference: float. Weights of the Eq. 10 terms. Default to 1.0 (the paper).
+        weight_kl, weight_z_invariance, weight_reference_target: float. Weights of the terms
+            beyond the paper. Default to 0.0 (the paper).
         **kwargs: the arguments of `AdversarialBase` and `LatentModel`.
 
     Example:
@@ -38,25 +46,32 @@ class SRbVAE(AdversarialBase):
 
     reference_based = True
     discriminator_names = ("discriminator", "reference_discriminator")
-    recon_names = ("image", "reference_image", "latent_z", "latent_e", "latent_reference")
+    recon_names = ("image", "reference_image", "latent_z", "latent_e", "latent_reference",
+                   "kl", "z_invariance", "reference_target")
     metric_names = AdversarialBase.tracked_names(discriminator_names, recon_names)
 
     def __init__(self, weight_image=1.0, weight_reference_image=1.0, weight_latent_z=1.0,
-                 weight_latent_e=1.0, weight_latent_reference=1.0, **kwargs):
+                 weight_latent_e=1.0, weight_latent_reference=1.0, weight_kl=0.0, weight_z_invariance=0.0,
+                 weight_reference_target=0.0, **kwargs):
         super().__init__(**kwargs)
         # === Layers ===
         self.discriminator = build_discriminator(
             self.image_size, self.width, [self.common_dim, self.target_dim],
-            self.discriminator_dropout, name="discriminator")
+            self.discriminator_dropout, name="discriminator",
+            dropout_mode=self.discriminator_dropout_mode)
         self.reference_discriminator = build_discriminator(
             self.image_size, self.width, [self.common_dim],
-            self.discriminator_dropout, name="reference_discriminator")
+            self.discriminator_dropout, name="reference_discriminator",
+            dropout_mode=self.discriminator_dropout_mode)
         # === Config ===
         self.weight_image = weight_image
         self.weight_reference_image = weight_reference_image
         self.weight_latent_z = weight_latent_z
         self.weight_latent_e = weight_latent_e
         self.weight_latent_reference = weight_latent_reference
+        self.weight_kl = weight_kl
+        self.weight_z_invariance = weight_z_invariance
+        self.weight_reference_target = weight_reference_target
 
     def get_config(self):
         return {**super().get_config(), **{f"weight_{n}": getattr(self, f"weight_{n}") for n in self.recon_names}}
@@ -92,5 +107,9 @@ class SRbVAE(AdversarialBase):
             "latent_z": ops.mean(losses.gaussian_nll(z_hat, hat_z_mean, hat_z_log_var)),
             "latent_e": ops.mean(losses.gaussian_nll(e_hat, hat_e_mean, hat_e_log_var)),
             "latent_reference": ops.mean(losses.gaussian_nll(zr_hat, hat_zr_mean, hat_zr_log_var)),
+            "kl": ops.mean(losses.kl_to_standard_normal(z_mean, z_log_var)
+                           + losses.kl_to_standard_normal(e_mean, e_log_var)
+                           + losses.kl_to_standard_normal(zr_mean, zr_log_var)),
+            **reference_terms(self, z, z_r, x_reference, e_r),
         }
         return pairs, recon

@@ -34,7 +34,8 @@ class SVAE(AdversarialBase):
         # === Layers ===
         latent_dim = self.target_dim + self.common_dim
         self.discriminator = build_discriminator(
-            self.image_size, self.width, [latent_dim], self.discriminator_dropout, name="discriminator")
+            self.image_size, self.width, [latent_dim], self.discriminator_dropout, name="discriminator",
+            dropout_mode=self.discriminator_dropout_mode)
         # === Config ===
         self.weight_image = weight_image
         self.weight_latent = weight_latent

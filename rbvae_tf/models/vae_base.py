@@ -1,7 +1,8 @@
 """One train step for the VAE family (VAE, beta-VAE, DIP-VAE-I/II, Rb-VAE).
 
-Each variant only defines `objective(x, x_reference)`, a dict of named scalar terms whose sum is
-minimised with a single optimizer.
+Each variant only defines `objective(x, x_reference)`, a dict of named scalar terms; their sum,
+each term times its weight in `term_weights` (1 when absent), is minimised with a single
+optimizer. The terms are logged unweighted.
 """
 
 import tensorflow as tf
@@ -18,6 +19,8 @@ class VAEBase(LatentModel):
         super().compile(optimizer=optimizer or paper_adam(), **kwargs)
         self.optimizer.build(self.trainable_variables)
 
+    term_weights = {}  # term name -> weight in the loss; 1 for the terms not listed
+
     def objective(self, x, x_reference):
         raise NotImplementedError
 
@@ -26,7 +29,8 @@ class VAEBase(LatentModel):
         self.start_step()
         with tf.GradientTape() as tape:
             terms = self.objective(x, x_reference)
-            loss = sum(terms.values())
+            weights = self.term_weights
+            loss = sum(weights.get(name, 1.0) * value for name, value in terms.items())
             # Gradients are summed across replicas: scale so N replicas equal one on the global batch.
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
         variables = self.trainable_variables
