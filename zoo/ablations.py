@@ -1,0 +1,165 @@
+"""The reference-branch ablations of issue 9: train, evaluate and report, one run at a time.
+
+    python zoo/ablations.py run r01-ref3 r02-mmd     # train + evaluate + grids (skips what is done)
+    python zoo/ablations.py report                   # docs/ablations.md table and docs/ablations/*.png
+
+Every run is the cpu preset (32 px, width 1/2, 6 x 400 steps, batch 36) with ONE change against its
+parent, trained by exactly the `cli.py fit` command printed in the report. Runs live in
+`--root` (default runs/ablations/NAME); each records the CPU it trained on in `cpu.json`.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import shutil
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from rbvae_tf.callbacks import read_history  # noqa: E402
+
+# name -> (model, extra `cli.py fit` arguments, parent run, what changes against the parent)
+RUNS = {
+    "r00-paper": ("srbvae", [], None,
+                  "the paper's objective, 1 px references: the bundled preset's configuration"),
+    "r01-ref3": ("srbvae", ["--reference-width", "3"], "r00-paper",
+                 "reference outlines 3 px wide at 64 px (1.5 px at 32 px)"),
+    "r02-mmd": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=1000"], "r01-ref3",
+                "z-invariance: 1000 x MMD(q(z|x), q(z|x_r))"),
+}
+BUNDLED = {"r00-paper": REPO / "zoo" / "srbvae-mnist-cpu"}  # runs that are already trained
+
+
+def cpu_info():
+    """Model name, AVX-512 or not, and the load average: recorded beside every timing."""
+    name, avx512 = platform.processor(), False
+    try:
+        text = pathlib.Path("/proc/cpuinfo").read_text()
+        name = next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name"))
+        avx512 = "avx512f" in text
+    except (OSError, StopIteration):
+        pass
+    return {"model_name": name, "avx512": avx512, "cores": os.cpu_count(), "loadavg": os.getloadavg()}
+
+
+def fit_command(name, root):
+    model, args, _, _ = RUNS[name]
+    return ["python", "cli.py", "fit", "--model", model, "--preset", "cpu", *args, "--out", str(root / name)]
+
+
+def run(name, root):
+    """Trains (unless finished or bundled), evaluates and draws the grids of one run."""
+    run_dir = BUNDLED.get(name, root / name)
+    status = run_dir / "status.json"
+    finished = name in BUNDLED or (status.exists() and json.loads(status.read_text()).get("finished"))
+    if not finished:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        start = cpu_info()
+        subprocess.run(fit_command(name, root), cwd=REPO, check=True)
+        (run_dir / "cpu.json").write_text(json.dumps({"start": start, "end": cpu_info()}, indent=1))
+    out = root / name
+    out.mkdir(parents=True, exist_ok=True)
+    cli = ["python", "cli.py"]
+    if not (out / "eval" / "metrics.json").exists():
+        subprocess.run([*cli, "evaluate", str(run_dir), "--out", str(out / "eval")], cwd=REPO, check=True)
+    for kind, extra in (("generate", []), ("transfer", ["--grid", "6"])):
+        if not (out / f"{kind}.png").exists():
+            subprocess.run([*cli, kind, str(run_dir), *extra, "--out", str(out / f"{kind}.png")], cwd=REPO,
+                           check=True)
+
+
+def _f(value, digits=3):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def row(name, root):
+    """One table row of a finished, evaluated run, or None."""
+    metrics_path = root / name / "eval" / "metrics.json"
+    if not metrics_path.exists():
+        return None
+    metrics = json.loads(metrics_path.read_text())
+    run_dir = BUNDLED.get(name, root / name)
+    history = read_history(run_dir / "history.csv")
+    minutes = sum(float(r["seconds"]) for r in history) / 60
+    fit = json.loads((run_dir / "config.json").read_text())["fit"]
+    steps = fit["epochs"] * fit["steps_per_epoch"]
+    cpu_path = run_dir / "cpu.json"
+    cpu = json.loads(cpu_path.read_text())["start"] if cpu_path.exists() else None
+    probe, digits, health = metrics["probe"], metrics["digit_accuracy"], metrics.get("health", {})
+    accuracy = health.get("discriminator_accuracy", {})
+    acc = "/".join(_f(accuracy.get(k), 2) for k in ("discriminator_acc_real", "discriminator_acc_fake",
+                                                      "reference_discriminator_acc_real",
+                                                      "reference_discriminator_acc_fake") if k in accuracy)
+    model, args, parent, change = RUNS[name]
+    command = "python " + " ".join(["zoo/ablations.py", "run", name]) if name not in BUNDLED else \
+        "`python cli.py fit` at the bundled preset's commit"
+    return {
+        "name": name, "parent": parent or "-", "change": change, "model": model,
+        "command": " ".join(fit_command(name, pathlib.Path("runs/ablations"))[1:]) if name not in BUNDLED else
+        "bundled preset zoo/srbvae-mnist-cpu (trained by `python cli.py fit`, cpu preset)",
+        "runner": command, "steps": steps, "minutes": minutes,
+        "cpu": (f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}, load {cpu['loadavg'][0]:.1f}"
+                if cpu else "not recorded (earlier session)"),
+        "e": probe["e"]["mae"]["mean"], "z": probe["z"]["mae"]["mean"], "all": probe["all"]["mae"]["mean"],
+        "e_s": probe["e_sampled"]["mae"]["mean"], "z_s": probe["z_sampled"]["mae"]["mean"],
+        "all_s": probe["all_sampled"]["mae"]["mean"], "digit_e": digits["e"], "digit_z": digits["z"],
+        "ref_l1": health.get("reference_l1_ratio"), "sampled_mass": health.get("sampled_mass_ratio"),
+        "ref_mass": health.get("reference_mass_ratio"), "e_norm": health.get("e_norm"),
+        "e_prior": health.get("e_prior_norm"), "z_norm": health.get("z_norm"),
+        "er_norm": health.get("reference_target_norm"), "disc_acc": acc or "-",
+        "factors": {k: v for k, v in probe["e"]["mae"].items()},
+    }
+
+
+def report(root, docs):
+    rows = [r for r in (row(name, root) for name in RUNS) if r]
+    images = docs / "ablations"
+    images.mkdir(parents=True, exist_ok=True)
+    for r in rows:
+        for kind in ("generate", "transfer"):
+            shutil.copyfile(root / r["name"] / f"{kind}.png", images / f"{r['name']}-{kind}.png")
+    lines = [
+        "| run | change (against parent) | steps | train min | CPU | e | z | all | e (sample) | z (sample) "
+        "| all (sample) | digit e | digit z | ref L1 / black | mass G(z,e~N) | mass G(z,e_r) | ‖e‖ (prior) "
+        "| ‖z‖ | ‖e_r‖ | disc acc real/fake, ref real/fake | grids |",
+        "|" + "---|" * 21,
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {r['change']} (parent {r['parent']}) | {r['steps']} | {r['minutes']:.1f} | {r['cpu']} "
+            f"| {_f(r['e'])} | {_f(r['z'])} | {_f(r['all'])} | {_f(r['e_s'])} | {_f(r['z_s'])} | {_f(r['all_s'])} "
+            f"| {_f(r['digit_e'])} | {_f(r['digit_z'])} | {_f(r['ref_l1'])} | {_f(r['sampled_mass'])} "
+            f"| {_f(r['ref_mass'])} | {_f(r['e_norm'], 1)} ({_f(r['e_prior'], 1)}) | {_f(r['z_norm'], 1)} "
+            f"| {_f(r['er_norm'], 2)} | {r['disc_acc']} "
+            f"| [generation](ablations/{r['name']}-generate.png), [transfer](ablations/{r['name']}-transfer.png) |")
+    commands = [f"- `{r['name']}`: `{r['command']}`" for r in rows]
+    (docs / "ablations-table.md").write_text("\n".join(lines) + "\n\nCommands:\n\n" + "\n".join(commands) + "\n")
+    (root / "ablations.json").write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["run", "report"])
+    parser.add_argument("names", nargs="*", help="Runs to train and evaluate (default: all).")
+    parser.add_argument("--root", default="runs/ablations", help="Folder of the runs.")
+    parser.add_argument("--docs", default=str(REPO / "docs"), help="Where the report and grids go.")
+    args = parser.parse_args()
+    root = pathlib.Path(args.root).resolve()
+    if args.action == "run":
+        for name in args.names or list(RUNS):
+            if name not in RUNS:
+                parser.error(f"unknown run {name!r}; choose from {', '.join(RUNS)}")
+            run(name, root)
+    else:
+        for r in report(root, pathlib.Path(args.docs)):
+            print(f"{r['name']}: e {r['e']:.3f} z {r['z']:.3f} digit e/z {r['digit_e']:.2f}/{r['digit_z']:.2f} "
+                  f"ref L1 {_f(r['ref_l1'])} ({r['minutes']:.1f} min)")
+
+
+if __name__ == "__main__":
+    main()
