@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from export.graphs import describe, endpoints, keras_outputs
 from export.onnx_graphs import DEFAULT_OPSET, OPSETS, write_onnx
+from export.ort_common import PREPROCESSING
 from export.saved_model import write_saved_model
 from rbvae_tf.errors import UserError
 from rbvae_tf.models import MODELS
@@ -151,6 +152,7 @@ def _metadata(model, info, opset):
         "value_range": [-1, 1],
         "layout": "NHWC",
         "dtype": "float32",
+        "preprocessing": PREPROCESSING,
         "reference_based": bool(model.reference_based),
         "target_dim": int(model.target_dim),
         "common_dim": int(model.common_dim),

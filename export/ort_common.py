@@ -15,6 +15,9 @@ import onnxruntime as ort
 from PIL import Image, UnidentifiedImageError
 
 PROVIDERS = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
+# The one rule that turns an image file into model input, named in every export's metadata.json
+# and implemented twice: `load_image` here and `prepare` in export/web/app.js (the browser page).
+PREPROCESSING = "rgb-centre-square-area-resize-round8-v1"
 _DECODE_ERRORS = (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError)
 
 
@@ -123,8 +126,9 @@ def load_image(path, image_size):
     """Reads an image file as float32 (S, S, 3) in [-1, 1], prepared as for training.
 
     Any Pillow format and mode; converted to RGB, centre-cropped to a square and area-resized to
-    `image_size` (the preprocessing of `rbvae_tf.data.folders`), rounded to 8 bits, then mapped
-    from [0, 255] to [-1, 1].
+    `image_size` (the preprocessing of `rbvae_tf.data.folders`), rounded to 8 bits (half to even),
+    then mapped from [0, 255] to [-1, 1]. This is the rule `PREPROCESSING`; the web page
+    (export/web/app.js) implements the same rule and checks its name in metadata.json.
     """
     path = pathlib.Path(path)
     if not path.is_file():
