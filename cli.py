@@ -253,21 +253,35 @@ def transfer(model, content, style, grid, out, seed, mnist, data_seed, limit):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Export folder [default: exports/<run name>].")
 @click.option("--onnx", "with_onnx", is_flag=True, help="Also write ONNX graphs (tf2onnx) to DIR/onnx/.")
 @click.option("--opset", default=17, show_default=True, help="ONNX opset, 13 to 18.")
+@click.option("--web", "web_dir", type=click.Path(file_okay=False),
+              help="Also write a static attribute-transfer page (ONNX Runtime Web) to this folder; implies --onnx.")
+@click.option("--samples", type=click.IntRange(min=2), default=6, show_default=True,
+              help="Probe images offered as samples by the --web page.")
 @user_errors
-def export(model, out_dir, with_onnx, opset):
+def export(model, out_dir, with_onnx, opset, web_dir, samples):
     """Export SavedModel (and ONNX) artifacts of MODEL for serving.
 
     MODEL is a run directory, a .keras file or a zoo preset [default: the most recently
-    finished run under runs/]. Writes DIR/saved_model, DIR/onnx/*.onnx and DIR/metadata.json.
+    finished run under runs/]. Writes DIR/saved_model, DIR/onnx/*.onnx and DIR/metadata.json;
+    with --web also a page folder (open it with `python -m http.server -d FOLDER`).
     """
     from export import export_model
 
+    if web_dir:
+        from export.web import check_before_export
+
+        check_before_export(web_dir)  # the page needs `npm ci --prefix export/web`
     net, info = _load_model(model)
     out_dir = out_dir or os.path.join("exports", info["name"])
-    metadata = export_model(net, info, out_dir, onnx=with_onnx, opset=opset)
+    metadata = export_model(net, info, out_dir, onnx=with_onnx or bool(web_dir), opset=opset)
     click.echo(f"wrote {out_dir}: saved_model ({', '.join(metadata['signatures'])})"
                + "".join(f", {file}" for file in metadata["files"]["onnx"]) + ", metadata.json")
     click.echo(f"max abs difference to the Keras model: {max(metadata['parity'].values()):.1e}")
+    if web_dir:
+        from export.web import write_web_from_model
+
+        click.echo(f"wrote {write_web_from_model(net, info, out_dir, web_dir, samples)}: "
+                   f"open it with `python -m http.server -d {web_dir}`")
 
 
 @cli.group()
