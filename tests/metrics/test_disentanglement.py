@@ -6,7 +6,7 @@ import pytest
 import rbvae_tf.metrics.disentanglement as disentanglement_module
 import rbvae_tf.metrics.probe as probe_module
 from rbvae_tf.metrics import all_metrics, dci, mig, sap
-from rbvae_tf.metrics.disentanglement import dci_from_importance
+from rbvae_tf.metrics.disentanglement import dci_from_importance, r2_matrix
 
 KEYS = {"sap", "mig", "dci_disentanglement", "dci_completeness", "dci_informativeness"}
 NUM_TRAIN = 2000
@@ -110,10 +110,11 @@ def test_sap_hand_computed_three_samples():
     assert sap(codes, factors)["sap"] == pytest.approx(3 / 8)
 
 
-def test_sap_constant_code_scores_zero():
+def test_sap_constant_code_scores_zero_so_the_informative_code_has_the_full_gap():
     factors = np.array([[0.0], [1.0], [2.0]])
     codes = np.array([[7.0, 0.0], [7.0, 1.0], [7.0, 2.0]])
-    assert sap(codes, factors)["sap"] == pytest.approx(1.0)
+    np.testing.assert_allclose(r2_matrix(codes, factors), [[0.0], [1.0]])  # constant code: R^2 0
+    assert sap(codes, factors)["sap"] == pytest.approx(1.0)  # gap between 1 and 0
 
 
 def test_mig_hand_computed_discrete_example():

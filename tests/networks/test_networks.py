@@ -32,12 +32,28 @@ def test_generator_output_range_and_shape():
 
 
 def test_discriminator_dropout_only_in_training():
-    d = build_discriminator(16, 0.125, [4, 2], dropout=0.25)
-    assert [l.rate for l in d.layers if isinstance(l, keras.layers.Dropout)] == [0.25]
+    rate = 0.25
+    d = build_discriminator(16, 0.125, [4, 2], dropout=rate)
+    assert [l.rate for l in d.layers if isinstance(l, keras.layers.Dropout)] == [rate]
     assert not any(isinstance(l, PixelNorm) for l in d.layers)
-    inputs = [np.ones((2, 16, 16, 3), np.float32), np.ones((2, 4), np.float32), np.ones((2, 2), np.float32)]
-    np.testing.assert_allclose(d(inputs, training=False), d(inputs, training=False))
-    assert d(inputs).shape == (2, 1)
+    rng = np.random.default_rng(0)
+    inputs = [rng.uniform(-1, 1, (64, 16, 16, 3)).astype(np.float32),
+              rng.normal(size=(64, 4)).astype(np.float32), rng.normal(size=(64, 2)).astype(np.float32)]
+    # The dropout acts on the concatenated image and latent features, before the last block (App. D).
+    features = keras.Model(d.inputs, d.get_layer("dropout").output)
+    kept = np.asarray(features(inputs, training=False))
+    dropped = np.asarray(features(inputs, training=True))
+    assert kept.shape == (64, 64 + 32 + 32) and np.all(kept != 0)
+    zeroed = dropped == 0
+    assert abs(zeroed.mean() - rate) < 0.03  # 8192 features: the standard error is 0.005
+    np.testing.assert_allclose(dropped[~zeroed], kept[~zeroed] / (1 - rate), rtol=1e-5)
+    # Inference is deterministic; training draws a new mask each call.
+    np.testing.assert_array_equal(d(inputs, training=False), d(inputs, training=False))
+    assert not np.array_equal(d(inputs, training=True), d(inputs, training=True))
+    assert not np.array_equal(d(inputs, training=True), d(inputs, training=False))
+    assert d(inputs).shape == (64, 1)
+    no_dropout = build_discriminator(16, 0.125, [4, 2], dropout=0.0)
+    np.testing.assert_allclose(no_dropout(inputs, training=True), no_dropout(inputs, training=False), rtol=1e-6)
 
 
 def test_bad_image_size():
