@@ -49,6 +49,7 @@ def export_model(model, info=None, out_dir=None, onnx=False, opset=DEFAULT_OPSET
         dict: the metadata written to `out_dir/metadata.json`.
 
     Example:
+    >>> from rbvae_tf.models import build_model
     >>> model = build_model("srbvae", image_size=16, width=0.125, target_dim=4, common_dim=4)
     >>> export_model(model, out_dir="/tmp/tiny", onnx=True)["files"]["onnx"]  # doctest: +SKIP
     {'onnx/transfer.onnx': 'transfer', 'onnx/encoder_e.onnx': 'encode_target', ...}

@@ -45,6 +45,7 @@ def endpoints(model):
         model: LatentModel. Any model of `rbvae_tf.models`.
 
     Example:
+    >>> from rbvae_tf.models import build_model
     >>> fn, signature = endpoints(build_model("srbvae", image_size=16, width=0.125))["transfer"]
     >>> [spec.name for spec in signature]
     ['content', 'style']

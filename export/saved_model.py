@@ -21,6 +21,7 @@ def write_saved_model(model, path, graphs=None):
         list of str: the signature names.
 
     Example:
+    >>> from rbvae_tf.models import build_model
     >>> write_saved_model(build_model("vae", image_size=16, width=0.125), "/tmp/sm")  # doctest: +SKIP
     ['encode', 'generate']
     """

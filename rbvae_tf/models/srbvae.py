@@ -40,7 +40,7 @@ class SRbVAE(AdversarialBase):
 
     Example:
     >>> model = SRbVAE(image_size=16, width=0.125, target_dim=2, common_dim=3)
-    >>> model.reference_target.shape
+    >>> tuple(model.reference_target.shape)
     (2,)
     """
 

@@ -14,8 +14,9 @@ class PixelNorm(keras.layers.Layer):
         epsilon: float. Added under the square root. Defaults to `1e-8`.
 
     Example:
-    >>> PixelNorm()(keras.ops.ones((2, 4, 4, 3))).shape
-    (2, 4, 4, 3)
+    >>> y = PixelNorm()(keras.ops.ones((2, 4, 4, 3)) * 5.0)
+    >>> tuple(y.shape), float(keras.ops.max(keras.ops.abs(y - 1.0))) < 1e-6
+    ((2, 4, 4, 3), True)
     """
 
     def __init__(self, epsilon=1e-8, **kwargs):
