@@ -1,11 +1,12 @@
-"""The one exception type that the CLI turns into a one-line message and exit status 2."""
+"""The two exception types that the CLI turns into one line `error: ...` on stderr, never a traceback:
+`UserError` (bad input, exit status 2) and `TrainingDiverged` (exit status 1)."""
 
 
-class UserError(Exception):
-    """Bad input from the user: a missing file, a wrong size, an unreadable image.
+class UserError(ValueError):
+    """Bad input from the user: a missing file, a wrong size, an unreadable image, an unknown model.
 
-    The CLI prints `error: <message>` on stderr and exits with status 2, never a traceback.
-    Library callers can catch it like any other exception.
+    The CLI prints `error: <message>` on stderr and exits with status 2. It is a `ValueError`, so
+    library callers can catch it as one.
     """
 
 

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from rbvae_tf import losses
 from rbvae_tf.networks import build_encoder, build_generator
 
 # Adam settings of the paper (Sec. 5.2), for every player of every model.
@@ -106,8 +107,8 @@ class LatentModel(keras.Model):
         return noise[replica * batch_size:(replica + 1) * batch_size]
 
     def sample_posterior(self, mean, log_var):
-        noise = self.sample_noise(ops.shape(mean)[0], ops.shape(mean)[1])
-        return mean + ops.exp(0.5 * log_var) * noise
+        """z ~ N(mean, exp(log_var)) by reparameterisation, with this step's noise."""
+        return losses.reparameterize(mean, log_var, self.sample_noise(ops.shape(mean)[0], ops.shape(mean)[1]))
 
     def infer(self, encoder, images):
         """(mean, log_var, reparameterised sample) of a Gaussian encoder, in training mode."""

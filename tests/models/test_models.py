@@ -12,7 +12,7 @@ TINY = dict(image_size=16, width=0.125, target_dim=4, common_dim=4, seed=3)
 RECONSTRUCTION = {"svae": "image", "srbvae": "image"}
 EXPECTED_KEYS = {
     "vae": {"loss", "reconstruction", "kl"},
-    "beta-vae": {"loss", "reconstruction", "kl"},
+    "beta-vae": {"loss", "reconstruction", "kl", "weighted_kl"},
     "dip-vae-i": {"loss", "reconstruction", "kl", "dip"},
     "dip-vae-ii": {"loss", "reconstruction", "kl", "dip"},
     "rbvae": {"loss", "reconstruction", "kl_e", "kl_z", "reference_reconstruction", "reference_kl",
@@ -128,3 +128,13 @@ def test_unknown_model_name():
 def test_dip_weights_follow_kumar():
     assert models.DIPVAE(dip_type="i", lambda_od=5.0, **TINY).diagonal_weight == 50.0
     assert models.DIPVAE(dip_type="ii", lambda_od=5.0, **TINY).diagonal_weight == 5.0
+
+
+def test_beta_vae_logs_the_kl_and_its_weighted_term_apart():
+    model = build_model("beta-vae", beta_kl=8.0, **TINY)
+    model.compile(jit_compile=False)
+    x, _ = fixed_batch()
+    logs = {name: float(value) for name, value in model.train_step((x, x)).items()}
+    assert logs["kl"] > 0
+    assert logs["weighted_kl"] == pytest.approx(8.0 * logs["kl"], rel=1e-6)
+    assert logs["loss"] == pytest.approx(logs["reconstruction"] + logs["weighted_kl"], rel=1e-6)
