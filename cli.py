@@ -284,6 +284,18 @@ def export(model, out_dir, with_onnx, opset, web_dir, samples):
                    f"open it with `python -m http.server -d {web_dir}`")
 
 
+@cli.command()
+@user_errors
+def zoo():
+    """List the trained presets (model, data, budget, headline probe numbers).
+
+    Every command that takes MODEL accepts a preset name; the folder is $RBVAE_ZOO, else zoo/.
+    """
+    from rbvae_tf.presets import preset_table
+
+    click.echo(preset_table())
+
+
 @cli.group()
 def bench():
     """Benchmarks."""

@@ -6,6 +6,7 @@ Importing the package registers every layer and model with Keras serialization, 
 
 from rbvae_tf.errors import UserError
 from rbvae_tf.models import MODELS, build_model  # registers the models and layers with Keras
+from rbvae_tf.loading import from_preset
 
 __version__ = "0.1.0"
-__all__ = ["MODELS", "UserError", "__version__", "build_model"]
+__all__ = ["MODELS", "UserError", "__version__", "build_model", "from_preset"]

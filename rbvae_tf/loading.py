@@ -7,9 +7,10 @@ import pathlib
 import keras
 
 from rbvae_tf.errors import UserError
+from rbvae_tf.presets import zoo_dir
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-ZOO = REPO / "zoo"
+ZOO = zoo_dir()  # $RBVAE_ZOO, else zoo/ beside the package (the checkout's, or the installed copy)
 
 
 def latest_finished_run(runs="runs"):

@@ -1,0 +1,83 @@
+"""Where the trained presets live, and the `python cli.py zoo` table that lists them.
+
+The zoo folder is `$RBVAE_ZOO` when set, else the `zoo/` beside the `rbvae_tf` package: the
+checkout's `zoo/` when running from the repository, and the copy that `pip install .` puts next
+to the installed package otherwise (the wheel mirrors the checkout's layout).
+
+Example:
+>>> rows = preset_rows()
+>>> rows[0]["preset"], rows[0]["model"]  # doctest: +SKIP
+('srbvae-mnist-cpu', 'srbvae')
+"""
+
+import json
+import os
+import pathlib
+
+
+def zoo_dir():
+    """The folder of the presets: `$RBVAE_ZOO`, else `zoo/` next to the `rbvae_tf` package."""
+    return pathlib.Path(os.environ.get("RBVAE_ZOO") or pathlib.Path(__file__).resolve().parents[1] / "zoo")
+
+
+def available_presets(zoo=None):
+    """Names of the preset folders (those with a config.json), sorted."""
+    return sorted(path.parent.name for path in pathlib.Path(zoo or zoo_dir()).glob("*/config.json"))
+
+
+def _read(path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def preset_rows(zoo=None):
+    """One dict per preset: model, data, budget and the headline probe numbers of its metrics.json.
+
+    `probe_e`, `probe_z`, `probe_all`: mean absolute error of a linear probe of the target factors
+    (R, G, B, scale, width) from e, z or all latents on the held-out probe split; for a good split
+    e should be *good* (low) at it and z *bad* (high). `digits_e`, `digits_z`: digit accuracy of a
+    probe on e and z; the digit is a common factor, so z should be good at it and e bad. A number
+    the preset's metrics.json lacks is None.
+    """
+    rows = []
+    for name in available_presets(zoo):
+        folder = pathlib.Path(zoo or zoo_dir()) / name
+        fit = _read(folder / "config.json").get("fit") or {}
+        metrics, metadata = _read(folder / "metrics.json"), _read(folder / "metadata.json")
+        data = metrics.get("data") or {}
+        probe, digits = metrics.get("probe") or {}, metrics.get("digit_accuracy") or {}
+        rows.append({
+            "preset": name,
+            "model": fit.get("model") or metadata.get("model"),
+            "data": f"{data.get('source', 'mnist-style')} {data.get('size', fit.get('image_size'))} px",
+            "budget": (f"{fit.get('epochs')} x {fit.get('steps_per_epoch')} steps, batch {fit.get('batch_size')}"
+                       if fit.get("epochs") else None),
+            "training_minutes": round(metadata["training_seconds"] / 60, 1) if "training_seconds" in metadata else None,
+            **{f"probe_{key}": (probe.get(key) or {}).get("mae", {}).get("mean") for key in ("e", "z", "all")},
+            **{f"digits_{key}": digits.get(key) for key in ("e", "z")},
+        })
+    return rows
+
+
+def preset_table(zoo=None):
+    """`preset_rows` as a Markdown table (the output of `python cli.py zoo`)."""
+    rows = preset_rows(zoo)
+    if not rows:
+        return f"no presets in {zoo or zoo_dir()}"
+
+    def cell(value):
+        if isinstance(value, float):
+            return f"{value:.3f}" if value < 1 else f"{value:.1f}"
+        return "–" if value is None else str(value)
+
+    lines = ["| preset | model | data | budget | train min | probe MAE e ↓ | z ↑ | all | digit acc e ↓ | z ↑ |",
+             "|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append("| " + " | ".join(cell(r[key]) for key in (
+            "preset", "model", "data", "budget", "training_minutes", "probe_e", "probe_z", "probe_all",
+            "digits_e", "digits_z")) + " |")
+    lines.append("probe MAE: linear probe of the target factors (R, G, B, scale, width), lower is better from e "
+                 "and should be worse from z; digit acc: the digit is a common factor, z should hold it, e not.")
+    return "\n".join(lines)

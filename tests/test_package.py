@@ -1,0 +1,175 @@
+"""`pip install .`: the wheel installs into a fresh virtual environment and works outside the
+checkout (console script `rbvae`, `rbvae_tf.from_preset`, a transfer with the bundled preset);
+pyproject's pins agree with requirements.txt; the zoo folder and `python cli.py zoo`.
+
+The virtual environment sees the already installed pinned packages (`--system-site-packages`)
+and the wheel is installed with `--no-deps`, so no TensorFlow is downloaded; the wheel itself is
+built without build isolation from a copy of the files it ships.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from export import ort_common
+from export.onnx_transfer import transfer as ort_transfer
+from rbvae_tf import presets
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+PRESET = "srbvae-mnist-cpu"
+PRESET_EXPORT = REPO / "zoo" / PRESET / "export"
+TOLERANCE = 1e-4  # float images, as the export parity checks; 8-bit files: 1 level
+
+
+def requirement_pins(path):
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    return {line for line in lines if line}
+
+
+def test_pyproject_pins_are_the_runtime_pins_of_requirements():
+    runtime = {pin for pin in requirement_pins(REPO / "requirements.txt")
+               if not pin.startswith(("pytest==", "selenium=="))}
+    assert set(PYPROJECT["project"]["dependencies"]) == runtime
+    assert all("==" in pin for pin in runtime)
+    import rbvae_tf
+
+    assert PYPROJECT["project"]["version"] == rbvae_tf.__version__
+    assert PYPROJECT["project"]["scripts"] == {"rbvae": "cli:cli"}
+
+
+def test_pyproject_lists_every_package():
+    on_disk = sorted(str(p.parent.relative_to(REPO)).replace(os.sep, ".")
+                     for root in ("rbvae_tf", "export") for p in (REPO / root).rglob("__init__.py")
+                     if "node_modules" not in p.parts)
+    assert sorted(PYPROJECT["tool"]["setuptools"]["packages"]) == sorted([*on_disk, "zoo"])
+
+
+def test_zoo_dir_follows_rbvae_zoo(tmp_path, monkeypatch):
+    assert presets.zoo_dir() == REPO / "zoo"
+    (tmp_path / "mine").mkdir()
+    shutil.copyfile(REPO / "zoo" / PRESET / "config.json", tmp_path / "mine" / "config.json")
+    monkeypatch.setenv("RBVAE_ZOO", str(tmp_path))
+    assert presets.zoo_dir() == tmp_path and presets.available_presets() == ["mine"]
+    row = presets.preset_rows()[0]
+    assert row["model"] == "srbvae" and row["probe_e"] is None and row["budget"] == "6 x 400 steps, batch 36"
+    monkeypatch.setenv("RBVAE_ZOO", str(tmp_path / "mine"))
+    assert presets.preset_table() == f"no presets in {tmp_path / 'mine'}"
+
+
+def test_cli_zoo_lists_the_bundled_preset_with_its_probe_numbers():
+    import cli
+
+    result = CliRunner().invoke(cli.cli, ["zoo"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((REPO / "zoo" / PRESET / "metrics.json").read_text())
+    row = next(line for line in result.output.splitlines() if line.startswith(f"| {PRESET} |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:5] == [PRESET, "srbvae", "mnist-style 32 px", "6 x 400 steps, batch 36", "23.6"]
+    assert cells[5:] == [f"{metrics['probe'][k]['mae']['mean']:.3f}" for k in ("e", "z", "all")] + [
+        f"{metrics['digit_accuracy'][k]:.3f}" for k in ("e", "z")]
+    assert cells[5:8] == ["0.072", "0.086", "0.064"]  # the README's table
+
+
+# --- the wheel, outside the checkout -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """Builds the wheel from a copy of the shipped files and installs it into a fresh venv."""
+    root = tmp_path_factory.mktemp("package")
+    source = root / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "cli.py"):
+        shutil.copyfile(REPO / name, source / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules")
+    for name in ("rbvae_tf", "export", "zoo"):
+        shutil.copytree(REPO / name, source / name, ignore=ignore)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(root / "dist"), str(source)], capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    wheel = next((root / "dist").glob("*.whl"))
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+                              "-q", "--no-deps", str(wheel)], capture_output=True, text=True, timeout=300)
+    assert install.returncode == 0, install.stderr
+    elsewhere = root / "elsewhere"
+    elsewhere.mkdir()
+    return wheel, venv, elsewhere
+
+
+def run_installed(installed, *command):
+    _, venv, elsewhere = installed
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "RBVAE_ZOO")}
+    return subprocess.run([str(venv / "bin" / command[0]), *map(str, command[1:])], cwd=elsewhere, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_wheel_ships_code_page_presets_and_data(installed):
+    names = set(zipfile.ZipFile(installed[0]).namelist())
+    for name in ("cli.py", "rbvae_tf/loading.py", "rbvae_tf/models/srbvae.py", "export/web.py",
+                 "export/web/app.js", "export/web/package-lock.json", f"zoo/{PRESET}/model.weights.h5",
+                 f"zoo/{PRESET}/export/onnx/transfer.onnx", "zoo/data/mnist.npz"):
+        assert name in names, name
+    assert not [name for name in names if "__pycache__" in name or "node_modules" in name]
+    entry_points = next(name for name in names if name.endswith("entry_points.txt"))
+    assert "rbvae = cli:cli" in zipfile.ZipFile(installed[0]).read(entry_points).decode()
+
+
+def test_installed_rbvae_help(installed):
+    done = run_installed(installed, "rbvae", "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: rbvae [OPTIONS] COMMAND [ARGS]...")
+    import cli
+
+    listed = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert listed == set(cli.cli.commands) and {"zoo", "export", "transfer"} <= listed
+
+
+def pictures(folder, size=32):
+    """Two MNIST-style PNGs at the preset's size (content, style)."""
+    from tests.export import real_looking_images
+
+    images = ((real_looking_images(2, size=size, seed=5) + 1) * 127.5).round().astype(np.uint8)
+    paths = [folder / "content.png", folder / "style.png"]
+    for image, path in zip(images, paths):
+        Image.fromarray(image).save(path)
+    return paths
+
+
+def test_installed_from_preset_and_transfer_outside_the_checkout(installed):
+    _, venv, elsewhere = installed
+    content, style = pictures(elsewhere)
+    script = (
+        "import json, sys, numpy as np, rbvae_tf\n"
+        "from rbvae_tf.data import load_images\n"
+        f"model, info = rbvae_tf.from_preset({PRESET!r})\n"
+        "images = [load_images([path], model.image_size) for path in sys.argv[1:3]]\n"
+        "np.save(sys.argv[3], np.asarray(model.transfer(*[i.astype('float32') / 127.5 - 1 for i in images])))\n"
+        "print(json.dumps({'package': rbvae_tf.__file__, 'preset': info['path']}))\n")
+    done = run_installed(installed, "python", "-c", script, content, style, elsewhere / "keras.npy")
+    assert done.returncode == 0, done.stderr
+    where = json.loads(done.stdout.splitlines()[-1])
+    site = str(venv / "lib")
+    assert where["package"].startswith(site) and where["preset"].startswith(site)  # not the checkout
+    expected = ort_transfer(PRESET_EXPORT, ort_common.load_image(content, 32), ort_common.load_image(style, 32),
+                            provider="cpu")
+    assert np.abs(np.load(elsewhere / "keras.npy") - expected).max() <= TOLERANCE
+
+    done = run_installed(installed, "rbvae", "transfer", PRESET, "--content", content, "--style", style,
+                         "--out", elsewhere / "out.png")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"wrote {elsewhere / 'out.png'} (1 image)"
+    written = np.asarray(Image.open(elsewhere / "out.png")).astype(int)
+    assert written.shape == (32, 32, 3) and np.abs(written - ort_common.to_uint8(expected[0])).max() <= 1
