@@ -23,8 +23,11 @@ import tensorflow as tf
 from export.artifacts import export_model
 from export.graphs import endpoints
 from export.onnx_graphs import compose_transfer, to_onnx
+from export.ort_common import session_options
 
 ORT_ALL = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+SHIPPED = "NHWC export, shipped (`--threads auto`)"  # the session of the ONNX scripts
+DEFAULT = "NHWC export, ORT_ENABLE_ALL, threads default"
 
 
 def run_infer_bench(model, info, batches=(1, 64), repeats=20, warmup=3, untrained=False, command=None,
@@ -54,7 +57,7 @@ def run_infer_bench(model, info, batches=(1, 64), repeats=20, warmup=3, untraine
             log(f"batch {batch}: warmup {warmup}, then {repeats} interleaved rounds of {len(runners)} runners")
             rows += _measure(model, runners, batch, repeats, warmup)
     header = _header(model, info, batches, repeats, warmup, untrained, command, load_before, os.getloadavg())
-    return header + _table(rows)
+    return header + _table(rows) + _onnx_summary(rows)
 
 
 def _runners(model, export_dir, tmp, log):
@@ -78,8 +81,10 @@ def _runners(model, export_dir, tmp, log):
     onnx.save(compose_transfer(*(to_onnx(*graphs[name], nchw=True)
                                  for name in ("encode_common", "encode_target", "generate"))), nchw)
     level = ort.GraphOptimizationLevel
+    shipped, setting = session_options("auto")
     variants = [
-        (exported, "NHWC export, ORT_ENABLE_ALL, threads default", {}),
+        (exported, DEFAULT, {}),
+        (exported, f"{SHIPPED}: {setting}", shipped),
         (exported, "NHWC export, intra_op_num_threads=1", {"intra_op_num_threads": 1}),
         (exported, "NHWC export, intra_op_num_threads=2", {"intra_op_num_threads": 2}),
         (exported, "NHWC export, intra_op_num_threads=2, no spin-wait", {"intra_op_num_threads": 2, "spinning": "0"}),
@@ -97,14 +102,19 @@ def _runners(model, export_dir, tmp, log):
 
 
 def _ort_runner(path, options, nchw):
-    session_options = ort.SessionOptions()
-    session_options.graph_optimization_level = ORT_ALL
-    for key, value in options.items():
-        if key == "spinning":
-            session_options.add_session_config_entry("session.intra_op.allow_spinning", value)
-        else:
-            setattr(session_options, key, value)
-    session = ort.InferenceSession(path, sess_options=session_options, providers=["CPUExecutionProvider"])
+    """A runner of the ONNX graph `path`: `options` is a SessionOptions, or a dict of settings
+    applied to ORT's defaults (`spinning` sets `session.intra_op.allow_spinning`)."""
+    if isinstance(options, ort.SessionOptions):
+        settings = options
+    else:
+        settings = ort.SessionOptions()
+        settings.graph_optimization_level = ORT_ALL
+        for key, value in options.items():
+            if key == "spinning":
+                settings.add_session_config_entry("session.intra_op.allow_spinning", value)
+            else:
+                setattr(settings, key, value)
+    session = ort.InferenceSession(path, sess_options=settings, providers=["CPUExecutionProvider"])
     if not nchw:
         return lambda c, s: session.run(["images"], {"content": c, "style": s})[0]
     return _NCHW(session)
@@ -165,6 +175,21 @@ def _table(rows):
         lines.append(f"| {r['runtime']} | {r['settings']} | {r['batch']} | {r['median_ms']:.2f} | "
                      f"{r['p95_ms']:.2f} | {r['min_ms']:.2f} | {r['images_per_s']:.1f} | {r['speedup']:.2f}x | "
                      f"{r['max_abs_diff']:.1e} |")
+    return "\n".join(lines) + "\n"
+
+
+def _onnx_summary(rows):
+    """Per batch: the scripts' shipped session beside ORT's default, and the fastest ONNX Runtime row."""
+    lines = [""]
+    for batch in sorted({r["batch"] for r in rows}):
+        onnx = [r for r in rows if r["batch"] == batch and r["runtime"] == "ONNX Runtime"]
+        shipped = next(r for r in onnx if r["settings"].startswith(SHIPPED))
+        default = next(r for r in onnx if r["settings"] == DEFAULT)
+        best = min(onnx, key=lambda r: r["median_ms"])
+        lines.append(f"- batch {batch}: shipped session ({shipped['settings'].split(': ', 1)[1]}) median "
+                     f"{shipped['median_ms']:.2f} ms vs ORT default {default['median_ms']:.2f} ms "
+                     f"({default['median_ms'] / shipped['median_ms']:.2f}x); fastest ONNX Runtime row: "
+                     f"{best['settings']}, {best['median_ms']:.2f} ms")
     return "\n".join(lines) + "\n"
 
 

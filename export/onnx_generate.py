@@ -19,11 +19,11 @@ if __package__ in (None, ""):  # run as `python export/onnx_generate.py`
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from export.ort_common import (ArgumentParser, InputError, add_common_arguments, check_images,
-                               load_image, load_session, make_grid, read_metadata,
+                               load_image, load_session, make_grid, parse_threads, read_metadata,
                                require_reference_based, run_main, save_image)
 
 
-def generate(export_dir, image, n=8, seed=0, provider="auto"):
+def generate(export_dir, image, n=8, seed=0, provider="auto", threads="auto"):
     """The input, its reference version and `n` samples of e for the z of one image.
 
     Args:
@@ -32,6 +32,8 @@ def generate(export_dir, image, n=8, seed=0, provider="auto"):
         n: int. Number of samples e ~ N(0, I). Defaults to 8.
         seed: int. Seed of the samples. Defaults to 0.
         provider: str. `auto`, `cuda` or `cpu`. Defaults to `"auto"`.
+        threads: str or int. ORT intra-op threads: `auto` (the measured rule of
+            `ort_common.session_options`), `default` or N. Defaults to `"auto"`.
 
     Returns:
         np.ndarray float32 (n + 2, S, S, 3) in [-1, 1]: input, G(z, e_r), G(z, e_1..e_n).
@@ -43,8 +45,8 @@ def generate(export_dir, image, n=8, seed=0, provider="auto"):
         raise InputError(f"image must be a single image, got a batch of {image.shape[0]}")
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise InputError(f"n must be a non-negative integer, got {n!r}")
-    encoder = load_session(export_dir, "encoder_z", provider)
-    generator = load_session(export_dir, "generator", provider)
+    encoder = load_session(export_dir, "encoder_z", provider, threads=threads)
+    generator = load_session(export_dir, "generator", provider, threads=threads)
     z = encoder.run(["mean"], {"images": image})[0]
     reference = np.asarray(metadata["reference_target"], np.float32)[None]
     samples = np.random.default_rng(seed).standard_normal((n, metadata["target_dim"])).astype(np.float32)
@@ -63,10 +65,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.n < 0:
         parser.error(f"--n must be >= 0, got {args.n}")
+    threads = parse_threads(args.threads)
     metadata = read_metadata(args.export_dir)
     require_reference_based(metadata, "conditional generation")
     tiles = generate(args.export_dir, load_image(args.image, metadata["image_size"]), args.n, args.seed,
-                     args.provider)
+                     args.provider, threads)
     save_image(make_grid(tiles), args.out)
     print(f"wrote {args.out}: input, reference version, {args.n} samples")
 

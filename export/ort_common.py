@@ -7,6 +7,7 @@ Bad input raises `InputError`; `run_main` prints it as one line `error: ...` and
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 
@@ -65,7 +66,55 @@ def pick_providers(provider="auto"):
     return [PROVIDERS[provider]]
 
 
-def load_session(export_dir, name, provider="auto", options=None):
+# --- session options: the measured rule (BENCHMARKS.md, "ONNX Runtime session options") ----------
+
+SMALL_MACHINE_CPUS = 2  # the largest machine the rule was measured on
+
+
+def parse_threads(value):
+    """`--threads` as given: `auto`, `default` or a positive number of intra-op threads."""
+    if value in ("auto", "default"):
+        return value
+    try:
+        threads = int(value)
+    except (TypeError, ValueError):
+        threads = 0
+    if threads < 1:
+        raise InputError(f"threads must be auto, default or a positive integer, got {value!r}")
+    return threads
+
+
+def session_options(threads="auto", cpus=None):
+    """The SessionOptions of the ONNX scripts and a description of them.
+
+    The rule `auto`, from measurement (BENCHMARKS.md): on a machine with at most 2 logical CPUs,
+    one intra-op thread, which had the lowest median of ORT's thread settings at batch 1 and 64,
+    32 and 64 px (ORT's default runs a spin-waiting thread per core, which loses whenever anything
+    else holds a core); on a larger machine, ORT's default (one thread per physical core), which was
+    not measured here.
+
+    Args:
+        threads: str or int. `auto` (the rule), `default` (ORT's defaults: intra_op_num_threads=0,
+            spin-waiting on) or a number of intra-op threads. Defaults to `"auto"`.
+        cpus: int or None. Logical CPUs the rule assumes. Defaults to `os.cpu_count()`.
+
+    Returns:
+        (onnxruntime.SessionOptions, str): the options, and e.g. `"intra_op_num_threads=1 (auto)"`.
+    """
+    threads = parse_threads(threads)
+    options = ort.SessionOptions()
+    if threads == "auto":
+        if (cpus or os.cpu_count() or 1) <= SMALL_MACHINE_CPUS:
+            options.intra_op_num_threads = 1
+            return options, f"intra_op_num_threads=1 (auto: <= {SMALL_MACHINE_CPUS} CPUs)"
+        return options, f"ORT default threads (auto: > {SMALL_MACHINE_CPUS} CPUs)"
+    if threads == "default":
+        return options, "ORT default threads"
+    options.intra_op_num_threads = threads
+    return options, f"intra_op_num_threads={threads}"
+
+
+def load_session(export_dir, name, provider="auto", options=None, threads="auto"):
     """An `onnxruntime.InferenceSession` of `export_dir/onnx/<name>.onnx`.
 
     `auto` asks for CUDA first when onnxruntime-gpu is installed; ONNX Runtime falls back to the CPU
@@ -75,7 +124,8 @@ def load_session(export_dir, name, provider="auto", options=None):
         export_dir: str or pathlib.Path. A folder written by `python cli.py export --onnx`.
         name: str. Graph name: `transfer`, `encoder_e`, `encoder_z`, `generator` or `encoder`.
         provider: str. `auto`, `cuda` or `cpu`. Defaults to `"auto"`.
-        options: onnxruntime.SessionOptions or None. Defaults to ORT's defaults.
+        options: onnxruntime.SessionOptions or None. Defaults to `session_options(threads)`.
+        threads: str or int. See `session_options`. Defaults to `"auto"`, the measured rule.
     """
     path = pathlib.Path(export_dir) / "onnx" / f"{name}.onnx"
     if not path.exists():
@@ -84,6 +134,7 @@ def load_session(export_dir, name, provider="auto", options=None):
         hint = f"it has {', '.join(have)}" if have else "re-export with `python cli.py export --onnx`"
         raise InputError(f"{export_dir} has no ONNX graph {name!r}; {hint}")
     wanted = pick_providers(provider)
+    options = options if options is not None else session_options(threads)[0]
     try:
         session = ort.InferenceSession(str(path), sess_options=options, providers=wanted)
     except Exception as error:  # a corrupt or foreign file: onnxruntime raises its own types
@@ -218,6 +269,9 @@ def add_common_arguments(parser):
     parser.add_argument("export_dir", metavar="DIR", help="folder written by `python cli.py export --onnx`")
     parser.add_argument("--provider", choices=("auto", "cuda", "cpu"), default="auto",
                         help="execution provider; auto = CUDA when onnxruntime-gpu sees a GPU, else CPU")
+    parser.add_argument("--threads", default="auto", metavar="auto|default|N",
+                        help="ONNX Runtime intra-op threads; auto (default) = the measured rule: 1 thread on "
+                             "machines with <= 2 CPUs, else ORT's default; default = ORT's default")
 
 
 def run_main(main, argv=None):
