@@ -39,11 +39,12 @@ def in_unit_range(value):
 
 def test_rb_results_have_table1_keys_and_mae_in_unit_range(rbvae_results):
     results, out = rbvae_results
-    assert set(results["probe"]) == {"e", "z", "all", "constant", "untrained"}
+    assert set(results["probe"]) == {"e", "z", "all", "e_sampled", "z_sampled", "all_sampled", "constant",
+                                     "untrained"}
     for name, result in results["probe"].items():
         assert set(result["mae"]) == MAE_KEYS, name
         assert all(in_unit_range(v) for v in result["mae"].values()), name
-    assert set(results["digit_accuracy"]) == {"e", "z", "all"}
+    assert set(results["digit_accuracy"]) == {"e", "z", "all", "e_sampled", "z_sampled", "all_sampled"}
     assert all(in_unit_range(v) for v in results["digit_accuracy"].values())
     assert set(results["metrics"]) == {"e", "z"}
     for scores in results["metrics"].values():
@@ -202,3 +203,26 @@ def test_data_options_fall_back_to_the_run():
     with pytest.raises(UserError, match="faces was trained on image folders"):
         evaluation.data_options(folders)
     assert evaluation.data_options(folders, mnist="m.npz") == ("m.npz", 0)
+
+
+def test_rb_results_report_branch_health(rbvae_results, rbvae):
+    results, out = rbvae_results
+    health = results["health"]
+    assert health["reference_width"] == 1 and health["discriminator_accuracy"] == {}  # no history: no run
+    assert health["e_prior_norm"] == pytest.approx(1.8800, abs=1e-3)  # E|N(0, I_4)| = 3 sqrt(pi / 8)
+    assert health["reference_target_norm"] == pytest.approx(0.0)  # untrained: e_r starts at zero
+    assert health["reference_l1_ratio"] > 0 and health["sampled_mass_ratio"] > 0
+    text = (out / "metrics.md").read_text()
+    assert "## Reference-branch health" in text and "| norm of e_r | 0.000 | starts at 0 |" in text
+
+
+def test_sampled_features_add_posterior_noise(rbvae, probe_folder):
+    images = data.load_split(probe_folder, "probe_test")["images"][:20]
+    codes = evaluation.encode_features(rbvae, images, batch_size=8, sample_seed=0)
+    again = evaluation.encode_features(rbvae, images, batch_size=20, sample_seed=0)
+    np.testing.assert_allclose(codes["e_sampled"], again["e_sampled"], atol=1e-5)  # seeded
+    posterior = rbvae.encode(evaluation._as_float(images))
+    sigma = np.exp(0.5 * np.asarray(posterior["log_var"]))
+    noise = (codes["all_sampled"] - codes["all"]) / sigma
+    np.testing.assert_allclose(noise, np.random.default_rng(0).standard_normal(noise.shape), atol=1e-3)
+    np.testing.assert_array_equal(codes["z_sampled"], codes["all_sampled"][:, 4:])

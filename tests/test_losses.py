@@ -66,3 +66,19 @@ def test_density_ratio_gap_and_accuracy():
     np.testing.assert_allclose(losses.density_ratio_gap(real, fake), 1.0 - (-0.75), rtol=1e-6)
     np.testing.assert_allclose(losses.binary_accuracy(real, is_real=True), 2 / 3, rtol=1e-6)
     np.testing.assert_allclose(losses.binary_accuracy(fake, is_real=False), 0.5, rtol=1e-6)
+
+
+def test_mmd_by_hand_with_one_kernel_scale():
+    # D = 1, scale 0.5: C = 2 * 1 * 0.5 = 1, k = 1 / (1 + d^2).
+    a = np.array([[0.0], [1.0]], np.float32)
+    b = np.array([[3.0], [3.0]], np.float32)
+    # k_aa off-diagonal 1/2; k_bb 1; k_ab: d^2 = 9, 9, 4, 4 -> mean (0.1 + 0.1 + 0.2 + 0.2) / 4 = 0.15
+    assert float(losses.mmd(a, b, scales=(0.5,))) == pytest.approx(0.5 + 1.0 - 2 * 0.15, rel=1e-5)
+
+
+def test_mmd_is_near_zero_for_one_distribution_and_grows_with_a_shift():
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((400, 8)).astype(np.float32) for _ in range(2))
+    same, shifted = float(losses.mmd(a, b)), float(losses.mmd(a, b + 1.0))
+    assert abs(same) < 0.01 and shifted > 0.5
+    assert float(losses.mmd(a, b + 2.0)) > shifted

@@ -30,6 +30,11 @@ RUNS = {
                  "reference outlines 3 px wide at 64 px (1.5 px at 32 px)"),
     "r02-mmd": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=1000"], "r01-ref3",
                 "z-invariance: 1000 x MMD(q(z|x), q(z|x_r))"),
+    "r03-er": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=1000",
+                          "--model-arg", "weight_reference_target=10"], "r02-mmd",
+               "e(x_r) pulled to e_r: 10 x -log q(e_r | x_r)"),
+    "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
+                  "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
 }
 BUNDLED = {"r00-paper": REPO / "zoo" / "srbvae-mnist-cpu"}  # runs that are already trained
 
