@@ -21,6 +21,9 @@ PRESETS = {
                   batch_size=36, limit=None, jit=True, reference_width=1),
 }
 
+# Model arguments a preset adds for one model (the user's --model-arg wins). Empty: the paper's objectives.
+PRESET_MODEL_ARGS = {"tiny": {}, "cpu": {}, "paper": {}}
+
 
 @dataclasses.dataclass
 class FitConfig:
@@ -54,6 +57,7 @@ class FitConfig:
         for key, value in PRESETS[self.preset].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
+        self.model_args = {**PRESET_MODEL_ARGS[self.preset].get(self.model, {}), **self.model_args}
 
     @property
     def model_kwargs(self):
