@@ -332,8 +332,10 @@ def train_speed(model, preset, sizes, widths, steps):
 @click.option("--repeats", type=click.IntRange(min=1), default=20, show_default=True, help="Timed calls each.")
 @click.option("--warmup", type=click.IntRange(min=1), default=3, show_default=True, help="Untimed calls first.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Also write the Markdown report here.")
+@click.option("--threads-only", is_flag=True,
+              help="Time only ONNX Runtime's thread settings (ORT default, shipped, 1, 2, 2 without spin-wait).")
 @user_errors
-def infer(model, untrained, image_size, width, batches, repeats, warmup, out_file):
+def infer(model, untrained, image_size, width, batches, repeats, warmup, out_file, threads_only):
     """Attribute-transfer latency: Keras, tf.function (+XLA), SavedModel, ONNX Runtime.
 
     MODEL as for `export` [default: the most recently finished run under runs/].
@@ -358,7 +360,8 @@ def infer(model, untrained, image_size, width, batches, repeats, warmup, out_fil
     if not net.reference_based:
         raise UserError(f"bench infer times attribute transfer, which needs rbvae or srbvae, not {info['name']}")
     report = run_infer_bench(net, info, sizes, repeats, warmup, untrained=bool(untrained),
-                             command="python cli.py " + " ".join(sys.argv[1:]), log=click.echo)
+                             command="python cli.py " + " ".join(sys.argv[1:]), log=click.echo,
+                             threads_only=threads_only)
     click.echo(report)
     if out_file:
         with open(out_file, "w") as f:

@@ -31,7 +31,7 @@ DEFAULT = "NHWC export, ORT_ENABLE_ALL, threads default"
 
 
 def run_infer_bench(model, info, batches=(1, 64), repeats=20, warmup=3, untrained=False, command=None,
-                    log=print):
+                    log=print, threads_only=False):
     """Times `transfer(content, style)` in every runtime; returns a Markdown report.
 
     Args:
@@ -43,6 +43,9 @@ def run_infer_bench(model, info, batches=(1, 64), repeats=20, warmup=3, untraine
         untrained: bool. Say in the report that the weights are random. Defaults to False.
         command: str or None. The command line, quoted in the report.
         log: callable. Progress messages. Defaults to `print`.
+        threads_only: bool. Time only ONNX Runtime's thread settings on the exported graph (ORT's
+            default first, the ratio column relative to it), for more repeats in the same time.
+            Defaults to False.
 
     Returns:
         str: the Markdown report (a header and one table).
@@ -51,17 +54,28 @@ def run_infer_bench(model, info, batches=(1, 64), repeats=20, warmup=3, untraine
     with tempfile.TemporaryDirectory() as tmp:
         log("exporting the SavedModel and ONNX graphs ...")
         export_model(model, info, os.path.join(tmp, "export"), onnx=True, verify=False)
-        runners = _runners(model, os.path.join(tmp, "export"), tmp, log)
+        runners = _runners(model, os.path.join(tmp, "export"), tmp, log, threads_only)
         rows = []
         for batch in batches:
             log(f"batch {batch}: warmup {warmup}, then {repeats} interleaved rounds of {len(runners)} runners")
             rows += _measure(model, runners, batch, repeats, warmup)
     header = _header(model, info, batches, repeats, warmup, untrained, command, load_before, os.getloadavg())
-    return header + _table(rows) + _onnx_summary(rows)
+    return header + _table(rows, "ORT default" if threads_only else "Keras") + _onnx_summary(rows)
 
 
-def _runners(model, export_dir, tmp, log):
-    """`[(name, settings, fn(content, style) -> NHWC numpy images)]`."""
+def _runners(model, export_dir, tmp, log, threads_only=False):
+    """`[(name, settings, fn(content, style) -> NHWC numpy images)]`; the first is the ratio baseline."""
+    exported = os.path.join(export_dir, "onnx", "transfer.onnx")
+    shipped, setting = session_options("auto")
+    threads = [
+        (DEFAULT, {}),
+        (f"{SHIPPED}: {setting}", shipped),
+        ("NHWC export, intra_op_num_threads=1", {"intra_op_num_threads": 1}),
+        ("NHWC export, intra_op_num_threads=2", {"intra_op_num_threads": 2}),
+        ("NHWC export, intra_op_num_threads=2, no spin-wait", {"intra_op_num_threads": 2, "spinning": "0"}),
+    ]
+    if threads_only:
+        return [("ONNX Runtime", settings, _ort_runner(exported, options, nchw=False)) for settings, options in threads]
     transfer_fn, signature = endpoints(model)["transfer"]
     plain = tf.function(model.transfer, input_signature=signature)
     xla = tf.function(model.transfer, input_signature=signature, jit_compile=True)
@@ -72,7 +86,6 @@ def _runners(model, export_dir, tmp, log):
         ("tf.function", "jit_compile=True (XLA)", lambda c, s: xla(c, s).numpy()),
         ("SavedModel", "signature `transfer`", lambda c, s: saved(content=c, style=s)["images"].numpy()),
     ]
-    exported = os.path.join(export_dir, "onnx", "transfer.onnx")
     log("converting the ONNX variants (direct NHWC, composed NCHW) ...")
     direct = os.path.join(tmp, "transfer_direct.onnx")
     onnx.save(to_onnx(transfer_fn, signature), direct)
@@ -81,13 +94,8 @@ def _runners(model, export_dir, tmp, log):
     onnx.save(compose_transfer(*(to_onnx(*graphs[name], nchw=True)
                                  for name in ("encode_common", "encode_target", "generate"))), nchw)
     level = ort.GraphOptimizationLevel
-    shipped, setting = session_options("auto")
     variants = [
-        (exported, DEFAULT, {}),
-        (exported, f"{SHIPPED}: {setting}", shipped),
-        (exported, "NHWC export, intra_op_num_threads=1", {"intra_op_num_threads": 1}),
-        (exported, "NHWC export, intra_op_num_threads=2", {"intra_op_num_threads": 2}),
-        (exported, "NHWC export, intra_op_num_threads=2, no spin-wait", {"intra_op_num_threads": 2, "spinning": "0"}),
+        *((exported, settings, options) for settings, options in threads),
         (exported, "NHWC export, ORT_PARALLEL, inter_op_num_threads=2",
          {"execution_mode": ort.ExecutionMode.ORT_PARALLEL, "inter_op_num_threads": 2}),
         (exported, "NHWC export, ORT_ENABLE_EXTENDED", {"graph_optimization_level": level.ORT_ENABLE_EXTENDED}),
@@ -157,7 +165,7 @@ def _measure(model, runners, batch, repeats, warmup):
             started = time.perf_counter()
             runners[k][2](*feeds[k])
             times[k].append(time.perf_counter() - started)
-    keras_median = statistics.median(times[0])
+    keras_median = statistics.median(times[0])  # the first runner: Keras, or ORT's default
     rows = []
     for (name, settings, _), seconds, diff in zip(runners, times, diffs):
         median = statistics.median(seconds)
@@ -168,8 +176,8 @@ def _measure(model, runners, batch, repeats, warmup):
     return rows
 
 
-def _table(rows):
-    lines = ["| runtime | settings | batch | median ms | p95 ms | min ms | images/s | vs Keras | max abs diff |",
+def _table(rows, baseline="Keras"):
+    lines = [f"| runtime | settings | batch | median ms | p95 ms | min ms | images/s | vs {baseline} | max abs diff |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['runtime']} | {r['settings']} | {r['batch']} | {r['median_ms']:.2f} | "
