@@ -38,6 +38,7 @@ RUNS = {
     "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
                   "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
 }
+TABLE_START, TABLE_END = "<!-- table: python zoo/ablations.py report -->", "<!-- end of table -->"
 BUNDLED = {"r00-paper": REPO / "zoo" / "srbvae-mnist-cpu"}  # runs that are already trained
 
 
@@ -102,13 +103,11 @@ def row(name, root):
                                                       "reference_discriminator_acc_real",
                                                       "reference_discriminator_acc_fake") if k in accuracy)
     model, args, parent, change = RUNS[name]
-    command = "python " + " ".join(["zoo/ablations.py", "run", name]) if name not in BUNDLED else \
-        "`python cli.py fit` at the bundled preset's commit"
     return {
         "name": name, "parent": parent or "-", "change": change, "model": model,
-        "command": " ".join(fit_command(name, pathlib.Path("runs/ablations"))[1:]) if name not in BUNDLED else
-        "bundled preset zoo/srbvae-mnist-cpu (trained by `python cli.py fit`, cpu preset)",
-        "runner": command, "steps": steps, "minutes": minutes,
+        "command": " ".join(fit_command(name, pathlib.Path("runs/ablations"))) if name not in BUNDLED else
+        "python cli.py fit --preset cpu (the bundled preset zoo/srbvae-mnist-cpu, trained at commit 3370be7)",
+"steps": steps, "minutes": minutes,
         "cpu": (f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}, load {cpu['loadavg'][0]:.1f}"
                 if cpu else "not recorded (earlier session)"),
         "e": probe["e"]["mae"]["mean"], "z": probe["z"]["mae"]["mean"], "all": probe["all"]["mae"]["mean"],
@@ -130,21 +129,36 @@ def report(root, docs):
         for kind in ("generate", "transfer"):
             shutil.copyfile(root / r["name"] / f"{kind}.png", images / f"{r['name']}-{kind}.png")
     lines = [
-        "| run | change (against parent) | steps | train min | CPU | e | z | all | e (sample) | z (sample) "
-        "| all (sample) | digit e | digit z | ref L1 / black | mass G(z,e~N) | mass G(z,e_r) | ‖e‖ (prior) "
-        "| ‖z‖ | ‖e_r‖ | disc acc real/fake, ref real/fake | grids |",
-        "|" + "---|" * 21,
+        "Probes (MAE of linear regressors of the five target factors, mean over factors: e low and z high are "
+        "wanted) and digit accuracy (z high, e low are wanted):", "",
+        "| run | change (against parent) | steps | train min | CPU at start | e | z | all | e (sample) | z (sample) "
+        "| all (sample) | digit e | digit z |",
+        "|" + "---|" * 13,
     ]
     for r in rows:
         lines.append(
             f"| {r['name']} | {r['change']} (parent {r['parent']}) | {r['steps']} | {r['minutes']:.1f} | {r['cpu']} "
             f"| {_f(r['e'])} | {_f(r['z'])} | {_f(r['all'])} | {_f(r['e_s'])} | {_f(r['z_s'])} | {_f(r['all_s'])} "
-            f"| {_f(r['digit_e'])} | {_f(r['digit_z'])} | {_f(r['ref_l1'])} | {_f(r['sampled_mass'])} "
-            f"| {_f(r['ref_mass'])} | {_f(r['e_norm'], 1)} ({_f(r['e_prior'], 1)}) | {_f(r['z_norm'], 1)} "
-            f"| {_f(r['er_norm'], 2)} | {r['disc_acc']} "
+            f"| {_f(r['digit_e'])} | {_f(r['digit_z'])} |")
+    lines += [
+        "", "Branch health (`rbvae_tf/health.py`) and grids:", "",
+        "| run | ref L1 / all-black | mass G(z, e~N) / data | mass G(z, e_r) / refs | mean norm e (prior) "
+        "| mean norm z | norm e_r | last-epoch disc. acc. real/fake, ref. real/fake | grids |",
+        "|" + "---|" * 9,
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {_f(r['ref_l1'])} | {_f(r['sampled_mass'])} | {_f(r['ref_mass'])} "
+            f"| {_f(r['e_norm'], 1)} ({_f(r['e_prior'], 1)}) | {_f(r['z_norm'], 1)} | {_f(r['er_norm'], 2)} "
+            f"| {r['disc_acc']} "
             f"| [generation](ablations/{r['name']}-generate.png), [transfer](ablations/{r['name']}-transfer.png) |")
     commands = [f"- `{r['name']}`: `{r['command']}`" for r in rows]
-    (docs / "ablations-table.md").write_text("\n".join(lines) + "\n\nCommands:\n\n" + "\n".join(commands) + "\n")
+    table = "\n".join(lines) + "\n\nThe `cli.py fit` command of each run:\n\n" + "\n".join(commands) + "\n"
+    page = docs / "ablations.md"
+    text = page.read_text() if page.exists() else f"{TABLE_START}\n{TABLE_END}\n"
+    head, _, rest = text.partition(TABLE_START)
+    _, _, tail = rest.partition(TABLE_END)
+    page.write_text(f"{head}{TABLE_START}\n{table}{TABLE_END}{tail}")
     (root / "ablations.json").write_text(json.dumps(rows, indent=1))
     return rows
 
