@@ -46,7 +46,7 @@ def generate(export_dir, image, n=8, seed=0, provider="auto", threads="auto"):
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise InputError(f"n must be a non-negative integer, got {n!r}")
     encoder = load_session(export_dir, "encoder_z", provider, threads=threads)
-    generator = load_session(export_dir, "generator", provider, threads=threads)
+    generator = load_session(export_dir, "generator", provider, threads=threads, batch=n + 1)
     z = encoder.run(["mean"], {"images": image})[0]
     reference = np.asarray(metadata["reference_target"], np.float32)[None]
     samples = np.random.default_rng(seed).standard_normal((n, metadata["target_dim"])).astype(np.float32)

@@ -41,7 +41,7 @@ def transfer(export_dir, content, style, provider="auto", session=None, threads=
     style = check_images(style, metadata["image_size"], "style")
     if content.shape != style.shape:
         raise InputError(f"content and style must have the same shape, got {content.shape} and {style.shape}")
-    session = session or load_session(export_dir, "transfer", provider, threads=threads)
+    session = session or load_session(export_dir, "transfer", provider, threads=threads, batch=len(content))
     return session.run(["images"], {"content": content, "style": style})[0]
 
 

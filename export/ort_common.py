@@ -84,37 +84,44 @@ def parse_threads(value):
     return threads
 
 
-def session_options(threads="auto", cpus=None):
+def session_options(threads="auto", cpus=None, batch=1):
     """The SessionOptions of the ONNX scripts and a description of them.
 
-    The rule `auto`, from measurement (BENCHMARKS.md): on a machine with at most 2 logical CPUs,
-    one intra-op thread, which had the lowest median of ORT's thread settings at batch 1 and 64,
-    32 and 64 px (ORT's default runs a spin-waiting thread per core, which loses whenever anything
-    else holds a core); on a larger machine, ORT's default (one thread per physical core), which was
-    not measured here.
+    The rule `auto`, from measurement (BENCHMARKS.md, "ONNX Runtime session options"): on a machine
+    with at most 2 logical CPUs, batch 1 runs on one intra-op thread, and larger batches on one
+    thread per CPU without spin-waiting (`session.intra_op.allow_spinning=0`); each had the lowest
+    median of ORT's thread settings at its batch size. ORT's default (spin-waiting threads) lost
+    whenever another process held a core. On a larger machine, ORT's default (one thread per
+    physical core), which was not measured here.
 
     Args:
         threads: str or int. `auto` (the rule), `default` (ORT's defaults: intra_op_num_threads=0,
             spin-waiting on) or a number of intra-op threads. Defaults to `"auto"`.
         cpus: int or None. Logical CPUs the rule assumes. Defaults to `os.cpu_count()`.
+        batch: int. Images per call the session will mostly run. Defaults to 1.
 
     Returns:
         (onnxruntime.SessionOptions, str): the options, and e.g. `"intra_op_num_threads=1 (auto)"`.
     """
     threads = parse_threads(threads)
+    cpus = cpus or os.cpu_count() or 1
     options = ort.SessionOptions()
     if threads == "auto":
-        if (cpus or os.cpu_count() or 1) <= SMALL_MACHINE_CPUS:
+        if cpus > SMALL_MACHINE_CPUS:
+            return options, f"ORT default threads (auto: > {SMALL_MACHINE_CPUS} CPUs)"
+        if batch <= 1 or cpus == 1:
             options.intra_op_num_threads = 1
-            return options, f"intra_op_num_threads=1 (auto: <= {SMALL_MACHINE_CPUS} CPUs)"
-        return options, f"ORT default threads (auto: > {SMALL_MACHINE_CPUS} CPUs)"
+            return options, "intra_op_num_threads=1 (auto: batch 1)"
+        options.intra_op_num_threads = cpus
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return options, f"intra_op_num_threads={cpus}, no spin-wait (auto: batch > 1)"
     if threads == "default":
         return options, "ORT default threads"
     options.intra_op_num_threads = threads
     return options, f"intra_op_num_threads={threads}"
 
 
-def load_session(export_dir, name, provider="auto", options=None, threads="auto"):
+def load_session(export_dir, name, provider="auto", options=None, threads="auto", batch=1):
     """An `onnxruntime.InferenceSession` of `export_dir/onnx/<name>.onnx`.
 
     `auto` asks for CUDA first when onnxruntime-gpu is installed; ONNX Runtime falls back to the CPU
@@ -126,6 +133,7 @@ def load_session(export_dir, name, provider="auto", options=None, threads="auto"
         provider: str. `auto`, `cuda` or `cpu`. Defaults to `"auto"`.
         options: onnxruntime.SessionOptions or None. Defaults to `session_options(threads)`.
         threads: str or int. See `session_options`. Defaults to `"auto"`, the measured rule.
+        batch: int. The batch size the rule `auto` plans for. Defaults to 1.
     """
     path = pathlib.Path(export_dir) / "onnx" / f"{name}.onnx"
     if not path.exists():
@@ -134,7 +142,7 @@ def load_session(export_dir, name, provider="auto", options=None, threads="auto"
         hint = f"it has {', '.join(have)}" if have else "re-export with `python cli.py export --onnx`"
         raise InputError(f"{export_dir} has no ONNX graph {name!r}; {hint}")
     wanted = pick_providers(provider)
-    options = options if options is not None else session_options(threads)[0]
+    options = options if options is not None else session_options(threads, batch=batch)[0]
     try:
         session = ort.InferenceSession(str(path), sess_options=options, providers=wanted)
     except Exception as error:  # a corrupt or foreign file: onnxruntime raises its own types
@@ -270,8 +278,9 @@ def add_common_arguments(parser):
     parser.add_argument("--provider", choices=("auto", "cuda", "cpu"), default="auto",
                         help="execution provider; auto = CUDA when onnxruntime-gpu sees a GPU, else CPU")
     parser.add_argument("--threads", default="auto", metavar="auto|default|N",
-                        help="ONNX Runtime intra-op threads; auto (default) = the measured rule: 1 thread on "
-                             "machines with <= 2 CPUs, else ORT's default; default = ORT's default")
+                        help="ONNX Runtime intra-op threads; auto (default) = the measured rule: on <= 2 CPUs "
+                             "1 thread for one image, else one per CPU without spin-wait; on larger machines "
+                             "ORT's default; default = ORT's default")
 
 
 def run_main(main, argv=None):

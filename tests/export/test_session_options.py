@@ -12,17 +12,23 @@ from tests.export import REPO, real_looking_images
 BUNDLED = REPO / "zoo" / "srbvae-mnist-cpu" / "export"
 
 
-@pytest.mark.parametrize("threads, cpus, intra, description", [
-    ("auto", 2, 1, "intra_op_num_threads=1 (auto: <= 2 CPUs)"),
-    ("auto", 1, 1, "intra_op_num_threads=1 (auto: <= 2 CPUs)"),
-    ("auto", 16, 0, "ORT default threads (auto: > 2 CPUs)"),
-    ("default", 2, 0, "ORT default threads"),
-    ("3", 2, 3, "intra_op_num_threads=3"),
-    (2, 16, 2, "intra_op_num_threads=2"),
+@pytest.mark.parametrize("threads, cpus, batch, intra, spinning, description", [
+    ("auto", 2, 1, 1, None, "intra_op_num_threads=1 (auto: batch 1)"),
+    ("auto", 2, 64, 2, "0", "intra_op_num_threads=2, no spin-wait (auto: batch > 1)"),
+    ("auto", 1, 64, 1, None, "intra_op_num_threads=1 (auto: batch 1)"),
+    ("auto", 16, 1, 0, None, "ORT default threads (auto: > 2 CPUs)"),
+    ("default", 2, 1, 0, None, "ORT default threads"),
+    ("3", 2, 64, 3, None, "intra_op_num_threads=3"),
+    (2, 16, 1, 2, None, "intra_op_num_threads=2"),
 ])
-def test_session_options_rule_and_override(threads, cpus, intra, description):
-    options, said = ort_common.session_options(threads, cpus=cpus)
+def test_session_options_rule_and_override(threads, cpus, batch, intra, spinning, description):
+    options, said = ort_common.session_options(threads, cpus=cpus, batch=batch)
     assert options.intra_op_num_threads == intra and said == description
+    try:
+        spins = options.get_session_config_entry("session.intra_op.allow_spinning")
+    except RuntimeError:  # not set: ORT's default, spin-waiting on
+        spins = None
+    assert spins == spinning
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "two", "", None])
@@ -81,12 +87,12 @@ def test_bench_summary_puts_shipped_beside_default():
         return {"runtime": "ONNX Runtime", "settings": settings, "batch": batch, "median_ms": median}
 
     rows = [{"runtime": "Keras", "settings": "eager", "batch": 1, "median_ms": 0.5},
-            row(DEFAULT, 1, 3.0), row(f"{SHIPPED}: intra_op_num_threads=1 (auto: <= 2 CPUs)", 1, 2.0),
-            row("NCHW", 1, 1.5), row(DEFAULT, 64, 80.0),
-            row(f"{SHIPPED}: intra_op_num_threads=1 (auto: <= 2 CPUs)", 64, 60.0)]
+            row(DEFAULT, 1, 3.0), row(SHIPPED, 1, 2.0), row("NCHW", 1, 1.5), row(DEFAULT, 64, 80.0),
+            row(SHIPPED, 64, 60.0)]
+    one, many = (ort_common.session_options("auto", batch=b)[1] for b in (1, 64))
     assert _onnx_summary(rows).splitlines() == [
         "",
-        "- batch 1: shipped session (intra_op_num_threads=1 (auto: <= 2 CPUs)) median 2.00 ms vs ORT default "
-        "3.00 ms (1.50x); fastest ONNX Runtime row: NCHW, 1.50 ms",
-        "- batch 64: shipped session (intra_op_num_threads=1 (auto: <= 2 CPUs)) median 60.00 ms vs ORT default "
-        f"80.00 ms (1.33x); fastest ONNX Runtime row: {SHIPPED}: intra_op_num_threads=1 (auto: <= 2 CPUs), 60.00 ms"]
+        f"- batch 1: shipped session ({one}) median 2.00 ms vs ORT default 3.00 ms (1.50x); "
+        "fastest ONNX Runtime row: NCHW, 1.50 ms",
+        f"- batch 64: shipped session ({many}) median 60.00 ms vs ORT default 80.00 ms (1.33x); "
+        f"fastest ONNX Runtime row: {SHIPPED}, 60.00 ms"]
