@@ -1,6 +1,7 @@
 """Building blocks shared by the encoder, generator and discriminator (Appendix D)."""
 
 import keras
+from keras import ops
 
 from rbvae_tf.networks.pixel_norm import PixelNorm
 
@@ -12,12 +13,35 @@ def channels(base, width):
     return max(1, int(round(base * width)))
 
 
+@keras.saving.register_keras_serializable(package="rbvae_tf")
+class MaxLeakyReLU(keras.layers.LeakyReLU):
+    """LeakyReLU computed as `max(x, negative_slope * x)`: the same function for 0 <= slope <= 1.
+
+    Used where a LeakyReLU directly follows a convolution or dense layer (the discriminator, which
+    has no pixel norm). TensorFlow's Grappler remapper fuses Conv2D/MatMul + BiasAdd + LeakyRelu
+    into one op and deletes the BiasAdd node that the LeakyReluGrad of a training graph still
+    reads; it then logs `E0000 ... remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout
+    '.../LeakyReluGrad' exist for missing node '.../BiasAdd'` and leaves the whole train step
+    without any remapper fusion. `Maximum` and `Mul` do not match that pattern. The layer has no
+    weights and keeps the name of the layer it replaces, so saved weights load unchanged. The
+    gradients agree everywhere except at exactly x = 0 (1 here, `negative_slope` for LeakyRelu).
+
+    Example:
+    >>> MaxLeakyReLU(0.2)(keras.ops.convert_to_tensor([-1.0, 0.0, 2.0])).numpy().tolist()
+    [-0.20000000298023224, 0.0, 2.0]
+    """
+
+    def call(self, inputs):
+        return ops.maximum(inputs, self.negative_slope * inputs)
+
+
 def conv_block(x, filters, pixel_norm, name):
-    """3x3 conv -> (pixel norm) -> LeakyReLU 0.2."""
+    """3x3 conv -> (pixel norm) -> LeakyReLU 0.2 (`MaxLeakyReLU` right after the conv)."""
     x = keras.layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv")(x)
     if pixel_norm:
         x = PixelNorm(name=f"{name}_pn")(x)
-    return keras.layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
+        return keras.layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
+    return MaxLeakyReLU(0.2, name=f"{name}_lrelu")(x)
 
 
 def down_trunk(images, width, pixel_norm, prefix):

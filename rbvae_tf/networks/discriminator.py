@@ -1,6 +1,6 @@
 import keras
 
-from rbvae_tf.networks.blocks import check_image_size, down_trunk
+from rbvae_tf.networks.blocks import MaxLeakyReLU, check_image_size, down_trunk
 
 
 DROPOUT_MODES = ("element", "input")
@@ -36,10 +36,10 @@ def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="disc
     latents = [keras.Input((d,), name=n) for d, n in zip(latent_dims, names)]
     x = down_trunk(images, width, pixel_norm=False, prefix="disc")
     x = keras.layers.Flatten(name="flatten")(x)
-    features = [keras.layers.LeakyReLU(0.2, name="image_lrelu")(keras.layers.Dense(64, name="image_fc")(x))]
+    features = [MaxLeakyReLU(0.2, name="image_lrelu")(keras.layers.Dense(64, name="image_fc")(x))]
     for n, latent in zip(names, latents):
         h = keras.layers.Dense(32, name=f"{n}_fc")(latent)
-        features.append(keras.layers.LeakyReLU(0.2, name=f"{n}_lrelu")(h))
+        features.append(MaxLeakyReLU(0.2, name=f"{n}_lrelu")(h))
     if dropout_mode not in DROPOUT_MODES:
         raise ValueError(f"dropout_mode must be one of {', '.join(DROPOUT_MODES)}, got {dropout_mode!r}")
     if dropout_mode == "input":
@@ -49,6 +49,6 @@ def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="disc
     h = keras.layers.Concatenate(name="concat")(features)
     if dropout_mode == "element":
         h = keras.layers.Dropout(dropout, name="dropout")(h)
-    h = keras.layers.LeakyReLU(0.2, name="fc_lrelu")(keras.layers.Dense(128, name="fc")(h))
+    h = MaxLeakyReLU(0.2, name="fc_lrelu")(keras.layers.Dense(128, name="fc")(h))
     logit = keras.layers.Dense(1, name="logit")(h)
     return keras.Model([images, *latents], logit, name=name)
