@@ -32,6 +32,7 @@ def _import_tensorflow_quietly():
 _import_tensorflow_quietly()
 
 from rbvae_tf.errors import TrainingDiverged, UserError  # noqa: E402
+from rbvae_tf.models import MODELS  # noqa: E402  (the one registry of model names)
 
 
 def user_errors(command):
@@ -106,7 +107,7 @@ def parse_model_args(pairs):
 
 @cli.command()
 @click.option("--model", default="srbvae", show_default=True,
-              type=click.Choice(["vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae"]))
+              type=click.Choice(list(MODELS)))
 @click.option("--preset", default="cpu", show_default=True, type=click.Choice(["tiny", "cpu", "paper"]))
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory [default: runs/<model>-<preset>].")
 @click.option("--epochs", type=click.IntRange(min=1))
@@ -133,12 +134,13 @@ def parse_model_args(pairs):
 def fit(model, preset, out, replicas, jit, model_arg, **options):
     """Train a model (default: sRb-VAE, cpu preset, bundled MNIST-style data)."""
     from rbvae_tf.config import FitConfig
+    from rbvae_tf.data.checks import check_size
     from rbvae_tf.training import fit as run_fit
 
     if options["limit"] is not None and options["limit"] < 0:
         raise UserError(f"--limit must be >= 0, got {options['limit']}")
-    if options["image_size"] is not None and (options["image_size"] <= 0 or options["image_size"] % 16):
-        raise UserError(f"--image-size must be a positive multiple of 16, got {options['image_size']}")
+    if options["image_size"] is not None:
+        check_size(options["image_size"], "--image-size")
     if replicas > 1 and jit:
         raise UserError("--jit does not work with --replicas > 1 (XLA fails under MirroredStrategy on CPU)")
     config = FitConfig(model=model, preset=preset, replicas=replicas, jit=False if replicas > 1 else jit,
@@ -302,25 +304,27 @@ def bench():
 
 
 @bench.command("train")
-@click.option("--model", default="srbvae", show_default=True)
+@click.option("--model", default="srbvae", show_default=True, type=click.Choice(list(MODELS)))
 @click.option("--preset", default="cpu", show_default=True, type=click.Choice(["tiny", "cpu", "paper"]))
 @click.option("--image-size", "sizes", default="32", show_default=True, help="Comma-separated.")
 @click.option("--width", "widths", default="0.25,0.5", show_default=True, help="Comma-separated.")
-@click.option("--steps", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=50, show_default=True, help="Timed steps each.")
+@click.option("--warmup", type=click.IntRange(min=1), default=5, show_default=True, help="Untimed steps first.")
+@click.option("--jit", "jits", type=click.Choice(["off", "on", "both"]), default="both", show_default=True,
+              help="XLA settings to measure.")
 @user_errors
-def train_speed(model, preset, sizes, widths, steps):
-    """Median training-step time per (size, width, XLA), measured in one run."""
-    from rbvae_tf.config import FitConfig
-    from rbvae_tf.training import time_steps
+def train_speed(model, preset, sizes, widths, steps, warmup, jits):
+    """Median training-step time per (size, width, XLA), measured in one run.
 
-    click.echo("| model | size | width | XLA | s/step | steps in 30 min |\n|---|---|---|---|---|---|")
-    for size in sizes.split(","):
-        for width in widths.split(","):
-            for jit in (False, True):
-                config = FitConfig(model=model, preset=preset, image_size=int(size), width=float(width), jit=jit)
-                seconds = time_steps(config, steps)
-                click.echo(f"| {model} | {size} | {width} | {'on' if jit else 'off'} | {seconds:.3f} "
-                           f"| {int(1800 / seconds)} |")
+    Prints a Markdown table, then as the last line one JSON list with an object per configuration
+    (model, image_size, width, batch_size, jit, median_step_s, img_per_s: unlabelled images/s).
+    """
+    from rbvae_tf import benchmarks
+
+    rows = benchmarks.train_speed(
+        model, preset, benchmarks.parse_list(sizes, int, "--image-size"), benchmarks.parse_list(widths, float, "--width"),
+        steps, jits={"off": [False], "on": [True], "both": [False, True]}[jits], warmup=warmup, log=click.echo)
+    click.echo(benchmarks.json_line(rows))
 
 
 @bench.command("infer")
@@ -350,10 +354,7 @@ def infer(model, untrained, image_size, width, batches, repeats, warmup, out_fil
     if not sizes or min(sizes) < 1:
         raise UserError(f"--batch sizes must be positive, got {batches!r}")
     if untrained:
-        try:
-            net = build_model(untrained, image_size=image_size, width=width)
-        except ValueError as error:
-            raise UserError(str(error)) from None
+        net = build_model(untrained, image_size=image_size, width=width)  # UserError if unknown
         info = {"name": untrained, "path": None, "fit": {"model": untrained}}
     else:
         net, info = _load_model(model)

@@ -3,14 +3,19 @@
 Each check returns the value as a plain int (or None) or raises `UserError` with one line.
 """
 
+import numbers
+
 from rbvae_tf.errors import UserError
 
 
-def check_size(size):
+def check_size(size, name="size"):
     """Checks an image size: a positive multiple of 16 (the encoder halves it four times).
+
+    The one check of the image side, used by the data modules, the networks and the CLI.
 
     Args:
         size: int. Side of the square images in pixels.
+        name: str. How the message names the value. Defaults to `"size"`.
 
     Returns:
         The size as an int.
@@ -18,9 +23,12 @@ def check_size(size):
     Example:
     >>> check_size(32)
     32
+    >>> check_size(24, "--image-size")
+    Traceback (most recent call last):
+    rbvae_tf.errors.UserError: --image-size must be a positive multiple of 16, got 24
     """
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0 or size % 16:
-        raise UserError(f"size must be a positive multiple of 16, got {size!r}")
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size <= 0 or size % 16:
+        raise UserError(f"{name} must be a positive multiple of 16, got {size!r}")
     return int(size)
 
 

@@ -1,5 +1,8 @@
 """The seven models of Table 1, by their CLI names."""
 
+import inspect
+
+from rbvae_tf.errors import UserError
 from rbvae_tf.models.base import PAPER_ADAM, LatentModel, paper_adam
 from rbvae_tf.models.beta_vae import BetaVAE
 from rbvae_tf.models.dip_vae import DIPVAE
@@ -20,13 +23,39 @@ MODELS = {
 }
 
 
+def model_arguments(name):
+    """The constructor arguments that model `name` accepts (its class and every base up to LatentModel)."""
+    cls, fixed = MODELS[name]
+    names = set()
+    for klass in cls.__mro__[: cls.__mro__.index(LatentModel) + 1]:
+        names |= {p.name for p in inspect.signature(klass.__init__).parameters.values()
+                  if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"}
+    return sorted(names - set(fixed))
+
+
 def build_model(name, **kwargs):
-    """A model of the zoo by its CLI name, e.g. `build_model("srbvae", image_size=32, width=0.25)`."""
+    """A model of the zoo by its CLI name, e.g. `build_model("srbvae", image_size=32, width=0.25)`.
+
+    An unknown model name or constructor argument is a `UserError` (a ValueError) that lists the
+    valid ones.
+
+    Example:
+    >>> build_model("vae", image_size=16, width=0.125).image_size
+    16
+    >>> build_model("gan")
+    Traceback (most recent call last):
+    rbvae_tf.errors.UserError: unknown model 'gan'; choose one of vae, beta-vae, dip-vae-i, dip-vae-ii, svae, rbvae, srbvae
+    """
     if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+        raise UserError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    accepted = model_arguments(name)
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise UserError(f"{name} takes no argument {', '.join(map(repr, unknown))}; "
+                        f"its arguments are {', '.join(accepted)}")
     cls, fixed = MODELS[name]
     return cls(**fixed, **kwargs)
 
 
 __all__ = ["MODELS", "PAPER_ADAM", "BetaVAE", "DIPVAE", "LatentModel", "RbVAE", "SRbVAE", "SVAE", "VAE",
-           "build_model", "paper_adam"]
+           "build_model", "model_arguments", "paper_adam"]

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from rbvae_tf.data.checks import check_size
 from rbvae_tf.networks.pixel_norm import PixelNorm
 
 BASE_CHANNELS = (32, 64, 128, 256)
@@ -62,5 +63,5 @@ def down_trunk(images, width, pixel_norm, prefix):
 
 
 def check_image_size(image_size):
-    if image_size <= 0 or image_size % 16:
-        raise ValueError(f"image_size must be a positive multiple of 16, got {image_size}")
+    """A UserError (a ValueError) unless image_size is a positive multiple of 16 (`data.checks.check_size`)."""
+    return check_size(image_size, "image_size")

@@ -1,0 +1,52 @@
+"""`bench train`: the Markdown table, then one JSON line per run; bad input is one `error:` line."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from rbvae_tf.errors import UserError
+from rbvae_tf.models import MODELS, build_model
+
+KEYS = {"model", "preset", "image_size", "width", "batch_size", "jit", "steps", "warmup", "median_step_s",
+        "img_per_s", "steps_in_30_min"}
+
+
+def test_bench_train_prints_a_table_then_json_as_the_last_line():
+    result = CliRunner().invoke(cli.cli, ["bench", "train", "--model", "vae", "--preset", "tiny", "--image-size", "16",
+                                          "--width", "0.125", "--steps", "2", "--warmup", "1", "--jit", "off"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("| model | size | width | XLA | s/step | unlabelled img/s")
+    assert lines[2].startswith("| vae | 16 | 0.125 | off | ")
+    rows = json.loads(lines[-1])
+    assert len(rows) == 1 and set(rows[0]) == KEYS
+    row = rows[0]
+    assert (row["model"], row["image_size"], row["width"], row["batch_size"], row["jit"]) == ("vae", 16, 0.125, 8, False)
+    assert row["median_step_s"] > 0
+    assert row["img_per_s"] == pytest.approx(8 / row["median_step_s"], rel=0.01)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--image-size", "24"], "error: --image-size must be a positive multiple of 16, got 24"),
+    (["--image-size", "3x"], "error: --image-size takes comma-separated int values, got '3x'"),
+    (["--width", "0"], "error: --width values must be > 0, got [0.0]"),
+])
+def test_bench_train_bad_input(args, message):
+    result = CliRunner().invoke(cli.cli, ["bench", "train", "--preset", "tiny", *args])
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_model_choices_come_from_the_registry():
+    for command in ("fit", "bench train"):
+        result = CliRunner().invoke(cli.cli, [*command.split(), "--model", "gan"])
+        assert result.exit_code == 2 and all(name in result.output for name in MODELS), result.output
+
+
+def test_build_model_refuses_unknown_names_and_arguments():
+    with pytest.raises(UserError, match="unknown model 'gan'; choose one of vae, beta-vae"):
+        build_model("gan")
+    with pytest.raises(UserError, match=r"srbvae takes no argument 'beta_kl'; its arguments are .*weight_image"):
+        build_model("srbvae", beta_kl=2.0)
+    assert build_model("beta-vae", image_size=16, width=0.125, beta_kl=2.0).beta_kl == 2.0
