@@ -345,6 +345,7 @@ def infer(model, untrained, image_size, width, batches, repeats, warmup, out_fil
     MODEL as for `export` [default: the most recently finished run under runs/].
     """
     from export import run_infer_bench
+    from rbvae_tf.applications import require_split
     from rbvae_tf.models import build_model
 
     try:
@@ -358,8 +359,7 @@ def infer(model, untrained, image_size, width, batches, repeats, warmup, out_fil
         info = {"name": untrained, "path": None, "fit": {"model": untrained}}
     else:
         net, info = _load_model(model)
-    if not net.reference_based:
-        raise UserError(f"bench infer times attribute transfer, which needs rbvae or srbvae, not {info['name']}")
+    require_split(net, "bench infer (it times attribute transfer)")
     report = run_infer_bench(net, info, sizes, repeats, warmup, untrained=bool(untrained),
                              command="python cli.py " + " ".join(sys.argv[1:]), log=click.echo,
                              threads_only=threads_only)

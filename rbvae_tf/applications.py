@@ -16,16 +16,14 @@ Example:
 (52, 120, 3)
 """
 
-import math
 import pathlib
 
 import numpy as np
 
 from rbvae_tf import data as data_lib
 from rbvae_tf.errors import UserError
-from rbvae_tf.imaging import make_grid, save_png, to_uint8
+from rbvae_tf.imaging import MIN_TILE, make_grid, save_png, tile_scale, to_uint8
 
-MIN_TILE = 64  # pixels: grids of smaller images are enlarged to at least this tile size
 BATCH_SIZE = 500
 
 
@@ -139,11 +137,6 @@ def pick(images, count, seed=0):
     """`count` distinct images drawn with `seed` (all of them, shuffled, if there are fewer)."""
     rng = np.random.default_rng(seed)
     return images[rng.permutation(len(images))[:count]]
-
-
-def tile_scale(image_size, min_tile=MIN_TILE):
-    """Integer zoom that makes tiles of `image_size` pixels at least `min_tile` pixels wide."""
-    return max(1, math.ceil(min_tile / image_size))
 
 
 def save_grid(grid, path, image_size, min_tile=MIN_TILE):

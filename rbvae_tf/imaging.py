@@ -1,11 +1,27 @@
 """Image grids and PNG files with Pillow; images are float arrays in [-1, 1] or uint8."""
 
+import math
 import os
 
 import numpy as np
 from PIL import Image
 
 from rbvae_tf.files import write_atomically
+
+
+MIN_TILE = 64  # pixels: grids of smaller images are enlarged to at least this tile size
+
+
+def tile_scale(image_size, min_tile=MIN_TILE):
+    """Integer zoom that makes tiles of `image_size` pixels at least `min_tile` pixels wide.
+
+    The one grid zoom: 4 at 16 px, 2 at 32 and 48 px, 1 from 64 px.
+
+    Example:
+    >>> [tile_scale(size) for size in (16, 32, 48, 64)]
+    [4, 2, 2, 1]
+    """
+    return max(1, math.ceil(min_tile / image_size))
 
 
 def to_uint8(images):
