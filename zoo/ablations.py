@@ -37,6 +37,8 @@ RUNS = {
                "e(x_r) pulled to e_r: 10 x -log q(e_r | x_r)"),
     "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
                   "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
+    "rb02-betae10": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10"], "rb01-ref3",
+                     "KL on e weighted 10 (an information bottleneck on e, so the digit has to go through z)"),
 }
 TABLE_START, TABLE_END = "<!-- table: python zoo/ablations.py report -->", "<!-- end of table -->"
 BUNDLED = {"r00-paper": REPO / "zoo" / "srbvae-mnist-cpu"}  # runs that are already trained
