@@ -200,6 +200,21 @@ function drawGrid() {
   });
 }
 
+// Raw timings for export/bench_web.py: `repeats` calls of the transfer graph on a batch
+// of `batch` sample pairs, after one untimed call; milliseconds per call.
+state.bench = (batch, repeats) => serial(async () => {
+  const pick = (offset) => concat(Array.from({ length: batch }, (_, k) => state.samples[(k + offset) % state.samples.length]));
+  const feeds = { content: tensor(pick(0), batch), style: tensor(pick(1), batch) };
+  await state.sessions.transfer.run(feeds);
+  const times = [];
+  for (let r = 0; r < repeats; r++) {
+    const started = performance.now();
+    await state.sessions.transfer.run(feeds);
+    times.push(performance.now() - started);
+  }
+  return times;
+});
+
 function fail(error) {
   state.error = String(error && error.message || error);
   setStatus(`error: ${state.error}`, "error");
