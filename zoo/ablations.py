@@ -35,6 +35,13 @@ RUNS = {
     "r03-er": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
                           "--model-arg", "weight_reference_target=10"], "r02b-mmd1e4",
                "e(x_r) pulled to e_r: 10 x -log q(e_r | x_r)"),
+    "r04-scale01": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                               "--model-arg", "weight_reference_target=10", "--model-arg", "laplace_scale=0.1"],
+                    "r03-er", "Laplace scale 0.1 instead of 0.01: image terms 10x lighter against the game, "
+                              "latent and extra terms"),
+    "r05-kl10": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                            "--model-arg", "weight_reference_target=10", "--model-arg", "weight_kl=10"],
+                 "r03-er", "10 x the KL terms of Eq. 3 (keeps q near the prior)"),
     "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
                   "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
     "rb02-betae10": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10"], "rb01-ref3",
