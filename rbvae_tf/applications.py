@@ -21,22 +21,10 @@ import pathlib
 import numpy as np
 
 from rbvae_tf import data as data_lib
+from rbvae_tf.batching import in_batches, posterior_means
 from rbvae_tf.errors import UserError
 from rbvae_tf.imaging import MIN_TILE, make_grid, save_png, tile_scale, to_uint8
-
-BATCH_SIZE = 500
-
-
-def require_split(model, what):
-    """Raises UserError unless `model` has separate target (e) and common (z) latents."""
-    if not model.reference_based:
-        raise UserError(f"{what} needs a model with an e/z split (target and common latents), e.g. rbvae or "
-                        f"srbvae; this {type(model).__name__} is unsupervised with a single latent vector")
-
-
-def _as_float(images):
-    images = np.asarray(images)
-    return data_lib.to_unit_range(images) if images.dtype == np.uint8 else images.astype(np.float32)
+from rbvae_tf.models.base import require_split  # noqa: F401  (also imported from here by the CLI)
 
 
 def _check_images(model, images, what):
@@ -51,13 +39,7 @@ def _check_images(model, images, what):
 
 def _generate(model, z, e):
     """G(z, e) in batches, as a float numpy array in [-1, 1]."""
-    return np.concatenate([np.asarray(model.generate(z[i:i + BATCH_SIZE], e[i:i + BATCH_SIZE]))
-                           for i in range(0, len(z), BATCH_SIZE)])
-
-
-def _means(encode, images):
-    return np.concatenate([np.asarray(encode(_as_float(images[i:i + BATCH_SIZE]))["mean"])
-                           for i in range(0, len(images), BATCH_SIZE)])
+    return in_batches(model.generate, z, e)
 
 
 def transfer(model, content, style):
@@ -75,7 +57,7 @@ def transfer(model, content, style):
     content, style = _check_images(model, content, "content"), _check_images(model, style, "style")
     if len(content) != len(style):
         raise UserError(f"transfer pairs content and style images: got {len(content)} and {len(style)}")
-    return _generate(model, _means(model.encode_common, content), _means(model.encode_target, style))
+    return _generate(model, posterior_means(model.encode_common, content), posterior_means(model.encode_target, style))
 
 
 def transfer_grid(model, content, style):
@@ -89,7 +71,7 @@ def transfer_grid(model, content, style):
     """
     require_split(model, "transfer")
     content, style = _check_images(model, content, "content"), _check_images(model, style, "style")
-    z, e = _means(model.encode_common, content), _means(model.encode_target, style)
+    z, e = posterior_means(model.encode_common, content), posterior_means(model.encode_target, style)
     n, m = len(z), len(e)
     out = to_uint8(_generate(model, np.repeat(z, m, axis=0), np.tile(e, (n, 1))))
     out = out.reshape((n, m) + out.shape[1:])
@@ -117,7 +99,7 @@ def conditional_generation(model, images, num_targets=8, seed=0):
     if num_targets < 1:
         raise UserError(f"the number of sampled target vectors must be at least 1, got {num_targets}")
     e = np.random.default_rng(seed).standard_normal((num_targets, model.target_dim)).astype(np.float32)
-    z = _means(model.encode_common, images)
+    z = posterior_means(model.encode_common, images)
     n = len(z)
     reference = _generate(model, z, np.asarray(model.reference_latent(n)))
     samples = _generate(model, np.repeat(z, num_targets, axis=0), np.tile(e, (n, 1)))
@@ -154,7 +136,7 @@ def save_image(array, path, scale=1):
 
 def probe_test_images(model, info=None, mnist=None, data_seed=None, limit=None):
     """The MNIST-style `probe_test` images at the model's size (data seed and source of its run)."""
-    from rbvae_tf.evaluation import data_options
+    from rbvae_tf.loading import data_options
 
     mnist, data_seed = data_options(info, mnist, data_seed)
     folder = data_lib.cached_mnist_style(size=model.image_size, seed=data_seed, limit=limit, mnist_path=mnist)

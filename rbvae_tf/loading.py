@@ -1,5 +1,5 @@
 """Finding and loading a trained model from what a user types: a run directory, a `.keras` file
-or the name of a preset in `zoo/`."""
+or the name of a preset in `zoo/`; and what a loaded run's fit config says about its data."""
 
 import json
 import pathlib
@@ -88,3 +88,26 @@ def save_preset(model, directory, fit=None, metadata=None):
     (directory / "config.json").write_text(json.dumps(config, indent=2))
     (directory / "metadata.json").write_text(json.dumps(metadata or {}, indent=2))
     return directory
+
+
+# --- the run's data, from its fit config (info['fit'] of load_trained) ---------------------
+
+
+def data_options(info, mnist=None, data_seed=None):
+    """MNIST source and data seed: the given values, else those of the run's fit config, else defaults.
+
+    A model trained on image folders gets no MNIST-style data unless `mnist` is given.
+    """
+    fit = (info or {}).get("fit") or {}
+    if mnist is None and (fit.get("reference") or fit.get("unlabelled")):
+        raise UserError(f"{(info or {}).get('name') or 'this model'} was trained on image folders, so MNIST-style "
+                        "probe images do not fit it: give your own (evaluate --probe DIR, generate --images, "
+                        "transfer --content/--style) or --mnist to use MNIST-style data anyway")
+    return (mnist if mnist is not None else fit.get("mnist"),
+            data_seed if data_seed is not None else int(fit.get("data_seed") or 0))
+
+
+def reference_width_of(info):
+    """The reference outline width the run was trained with (1, the paper's, when unknown)."""
+    fit = (info or {}).get("fit") or {}
+    return int(fit.get("reference_width") or 1)

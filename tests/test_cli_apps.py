@@ -67,7 +67,7 @@ def test_evaluate_run_directory(files, tmp_path):
     assert result.exit_code == 0, result.output
     assert "MAE avg" in result.stdout and "metrics.json" in result.stdout
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert set(metrics["probe"]) == {"all", "constant", "untrained"}
+    assert set(metrics["probe"]) == {"all", "all_sampled", "constant", "untrained"}
     assert metrics["model"]["name"] == "run" and metrics["model"]["fit"]["preset"] == "tiny"
     assert "| Features | R | G | B | Scale | Width | Avg | Paper Avg (VAE) |" in (
         tmp_path / "eval" / "metrics.md").read_text()

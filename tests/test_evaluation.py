@@ -1,13 +1,16 @@
 """The evaluation glue: batched encoding, the Table-1 protocol, floors, the folder protocol, reports."""
 
 import json
+import random
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
-from rbvae_tf import data, evaluation
+from rbvae_tf import data, evaluation, loading
+from rbvae_tf.batching import as_float
 from rbvae_tf.errors import UserError
 from rbvae_tf.metrics import constant_probe, normalise_factors
 from rbvae_tf.models import build_model
@@ -27,10 +30,23 @@ def rbvae():
     return build_model("rbvae", seed=1, **TINY)  # reference-based, and much faster to build than rbvae
 
 
+def global_draws():
+    """One draw of each global random stream: Python, NumPy, TensorFlow."""
+    return random.random(), float(np.random.random()), float(tf.random.uniform(()))
+
+
 @pytest.fixture(scope="module")
 def rbvae_results(rbvae, probe_folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("eval_rbvae")
-    return evaluation.evaluate(rbvae, out, info={"name": "tiny", "path": None, "fit": None}, limit=200), out
+    keras.utils.set_random_seed(123)
+    results = evaluation.evaluate(rbvae, out, info={"name": "tiny", "path": None, "fit": None}, limit=200)
+    rbvae.draws_after_evaluate = global_draws()
+    return results, out
+
+
+def test_evaluate_leaves_the_global_random_streams_alone(rbvae_results, rbvae):
+    keras.utils.set_random_seed(123)
+    assert rbvae.draws_after_evaluate == global_draws()  # the same draws as without evaluating
 
 
 def in_unit_range(value):
@@ -79,8 +95,8 @@ def test_markdown_has_table1_header_and_paper_numbers(rbvae_results):
 def test_unsupervised_model_uses_all_latents_only(probe_folder, tmp_path):
     model = build_model("dip-vae-ii", seed=2, **TINY)
     results = evaluation.evaluate(model, tmp_path, limit=200)
-    assert set(results["probe"]) == {"all", "constant", "untrained"}
-    assert set(results["digit_accuracy"]) == {"all"}
+    assert set(results["probe"]) == {"all", "all_sampled", "constant", "untrained"}
+    assert set(results["digit_accuracy"]) == {"all", "all_sampled"}
     assert set(results["metrics"]) == {"all"}
     assert results["model"]["kind"] == "dip-vae-ii"
     assert "| **DIP-VAE-II** |" in (tmp_path / "metrics.md").read_text()
@@ -105,6 +121,13 @@ def test_untrained_copy_same_config_seeded_weights(rbvae):
         np.testing.assert_array_equal(a, b)
     other = evaluation.untrained_copy(rbvae, seed=6)
     assert any(not np.array_equal(a, b) for a, b in zip(first.get_weights(), other.get_weights()))
+    # the copy made after reseeding everything (as evaluate did before): the untrained floor is unchanged
+    state = random.getstate()
+    keras.utils.set_random_seed(5)
+    reseeded = type(rbvae).from_config(rbvae.get_config())
+    random.setstate(state)
+    for a, b in zip(first.get_weights(), reseeded.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 class FactorModel:
@@ -122,11 +145,13 @@ class FactorModel:
         return cls()
 
     def encode_target(self, images):
-        return {"mean": images[:, 0, :5, 0]}
+        mean = images[:, 0, :5, 0]
+        return {"mean": mean, "log_var": tf.fill(tf.shape(mean), -20.0)}  # a near-deterministic posterior
 
     def encode(self, images):
         e = self.encode_target(images)["mean"]
-        return {"mean": tf.concat([e, tf.zeros_like(e[:, :3])], axis=1)}
+        mean = tf.concat([e, tf.zeros_like(e[:, :3])], axis=1)
+        return {"mean": mean, "log_var": tf.fill(tf.shape(mean), -20.0)}
 
 
 def factor_split(n, seed):
@@ -196,13 +221,13 @@ def test_folder_with_a_single_class_is_a_user_error(rbvae, tmp_path):
 
 def test_data_options_fall_back_to_the_run():
     info = {"fit": {"mnist": "/data/mnist.npz", "data_seed": 4}}
-    assert evaluation.data_options(info) == ("/data/mnist.npz", 4)
-    assert evaluation.data_options(info, mnist="other.npz", data_seed=0) == ("other.npz", 0)
-    assert evaluation.data_options(None) == (None, 0)
+    assert loading.data_options(info) == ("/data/mnist.npz", 4)
+    assert loading.data_options(info, mnist="other.npz", data_seed=0) == ("other.npz", 0)
+    assert loading.data_options(None) == (None, 0)
     folders = {"name": "faces", "fit": {"reference": "ref/", "unlabelled": "faces/", "data_seed": 0}}
     with pytest.raises(UserError, match="faces was trained on image folders"):
-        evaluation.data_options(folders)
-    assert evaluation.data_options(folders, mnist="m.npz") == ("m.npz", 0)
+        loading.data_options(folders)
+    assert loading.data_options(folders, mnist="m.npz") == ("m.npz", 0)
 
 
 def test_rb_results_report_branch_health(rbvae_results, rbvae):
@@ -221,7 +246,7 @@ def test_sampled_features_add_posterior_noise(rbvae, probe_folder):
     codes = evaluation.encode_features(rbvae, images, batch_size=8, sample_seed=0)
     again = evaluation.encode_features(rbvae, images, batch_size=20, sample_seed=0)
     np.testing.assert_allclose(codes["e_sampled"], again["e_sampled"], atol=1e-5)  # seeded
-    posterior = rbvae.encode(evaluation._as_float(images))
+    posterior = rbvae.encode(as_float(images))
     sigma = np.exp(0.5 * np.asarray(posterior["log_var"]))
     noise = (codes["all_sampled"] - codes["all"]) / sigma
     np.testing.assert_allclose(noise, np.random.default_rng(0).standard_normal(noise.shape), atol=1e-3)

@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from rbvae_tf import losses
+from rbvae_tf.errors import UserError
 from rbvae_tf.networks import build_encoder, build_generator
 
 # Adam settings of the paper (Sec. 5.2), for every player of every model.
@@ -129,13 +130,13 @@ class LatentModel(keras.Model):
 
     def encode_target(self, images):
         """q(e|x) of the reference-based models: `{"mean", "log_var"}`."""
-        self._require_reference("encode_target")
+        require_split(self, "encode_target")
         mean, log_var = self.target_encoder(images, training=False)
         return {"mean": mean, "log_var": log_var}
 
     def encode_common(self, images):
         """q(z|x) of the reference-based models: `{"mean", "log_var"}`."""
-        self._require_reference("encode_common")
+        require_split(self, "encode_common")
         mean, log_var = self.common_encoder(images, training=False)
         return {"mean": mean, "log_var": log_var}
 
@@ -167,8 +168,9 @@ class LatentModel(keras.Model):
         z = self.common_encoder(images, training=training)[0]
         return self.generator([z, e], training=training)
 
-    def _require_reference(self, what):
-        if not self.reference_based:
-            raise ValueError(
-                f"{what} needs a model with an e/z split (rbvae or srbvae); "
-                f"{type(self).__name__} is unsupervised and has a single latent vector.")
+
+def require_split(model, what):
+    """Raises UserError (a ValueError) unless `model` has separate target (e) and common (z) latents."""
+    if not model.reference_based:
+        raise UserError(f"{what} needs a model with an e/z split (target and common latents), e.g. rbvae or "
+                        f"srbvae; this {type(model).__name__} is unsupervised with a single latent vector")
