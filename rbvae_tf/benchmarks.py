@@ -2,7 +2,7 @@
 
 Each configuration (model, image size, width, XLA on/off) builds a fresh model from its preset,
 runs `warmup` untimed steps (tracing, XLA compilation) and then `steps` timed steps on one random
-batch (`training.time_steps`). The result of each is one flat dict, printed as a Markdown row while
+batch (`time_steps`). The result of each is one flat dict, printed as a Markdown row while
 the run goes on and all together as one JSON line at the end, for scripts.
 
 Example:
@@ -32,10 +32,37 @@ def parse_list(text, kind, option):
     return values
 
 
+def time_steps(config, steps=50, warmup=5):
+    """Median seconds per training step of `config` (after `warmup` traced steps) on one random batch."""
+    import time
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from rbvae_tf.distribute import get_strategy
+    from rbvae_tf.training import make_model  # TensorFlow and the training loop only when measuring
+
+    model = make_model(config, get_strategy(config.replicas))
+    rng = np.random.default_rng(0)
+    shape = (config.batch_size, config.image_size, config.image_size, 3)
+    batch = tuple(tf.constant(rng.uniform(-1, 1, shape).astype(np.float32)) for _ in range(2))
+    times = []
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            times.append(time.perf_counter() - self.start)
+
+    dataset = tf.data.Dataset.from_tensors(batch).repeat()
+    model.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, callbacks=[Clock()], verbose=0, shuffle=False)
+    return float(np.median(times[warmup:]))
+
+
 def measure(model, preset, image_size, width, jit, steps, warmup=5):
     """One configuration: a dict with the median step time and the unlabelled images per second."""
-    from rbvae_tf.training import time_steps  # TensorFlow and the training loop only when measuring
-
     config = FitConfig(model=model, preset=preset, image_size=image_size, width=width, jit=jit)
     seconds = time_steps(config, steps, warmup)
     return {"model": model, "preset": preset, "image_size": image_size, "width": width,

@@ -13,7 +13,7 @@ import numpy as np
 from rbvae_tf.errors import TrainingDiverged
 from rbvae_tf.files import write_text_atomically
 from rbvae_tf.health import branch_health
-from rbvae_tf.imaging import make_grid, save_png
+from rbvae_tf.imaging import make_grid, save_png, tile_scale
 
 
 class StopOnNaN(keras.callbacks.TerminateOnNaN):
@@ -111,8 +111,8 @@ class SampleGrid(keras.callbacks.Callback):
     """samples/epoch_NNN.png: inputs, reconstructions, generations from fixed noise, transfers.
 
     Rows (reference-based models): unlabelled inputs; their reconstructions G(z, e); their reference
-    versions G(z, e_r); transfers G(z of the input, e of the next input); generations G(z_hat, e_hat)
-    from noise fixed for the whole run. Unsupervised models: inputs, reconstructions, generations.
+    versions G(z, e_r); transfers G(z of the input, e of the previous input: np.roll by 1, so the
+    first takes the last); generations G(z_hat, e_hat) from noise fixed for the whole run. Unsupervised models: inputs, reconstructions, generations.
     """
 
     def __init__(self, run_dir, images, seed=0):
@@ -138,5 +138,5 @@ class SampleGrid(keras.callbacks.Callback):
             noise = rng.standard_normal((n, model.target_dim + model.common_dim)).astype(np.float32)
             rows.append(model.generate(noise))
         rows = [np.asarray(r) for r in rows]
-        scale = max(1, 64 // model.image_size)
-        save_png(make_grid(rows), os.path.join(self.run_dir, "samples", f"epoch_{epoch + 1:03d}.png"), scale)
+        save_png(make_grid(rows), os.path.join(self.run_dir, "samples", f"epoch_{epoch + 1:03d}.png"),
+                 tile_scale(model.image_size))

@@ -14,7 +14,6 @@ import json
 import pathlib
 
 import keras
-import numpy as np
 
 from rbvae_tf import data as data_lib
 from rbvae_tf.callbacks import BranchHealth, HistoryCSV, SampleGrid, SaveRun, StopOnNaN, write_status
@@ -140,27 +139,3 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=()):
 
 
 __all__ = ["TrainingDiverged", "fit", "make_model", "resolve_run_dir"]
-
-
-def time_steps(config, steps=50, warmup=5):
-    """Median seconds per training step (after `warmup` traced steps) on random data: for choosing a preset."""
-    import time
-
-    import tensorflow as tf
-
-    model = make_model(config, get_strategy(config.replicas))
-    rng = np.random.default_rng(0)
-    shape = (config.batch_size, config.image_size, config.image_size, 3)
-    batch = tuple(tf.constant(rng.uniform(-1, 1, shape).astype(np.float32)) for _ in range(2))
-    times = []
-
-    class Clock(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            times.append(time.perf_counter() - self.start)
-
-    dataset = tf.data.Dataset.from_tensors(batch).repeat()
-    model.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, callbacks=[Clock()], verbose=0, shuffle=False)
-    return float(np.median(times[warmup:]))

@@ -13,7 +13,6 @@ import shutil
 import time
 
 import numpy as np
-from PIL import Image
 
 from rbvae_tf.data.checks import check_limit, check_reference_width, check_seed, check_size
 from rbvae_tf.data.mnist import load_mnist, mnist_source_id
@@ -21,6 +20,7 @@ from rbvae_tf.data.mnist_style import build_mnist_style
 from rbvae_tf.errors import UserError
 from rbvae_tf.files import make_folder as _make_folder
 from rbvae_tf.files import write_atomically as _replace_into
+from rbvae_tf.imaging import make_grid, save_png, tile_scale
 
 BUILD_VERSION = 1  # bump when the images of a given (size, seed, limit, source) change
 ARRAYS = ("images", "factors", "factor_names", "labels")
@@ -71,7 +71,7 @@ def load_split(directory, split):
 def preview_png(splits, path, columns=10, rows=3):
     """Writes a grid like the paper's Fig. 5: reference rows on top, unlabelled rows below.
 
-    Tiles smaller than 64 px are enlarged (nearest) to 64 px; a grey band separates the parts.
+    Tiles smaller than 64 px are enlarged (nearest, `imaging.tile_scale`); a grey band separates the parts.
 
     Args:
         splits: dict with at least `reference` and `unlabelled` splits.
@@ -85,16 +85,13 @@ def preview_png(splits, path, columns=10, rows=3):
     parts = []
     for name in ("reference", "unlabelled"):
         images = splits[name]["images"][: columns * rows]
-        grid = np.zeros((rows * columns,) + images.shape[1:], np.uint8)
-        grid[: len(images)] = images
-        size = images.shape[1]
-        grid = grid.reshape(rows, columns, size, size, 3).transpose(0, 2, 1, 3, 4)
-        parts.append(grid.reshape(rows * size, columns * size, 3))
+        tiles = np.zeros((rows * columns,) + images.shape[1:], np.uint8)  # black where images run out
+        tiles[: len(images)] = images
+        parts.append(make_grid([tiles[r * columns:(r + 1) * columns] for r in range(rows)], pad=0))
     band = np.full((max(2, parts[0].shape[0] // (rows * 16)), parts[0].shape[1], 3), 128, np.uint8)
     sheet = np.concatenate([parts[0], band, parts[1]])
-    zoom = max(1, 64 // splits["reference"]["images"].shape[1])
-    sheet = sheet.repeat(zoom, axis=0).repeat(zoom, axis=1)
-    return _replace_into(path, lambda f: Image.fromarray(sheet).save(f, format="PNG"))
+    save_png(sheet, path, scale=tile_scale(splits["reference"]["images"].shape[1]))
+    return pathlib.Path(path)
 
 
 def make_mnist_style(out_dir, size=64, seed=0, limit=None, mnist_path=None, preview=False, reference_width=1):
