@@ -77,30 +77,40 @@ class SRbVAE(AdversarialBase):
         return {**super().get_config(), **{f"weight_{n}": getattr(self, f"weight_{n}") for n in self.recon_names}}
 
     def adversarial_terms(self, x, x_reference):
+        # Each network runs once per stage on the concatenation of its inputs (no layer mixes the rows
+        # of a batch), split back afterwards: 6 calls instead of 14 on batches of M.
         batch = ops.shape(x)[0]
-        # q side (Alg. 1, lines 4-6)
-        e_mean, e_log_var, e = self.infer(self.target_encoder, x)
-        z_mean, z_log_var, z = self.infer(self.common_encoder, x)
-        zr_mean, zr_log_var, z_r = self.infer(self.common_encoder, x_reference)
-        # p side (Alg. 1, lines 9-13)
+        # Sampling noise, one call site each in the order of Alg. 1 (posterior e, z, z_r, then p side).
+        noise_e = self.sample_noise(batch, self.target_dim)
+        noise_z = self.sample_noise(batch, self.common_dim)
+        noise_zr = self.sample_noise(batch, self.common_dim)
         e_hat = self.sample_noise(batch, self.target_dim)
         z_hat = self.sample_noise(batch, self.common_dim)
         zr_hat = self.sample_noise(batch, self.common_dim)
         e_r = self.reference_latent(batch)
-        x_hat = self.generator([z_hat, e_hat], training=True)
-        xr_hat = self.generator([zr_hat, e_r], training=True)
+        # p side (Alg. 1, lines 9-13): x_hat = G(z_hat, e_hat), x_r_hat = G(z_r_hat, e_r)
+        x_hat, xr_hat = split(self.generator([ops.concatenate([z_hat, zr_hat], 0),
+                                              ops.concatenate([e_hat, e_r], 0)], training=True), 2)
+        # q side (Alg. 1, lines 4-6) and the latent reconstructions of Eq. 10, one pass per encoder
+        common = self.common_encoder(ops.concatenate([x, x_reference, x_hat, xr_hat], 0), training=True)
+        (z_mean, zr_mean, hat_z_mean, hat_zr_mean), (z_log_var, zr_log_var, hat_z_log_var, hat_zr_log_var) = (
+            split(t, 4) for t in common)
+        target = self.target_encoder(ops.concatenate([x, x_hat], 0), training=True)
+        (e_mean, hat_e_mean), (e_log_var, hat_e_log_var) = (split(t, 2) for t in target)
+        e = losses.reparameterize(e_mean, e_log_var, noise_e)
+        z = losses.reparameterize(z_mean, z_log_var, noise_z)
+        z_r = losses.reparameterize(zr_mean, zr_log_var, noise_zr)
+        # discriminators: real (q) rows first, fake (p) rows second
         pairs = {
-            "discriminator": (self.discriminator([x, z, e], training=True),
-                              self.discriminator([x_hat, z_hat, e_hat], training=True)),
-            "reference_discriminator": (self.reference_discriminator([x_reference, z_r], training=True),
-                                        self.reference_discriminator([xr_hat, zr_hat], training=True)),
+            "discriminator": split(self.discriminator(
+                [ops.concatenate([x, x_hat], 0), ops.concatenate([z, z_hat], 0),
+                 ops.concatenate([e, e_hat], 0)], training=True), 2),
+            "reference_discriminator": split(self.reference_discriminator(
+                [ops.concatenate([x_reference, xr_hat], 0), ops.concatenate([z_r, zr_hat], 0)], training=True), 2),
         }
-        # Eq. 10: image and latent reconstructions
-        hat_e_mean, hat_e_log_var = self.target_encoder(x_hat, training=True)
-        hat_z_mean, hat_z_log_var = self.common_encoder(x_hat, training=True)
-        hat_zr_mean, hat_zr_log_var = self.common_encoder(xr_hat, training=True)
-        x_fit = self.generator([z, e], training=True)
-        xr_fit = self.generator([z_r, e_r], training=True)
+        # Eq. 10: image reconstructions G(z, e) and G(z_r, e_r)
+        x_fit, xr_fit = split(self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)],
+                                             training=True), 2)
         recon = {
             "image": ops.mean(losses.laplace_nll(x, x_fit, self.laplace_scale)),
             "reference_image": ops.mean(losses.laplace_nll(x_reference, xr_fit, self.laplace_scale)),
@@ -113,3 +123,8 @@ class SRbVAE(AdversarialBase):
             **reference_terms(self, z, z_r, x_reference, e_r),
         }
         return pairs, recon
+
+
+def split(tensor, parts):
+    """A batch concatenated from `parts` equal batches, split back into a tuple of them."""
+    return tuple(ops.split(tensor, parts, axis=0))
