@@ -1,0 +1,63 @@
+"""zoo/ablations.py and zoo/make_preset.py on fake runs: the report's numbers come from the run files."""
+
+import importlib.util
+import json
+
+from tests.conftest import REPO
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, REPO / "zoo" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ablations, make_preset = _load("ablations"), _load("make_preset")
+
+
+def _fake_run(root, name, mae_e, ref_l1):
+    run = root / name
+    (run / "eval").mkdir(parents=True)
+    (run / "status.json").write_text(json.dumps({"finished": True}))
+    (run / "config.json").write_text(json.dumps({"fit": {"epochs": 2, "steps_per_epoch": 5}}))
+    (run / "history.csv").write_text("epoch,seconds\n1,60\n2,90\n")
+    (run / "cpu.json").write_text(json.dumps({"start": {"model_name": "Fake CPU", "avx512": True, "cores": 2,
+                                                         "loadavg": [1.5, 1, 1]}}))
+    probe = {k: {"mae": {"mean": v}} for k, v in dict(e=mae_e, z=0.15, all=0.05, e_sampled=0.07, z_sampled=0.16,
+                                                       all_sampled=0.06).items()}
+    health = {"reference_l1_ratio": ref_l1, "sampled_mass_ratio": 0.9, "reference_mass_ratio": 0.8, "e_norm": 6.0,
+              "e_prior_norm": 5.6, "z_norm": 5.0, "reference_target_norm": 0.3,
+              "discriminator_accuracy": {"discriminator_acc_real": 0.9, "discriminator_acc_fake": 0.8}}
+    (run / "eval" / "metrics.json").write_text(json.dumps(
+        {"probe": probe, "digit_accuracy": {"e": 0.2, "z": 0.8}, "health": health}))
+    for kind in ("generate", "transfer"):
+        (run / f"{kind}.png").write_bytes(b"png")
+
+
+def test_report_writes_one_row_per_evaluated_run_between_the_markers(tmp_path, monkeypatch):
+    monkeypatch.setattr(ablations, "RUNS", {"a": ("srbvae", [], None, "first"), "b": ("srbvae", ["--x"], "a", "second"),
+                                            "missing": ("srbvae", [], "a", "not run")})
+    monkeypatch.setattr(ablations, "BUNDLED", {})
+    root, docs = tmp_path / "runs", tmp_path / "docs"
+    _fake_run(root, "a", 0.07, 1.0)
+    _fake_run(root, "b", 0.06, 0.5)
+    docs.mkdir()
+    (docs / "ablations.md").write_text(f"intro\n{ablations.TABLE_START}\nold\n{ablations.TABLE_END}\noutro\n")
+    rows = ablations.report(root, docs)
+    assert [r["name"] for r in rows] == ["a", "b"]
+    assert rows[1]["minutes"] == 2.5 and rows[1]["steps"] == 10
+    text = (docs / "ablations.md").read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text
+    assert "| b | second (parent a) | 10 | 2.5 | Fake CPU, AVX-512, load 1.5 | 0.060 | 0.150 |" in text
+    assert "| b | 0.500 | 0.900 | 0.800 | 6.0 (5.6) | 5.0 | 0.30 | 0.90/0.80 |" in text
+    assert (docs / "ablations" / "b-transfer.png").read_bytes() == b"png"
+
+
+def test_preset_card_lists_departures_from_the_paper():
+    fit = {"reference_width": 3, "model_args": {"weight_z_invariance": 10000}}
+    lines = make_preset.departures(fit)
+    assert len(lines) == 2
+    assert lines[0].startswith("- `reference_width` = 3: reference outlines drawn 3 px wide")
+    assert lines[1].startswith("- `weight_z_invariance` = 10000: 10000 x MMD(q(z|x), q(z|x_r)) added")
+    assert make_preset.departures({"reference_width": 1, "model_args": {}}) == []
