@@ -149,25 +149,25 @@ def pictures(folder, size=32):
 def test_installed_from_preset_and_transfer_outside_the_checkout(installed):
     _, venv, elsewhere = installed
     content, style = pictures(elsewhere)
-    script = (
+    script = (  # from_preset and a transfer, then the installed `rbvae transfer` (in the same process:
+        # one TensorFlow start-up less; `rbvae --help` above runs the console script itself)
         "import json, sys, numpy as np, rbvae_tf\n"
         "from rbvae_tf.data import load_images\n"
         f"model, info = rbvae_tf.from_preset({PRESET!r})\n"
         "images = [load_images([path], model.image_size) for path in sys.argv[1:3]]\n"
         "np.save(sys.argv[3], np.asarray(model.transfer(*[i.astype('float32') / 127.5 - 1 for i in images])))\n"
-        "print(json.dumps({'package': rbvae_tf.__file__, 'preset': info['path']}))\n")
-    done = run_installed(installed, "python", "-c", script, content, style, elsewhere / "keras.npy")
+        "import cli\n"
+        "print(json.dumps({'package': rbvae_tf.__file__, 'preset': info['path'], 'cli': cli.__file__}))\n"
+        f"cli.cli(['transfer', {PRESET!r}, '--content', sys.argv[1], '--style', sys.argv[2], '--out', sys.argv[4]])\n")
+    done = run_installed(installed, "python", "-c", script, content, style, elsewhere / "keras.npy",
+                         elsewhere / "out.png")
     assert done.returncode == 0, done.stderr
-    where = json.loads(done.stdout.splitlines()[-1])
+    where = json.loads(done.stdout.splitlines()[0])
     site = str(venv / "lib")
-    assert where["package"].startswith(site) and where["preset"].startswith(site)  # not the checkout
+    assert all(where[key].startswith(site) for key in ("package", "preset", "cli"))  # not the checkout
     expected = ort_transfer(PRESET_EXPORT, ort_common.load_image(content, 32), ort_common.load_image(style, 32),
                             provider="cpu")
     assert np.abs(np.load(elsewhere / "keras.npy") - expected).max() <= TOLERANCE
-
-    done = run_installed(installed, "rbvae", "transfer", PRESET, "--content", content, "--style", style,
-                         "--out", elsewhere / "out.png")
-    assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == f"wrote {elsewhere / 'out.png'} (1 image)"
     written = np.asarray(Image.open(elsewhere / "out.png")).astype(int)
     assert written.shape == (32, 32, 3) and np.abs(written - ort_common.to_uint8(expected[0])).max() <= 1
