@@ -7,6 +7,7 @@ and the wheel is installed with `--no-deps`, so no TensorFlow is downloaded; the
 built without build isolation from a copy of the files it ships.
 """
 
+import importlib.util
 import json
 import os
 import pathlib
@@ -90,8 +91,11 @@ def installed(tmp_path_factory):
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules")
     for name in ("rbvae_tf", "export", "zoo"):
         shutil.copytree(REPO / name, source / name, ignore=ignore)
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(root / "dist"), str(source)], capture_output=True, text=True, timeout=300)
+    # The installed setuptools and wheel build it offline; without them pip fetches its build backend.
+    offline = all(importlib.util.find_spec(name) for name in ("setuptools", "wheel"))
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"),
+                            *(["--no-build-isolation"] if offline else []), str(source)],
+                           capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr
     wheel = next((root / "dist").glob("*.whl"))
     venv = root / "venv"
