@@ -1,5 +1,7 @@
 """Choosing the tf.distribute strategy for `--replicas N`."""
 
+import os
+
 import tensorflow as tf
 
 from rbvae_tf.errors import UserError
@@ -19,6 +21,10 @@ def get_strategy(replicas=1):
     if len(gpus) >= replicas:
         devices = [f"/gpu:{i}" for i in range(replicas)]
     else:
+        most = max(2, os.cpu_count() or 1)  # more logical CPU devices than cores only slow a step down
+        if replicas > most:
+            raise UserError(f"--replicas {replicas}: this machine has {len(gpus)} GPUs and can split its CPU "
+                            f"into at most {most} devices (one per core)")
         cpu = tf.config.list_physical_devices("CPU")[0]
         # get_logical_device_configuration does not start the runtime (list_logical_devices would)
         configured = tf.config.get_logical_device_configuration(cpu) or []

@@ -8,6 +8,21 @@ import tempfile
 from rbvae_tf.errors import UserError
 
 
+def check_can_create(path, verb="create"):
+    """UserError unless `path` could be created: its nearest existing ancestor is a writable folder.
+
+    Checked before long work (loading data, training), so that a bad output path fails at once."""
+    path = pathlib.Path(path).expanduser()
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UserError(f"cannot {verb} {path}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"cannot {verb} {path}: {parent} is not writable")
+    return path
+
+
 def make_folder(out_dir):
     """Creates `out_dir` (and parents) and returns it as a Path, or raises UserError."""
     out_dir = pathlib.Path(out_dir).expanduser()
@@ -23,6 +38,7 @@ def make_folder(out_dir):
 def write_atomically(path, write, mode="wb"):
     """Calls `write(stream)` on a temporary file next to `path`, then renames it to `path`."""
     path = pathlib.Path(path)
+    check_can_create(path, "write")
     try:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:

@@ -6,7 +6,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from rbvae_tf.files import write_atomically
+from rbvae_tf.files import check_can_create, write_atomically
 
 
 MIN_TILE = 64  # pixels: grids of smaller images are enlarged to at least this tile size
@@ -50,6 +50,7 @@ def save_png(array, path, scale=1):
     image = Image.fromarray(to_uint8(array))
     if scale != 1:
         image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+    check_can_create(path, "write")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     write_atomically(path, lambda stream: image.save(stream, format="PNG"))
     return path

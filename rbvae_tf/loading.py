@@ -28,10 +28,15 @@ def latest_finished_run(runs="runs"):
 
 
 def _load_keras(path):
+    from rbvae_tf.models import MODELS, LatentModel
+
     try:
-        return keras.models.load_model(path, safe_mode=True)
+        model = keras.models.load_model(path, safe_mode=True)  # never runs a lambda's code
     except Exception as error:  # a corrupt or foreign file: one line for the user
         raise UserError(f"cannot load model {path}: {str(error).splitlines()[0][:200]}") from None
+    if not isinstance(model, LatentModel):
+        raise UserError(f"{path} is a {type(model).__name__}, not an rbvae_tf model ({', '.join(MODELS)})")
+    return model
 
 
 def load_trained(spec):

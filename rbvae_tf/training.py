@@ -20,6 +20,7 @@ from rbvae_tf.callbacks import BranchHealth, HistoryCSV, SampleGrid, SaveRun, St
 from rbvae_tf.config import FitConfig
 from rbvae_tf.distribute import get_strategy
 from rbvae_tf.errors import TrainingDiverged, UserError
+from rbvae_tf.files import check_can_create
 from rbvae_tf.models import build_model, paper_adam
 from rbvae_tf.models.adversarial_base import AdversarialBase
 
@@ -110,6 +111,7 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=()):
         raise UserError(f"--batch-size {config.batch_size} is not divisible by --replicas {config.replicas}")
     strategy = get_strategy(config.replicas)
     run_dir, resuming = resolve_run_dir(out, config)
+    check_can_create(run_dir)  # before the data is loaded
     dataset, steps, samples, health = load_training_data(config)
     run_dir.mkdir(parents=True, exist_ok=True)
     model = make_model(config, strategy)

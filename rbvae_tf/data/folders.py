@@ -41,8 +41,14 @@ def list_images(directory):
         list of str paths (at least one).
     """
     directory = pathlib.Path(directory).expanduser()
+    try:
+        os.stat(directory)
+    except FileNotFoundError:
+        raise UserError(f"image folder not found: {directory}") from None
+    except OSError as error:  # e.g. a symlink loop, a path through a file
+        raise UserError(f"cannot read folder {directory}: {error.strerror}") from None
     if not directory.is_dir():
-        raise UserError(f"image folder not found: {directory}")
+        raise UserError(f"{directory} is a file, not a folder of images")
 
     def unreadable(error):
         raise UserError(f"cannot read folder {error.filename}: {error.strerror}")

@@ -91,7 +91,12 @@ def _read_npz(path):
     """Reads the four arrays of a Keras-layout `mnist.npz` (never unpickles)."""
     try:
         with np.load(path, allow_pickle=False) as npz:
+            if set(KEYS) - set(npz.files):
+                raise UserError(f"{path} is not an mnist.npz (expected {', '.join(KEYS)}, "
+                                f"got {', '.join(npz.files) or 'no arrays'})")
             return {key: np.asarray(npz[key]) for key in KEYS}
+    except UserError:
+        raise
     except AttributeError:  # np.load gave a plain array: a .npy, not an .npz
         raise UserError(f"{path} is not an mnist.npz (expected {', '.join(KEYS)})") from None
     except _READ_ERRORS as error:

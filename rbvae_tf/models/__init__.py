@@ -23,6 +23,36 @@ MODELS = {
 }
 
 
+def argument_defaults(name):
+    """{argument: default} of the constructor arguments of model `name` (see `model_arguments`)."""
+    cls, fixed = MODELS[name]
+    defaults = {}
+    for klass in reversed(cls.__mro__[: cls.__mro__.index(LatentModel) + 1]):
+        defaults.update({p.name: p.default for p in inspect.signature(klass.__init__).parameters.values()
+                         if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"})
+    return {key: value for key, value in defaults.items() if key not in fixed}
+
+
+def check_argument_types(name, kwargs):
+    """UserError when a value's type does not fit its default's: a number for a number, a string for a
+    string, true/false for a flag (`--model-arg beta_kl=high` fails here, not deep inside training)."""
+    defaults = argument_defaults(name)
+    for key, value in kwargs.items():
+        default = defaults.get(key, inspect.Parameter.empty)
+        if isinstance(default, bool):
+            wanted, ok = "true or false", isinstance(value, bool)
+        elif isinstance(default, int):
+            wanted, ok = "an integer", isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            wanted, ok = "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif isinstance(default, str):
+            wanted, ok = "a string", isinstance(value, str)
+        else:
+            continue
+        if not ok:
+            raise UserError(f"{name} argument {key} must be {wanted}, got {value!r}")
+
+
 def model_arguments(name):
     """The constructor arguments that model `name` accepts (its class and every base up to LatentModel)."""
     cls, fixed = MODELS[name]
@@ -53,6 +83,7 @@ def build_model(name, **kwargs):
     if unknown:
         raise UserError(f"{name} takes no argument {', '.join(map(repr, unknown))}; "
                         f"its arguments are {', '.join(accepted)}")
+    check_argument_types(name, kwargs)
     cls, fixed = MODELS[name]
     return cls(**fixed, **kwargs)
 
