@@ -1,7 +1,8 @@
 """The configuration of a training run: one small dataclass and three presets.
 
 `config.json` in a run directory is `asdict(FitConfig)` plus the model's own `get_config()`, so a
-run rebuilds itself (`FitConfig.from_json`).
+run rebuilds itself: `FitConfig(**config["fit"])` gives the run's configuration back, and the model
+is rebuilt from `model_config` (`loading.load_trained`).
 """
 
 import dataclasses
@@ -67,8 +68,3 @@ class FitConfig:
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, values):
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
