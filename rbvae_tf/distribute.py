@@ -37,3 +37,17 @@ def get_strategy(replicas=1):
                     f"cannot split the CPU into {replicas} devices after TensorFlow started ({error})") from None
         devices = [f"/cpu:{i}" for i in range(replicas)]
     return tf.distribute.MirroredStrategy(devices)
+
+
+def gather_replicas(tensor):
+    """`tensor` (this replica's rows) with the rows of every replica, in replica order: the global batch.
+
+    For the statistics of a batch that are not means of per-example terms (DIP-VAE's covariance):
+    computed on the gathered rows, every replica sees the global batch's value, and the gradient of
+    `all_gather` hands each replica the part of its own rows, so N replicas step as one device does on
+    the same global batch. Outside a multi-replica step it returns `tensor` itself.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return tensor
+    return context.all_gather(tensor, axis=0)

@@ -8,6 +8,8 @@ import math
 
 from keras import ops
 
+from rbvae_tf.distribute import gather_replicas
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -58,7 +60,12 @@ def mmd(a, b, scales=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)):
 
     Returns:
         scalar tensor; 0 in expectation when a and b come from the same distribution.
+
+    Inside a multi-replica step, a and b are first gathered from all replicas (`gather_replicas`):
+    a statistic of pairs is not a mean of per-replica values, and so N replicas compute the MMD of
+    the global batch as one device does.
     """
+    a, b = gather_replicas(a), gather_replicas(b)
     dim = ops.cast(ops.shape(a)[1], a.dtype)
 
     def kernel(x, y):
@@ -85,8 +92,10 @@ def dip_penalty(mean, log_var, lambda_od, lambda_d, dip_type="i"):
 
     DIP-VAE-I penalises Cov_x[mu(x)]; DIP-VAE-II penalises Cov_q[z] = E_x[Sigma(x)] + Cov_x[mu(x)].
     With C the chosen covariance: `lambda_od * sum_{i != j} C_ij^2 + lambda_d * sum_i (C_ii - 1)^2`.
-    The covariance uses the batch (divided by B, not B - 1).
+    The covariance uses the batch (divided by B, not B - 1); inside a multi-replica step, the batch
+    gathered from all replicas (`gather_replicas`), so N replicas penalise the global batch's covariance.
     """
+    mean, log_var = gather_replicas(mean), gather_replicas(log_var)
     cov = _covariance(mean)
     if dip_type == "ii":
         cov = cov + ops.diag(ops.mean(ops.exp(log_var), axis=0))

@@ -1,7 +1,10 @@
-"""Run as a subprocess: one sRb-VAE step on 1 replica vs 2 logical-CPU replicas, same global batch.
+"""Run as a subprocess: one step of each named model on 1 replica vs 2 logical-CPU replicas, same global batch.
 
-Prints the max abs difference of all weights (both players, e_r, both optimizers' slots) after
-the step, as JSON. Dropout is off; the sampling noise is replica-split invariant by design.
+    python -m tests.models.replica_step vae dip-vae-i srbvae   # default: all seven models
+
+Prints, per model, one JSON line with the max abs difference of all weights (both players, e_r, both
+optimizers' slots) after the step. Dropout is off; the sampling noise is replica-split invariant by
+design, and batch statistics (DIP-VAE's covariance) are computed on the gathered global batch.
 """
 
 import json
@@ -14,17 +17,18 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 import numpy as np  # noqa: E402
 
-from rbvae_tf.models import build_model  # noqa: E402
+from rbvae_tf.models import MODELS, build_model  # noqa: E402
 
-MODEL = sys.argv[1] if len(sys.argv) > 1 else "srbvae"
-CONFIG = dict(image_size=16, width=0.125, target_dim=4, common_dim=4, seed=5)
-if MODEL in ("svae", "srbvae"):
-    CONFIG["discriminator_dropout"] = 0.0
+TINY = dict(image_size=16, width=0.125, target_dim=4, common_dim=4, seed=5)
 
 
-def one_step(strategy, weights):
+def config_of(name):
+    return {**TINY, "discriminator_dropout": 0.0} if name in ("svae", "srbvae") else TINY
+
+
+def one_step(name, strategy, weights):
     with strategy.scope():
-        model = build_model(MODEL, **CONFIG)
+        model = build_model(name, **config_of(name))
         model.set_weights(weights)
         model.compile(jit_compile=False)
     rng = np.random.default_rng(0)
@@ -43,14 +47,22 @@ def relative(a, b):
     return float(np.abs(a - b).max() / max(1.0, float(np.abs(b).max())))
 
 
-initial = build_model(MODEL, **CONFIG).get_weights()
-weights1, slots1, logs1, n1 = one_step(tf.distribute.OneDeviceStrategy("/cpu:0"), initial)
-weights2, slots2, logs2, n2 = one_step(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), initial)
-print(json.dumps({
-    "replicas": [n1, n2],
-    "max_weight_diff": max(float(np.abs(a - b).max()) for a, b in zip(weights1, weights2)),
-    # Adam moments hold gradients of size ~1e4 (the Laplace NLL is ||x - G||_1 / 0.01): compare relatively
-    "max_optimizer_relative_diff": max(relative(a, b) for a, b in zip(slots1, slots2)),
-    "max_update": max(float(np.abs(a - b).max()) for a, b in zip(weights1, initial)),
-    "loss": [logs1["loss"], logs2["loss"]],
-}))
+def compare(name, one, two):
+    initial = build_model(name, **config_of(name)).get_weights()
+    weights1, slots1, logs1, n1 = one_step(name, one, initial)
+    weights2, slots2, logs2, n2 = one_step(name, two, initial)
+    return {
+        "model": name,
+        "replicas": [n1, n2],
+        "max_weight_diff": max(float(np.abs(a - b).max()) for a, b in zip(weights1, weights2)),
+        # Adam moments hold gradients of size ~1e4 (the Laplace NLL is ||x - G||_1 / 0.01): compare relatively
+        "max_optimizer_relative_diff": max(relative(a, b) for a, b in zip(slots1, slots2)),
+        "max_update": max(float(np.abs(a - b).max()) for a, b in zip(weights1, initial)),
+        "loss": [logs1["loss"], logs2["loss"]],
+        "terms": {key: [logs1[key], logs2[key]] for key in logs1},
+    }
+
+
+ONE, TWO = tf.distribute.OneDeviceStrategy("/cpu:0"), tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+for model_name in sys.argv[1:] or list(MODELS):
+    print(json.dumps(compare(model_name, ONE, TWO)), flush=True)
