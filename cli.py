@@ -165,7 +165,16 @@ def fit(model, preset, out, replicas, jit, model_arg, **options):
         raise UserError("--jit does not work with --replicas > 1 (XLA fails under MirroredStrategy on CPU)")
     config = FitConfig(model=model, preset=preset, replicas=replicas, jit=False if replicas > 1 else jit,
                        model_args=parse_model_args(model_arg), **options)
-    run_dir = run_fit(config, out=out)
+    try:
+        run_dir = run_fit(config, out=out)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted; the last finished epoch is kept: run the same command to resume", err=True)
+        sys.exit(130)
+    status = json.loads((run_dir / "status.json").read_text())
+    if not status["finished"]:  # Ctrl-C: stopped after saving an epoch
+        click.echo(f"stopped after epoch {status['epochs_completed']} of {config.epochs}: {run_dir} is saved; "
+                   "run the same command to resume", err=True)
+        sys.exit(130)
     click.echo(f"finished: {run_dir}")
 
 

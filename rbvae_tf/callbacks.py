@@ -5,6 +5,8 @@ import io
 import json
 import math
 import os
+import signal
+import threading
 import time
 
 import keras
@@ -23,12 +25,55 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
     backup nor `model.keras` is overwritten by a diverged state.
     """
 
+    epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
     def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            raise TrainingDiverged(
-                f"the loss became {float(loss)} at step {batch + 1} of this epoch; training stopped, "
-                "the last finished epoch is kept (try a lower learning rate)")
+        logs = logs or {}
+        loss = logs.get("loss")
+        if loss is None or math.isfinite(float(loss)):
+            return
+        # Name the terms that diverged (the loss is their weighted sum), and the step of the whole run.
+        bad = [f"{name} = {float(value)}" for name, value in logs.items()
+               if name != "loss" and np.ndim(value) == 0 and not math.isfinite(float(value))]
+        model = getattr(self, "_model", None)
+        optimizer = getattr(model, "optimizer", None)
+        step = f"step {int(optimizer.iterations)}, " if optimizer is not None else ""
+        raise TrainingDiverged(
+            f"the loss became {float(loss)} ({', '.join(bad) or 'no single term'}) at {step}step {batch + 1} of "
+            f"epoch {self.epoch + 1}; training stopped, the last finished epoch is kept (try a lower learning rate)")
+
+
+class StopOnInterrupt(keras.callbacks.Callback):
+    """Ctrl-C (SIGINT) once: finish the current epoch, whose `model.keras` and backup are written, then
+    stop; the same command resumes exactly there. Ctrl-C twice: stop at once (KeyboardInterrupt), the
+    last finished epoch being kept. `install()` / `uninstall()` set and restore the signal handler
+    (main thread only: Python delivers signals there).
+    """
+
+    requested = False
+    _previous = None
+
+    def install(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._request)
+
+    def uninstall(self):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+    def _request(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\ninterrupt: stopping when this epoch is saved (press Ctrl-C again to stop now)", flush=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.requested:
+            self.model.stop_training = True
 
 
 def read_history(path):

@@ -16,7 +16,8 @@ import pathlib
 import keras
 
 from rbvae_tf import data as data_lib
-from rbvae_tf.callbacks import BranchHealth, HistoryCSV, SampleGrid, SaveRun, StopOnNaN, write_status
+from rbvae_tf.callbacks import (BranchHealth, HistoryCSV, SampleGrid, SaveRun, StopOnInterrupt, StopOnNaN,
+                                write_status)
 from rbvae_tf.config import FitConfig
 from rbvae_tf.distribute import get_strategy
 from rbvae_tf.errors import TrainingDiverged, UserError
@@ -117,7 +118,11 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=()):
     model = make_model(config, strategy)
     backup = run_dir / "backup"
     if resuming and (backup / "training_metadata.json").exists():
-        print(f"resumed from epoch {read_json(backup / 'training_metadata.json')['epoch']} in {run_dir}")
+        epoch = read_json(backup / "training_metadata.json")["epoch"]  # epochs finished; steps per epoch fixed
+        # The batches of the whole run are one seeded stream: continue it where the saved epoch ended,
+        # so a resumed run sees the data of an uninterrupted one (tested: the same final weights).
+        dataset = dataset.skip(epoch * steps)
+        print(f"resumed from epoch {epoch}, step {epoch * steps} in {run_dir}")
     else:
         (run_dir / "config.json").write_text(json.dumps(
             {"fit": json.loads(config.to_json()), "model_config": model.get_config()}, indent=2))
@@ -134,9 +139,14 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=()):
         SampleGrid(str(run_dir), samples, seed=config.seed),
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False, update_freq="epoch"),
         *extra_callbacks,
+        StopOnInterrupt(),  # last: its epoch ends after the checkpoint, the backup and the history row
     ]
-    model.fit(dataset, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
-              shuffle=False)
+    callbacks[-1].install()
+    try:
+        model.fit(dataset, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
+                  shuffle=False)
+    finally:
+        callbacks[-1].uninstall()
     return run_dir
 
 

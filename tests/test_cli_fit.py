@@ -122,9 +122,29 @@ def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
 
 
 def test_nan_loss_stops_with_a_clear_message():
-    with pytest.raises(TrainingDiverged, match="the loss became nan at step 4"):
-        StopOnNaN().on_train_batch_end(3, {"loss": math.nan})
-    StopOnNaN().on_train_batch_end(3, {"loss": 1.0})  # finite: nothing happens
+    callback = StopOnNaN()
+    callback.on_epoch_begin(1)
+    with pytest.raises(TrainingDiverged) as error:
+        callback.on_train_batch_end(3, {"loss": math.nan, "kl": 2.0, "reconstruction": math.inf})
+    assert str(error.value) == ("the loss became nan (reconstruction = inf) at step 4 of epoch 2; training stopped, "
+                                "the last finished epoch is kept (try a lower learning rate)")
+    StopOnNaN().on_train_batch_end(3, {"loss": 1.0, "kl": math.nan})  # a finite loss: nothing happens
+
+
+def test_nan_in_a_real_fit_names_the_term_and_the_run_step_and_keeps_the_last_epoch(tmp_path):
+    class PoisonAtStep5(keras.callbacks.Callback):  # step 5 = step 2 of epoch 2 (3 steps an epoch)
+        def on_train_batch_begin(self, batch, logs=None):
+            if int(self.model.optimizer.iterations) == 4:
+                bias = self.model.generator.trainable_weights[-1]  # the output layer's: G(z) becomes NaN
+                bias.assign(np.full(bias.shape, np.nan, "float32"))
+
+    out = tmp_path / "run"
+    with pytest.raises(TrainingDiverged) as error:
+        fit(FitConfig(model="vae", preset="tiny", epochs=3), out=out, verbose=0, extra_callbacks=[PoisonAtStep5()])
+    assert str(error.value).startswith("the loss became nan (reconstruction = nan) at step 5, step 2 of epoch 2;")
+    assert history_epochs(out) == [1]
+    kept = keras.models.load_model(out / "model.keras")
+    assert int(kept.optimizer.iterations) == 3 and all(np.isfinite(w).all() for w in kept.get_weights())
 
 
 @pytest.mark.large
