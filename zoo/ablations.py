@@ -70,9 +70,28 @@ def cpu_info():
     return {"model_name": name, "avx512": avx512, "cores": os.cpu_count(), "loadavg": os.getloadavg()}
 
 
+def paper_arguments(model, args):
+    """`--model-arg KEY=DEFAULT` for each argument the cpu preset sets for `model` and `args` do not, so a
+    run's command keeps meaning the same run after the preset changed (the preset took the winners)."""
+    import inspect
+
+    from rbvae_tf.config import PRESET_MODEL_ARGS
+    from rbvae_tf.models import MODELS
+
+    defaults = {}
+    for cls in MODELS[model][0].__mro__:
+        if "__init__" in vars(cls):
+            defaults.update({k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
+                             if p.default is not inspect.Parameter.empty and k not in defaults})
+    given = {a.split("=", 1)[0] for a in args if "=" in a}
+    return [item for key in sorted(PRESET_MODEL_ARGS["cpu"].get(model, {})) if key not in given
+            for item in ("--model-arg", f"{key}={defaults[key]}")]
+
+
 def fit_command(name, root):
     model, args, _, _ = RUNS[name]
-    return ["python", "cli.py", "fit", "--model", model, "--preset", "cpu", *args, "--out", str(root / name)]
+    return ["python", "cli.py", "fit", "--model", model, "--preset", "cpu", *args, *paper_arguments(model, args),
+            "--out", str(root / name)]
 
 
 def run(name, root):
@@ -122,7 +141,8 @@ def row(name, root):
     return {
         "name": name, "parent": parent or "-", "change": change, "model": model,
         "command": " ".join(fit_command(name, pathlib.Path("runs/ablations"))) if name not in BUNDLED else
-        "python cli.py fit --preset cpu (the bundled preset zoo/srbvae-mnist-cpu, trained at commit 3370be7)",
+        "python cli.py fit --preset cpu at commit 3370be7 (the former bundled preset zoo/srbvae-mnist-cpu; today: "
+        "python cli.py fit --reference-width 1 " + " ".join(paper_arguments("srbvae", [])) + ")",
 "steps": steps, "minutes": minutes,
         "cpu": (f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}, load {cpu['loadavg'][0]:.1f}"
                 if cpu else "not recorded (earlier session)"),
