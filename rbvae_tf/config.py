@@ -28,8 +28,8 @@ PRESETS = {
 PRESET_MODEL_ARGS = {
     "tiny": {},
     "cpu": {
-        # r03-er: z-invariance MMD between unlabelled and reference z, and e(x_r) pulled to e_r.
-        "srbvae": {"weight_z_invariance": 10000.0, "weight_reference_target": 10.0},
+        # r07-er100: z-invariance MMD between unlabelled and reference z, and e(x_r) pulled hard to e_r.
+        "srbvae": {"weight_z_invariance": 10000.0, "weight_reference_target": 100.0},
         # rb02-betae10: KL on e weighted 10, so the digit goes through z.
         "rbvae": {"beta_e": 10.0},
     },
