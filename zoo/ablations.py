@@ -58,7 +58,6 @@ TABLE_START, TABLE_END = "<!-- table: python zoo/ablations.py report -->", "<!--
 # Trained before this study: the former bundled preset (commit 3370be7); its config.json and history.csv
 # were copied into ROOT/r00-paper with a finished status.json, so `run` only evaluates it.
 FORMER = {"r00-paper"}
-BUNDLED = {}  # name -> folder of a run trained elsewhere
 
 
 def cpu_info():
@@ -98,17 +97,16 @@ def fit_command(name, root):
 
 
 def run(name, root):
-    """Trains (unless finished or bundled), evaluates and draws the grids of one run."""
-    run_dir = BUNDLED.get(name, root / name)
+    """Trains (unless finished), evaluates and draws the grids of one run."""
+    run_dir = root / name
     status = run_dir / "status.json"
-    finished = name in BUNDLED or (status.exists() and json.loads(status.read_text()).get("finished"))
+    finished = status.exists() and json.loads(status.read_text()).get("finished")
     if not finished:
         run_dir.mkdir(parents=True, exist_ok=True)
         start = cpu_info()
         subprocess.run(fit_command(name, root), cwd=REPO, check=True)
         (run_dir / "cpu.json").write_text(json.dumps({"start": start, "end": cpu_info()}, indent=1))
-    out = root / name
-    out.mkdir(parents=True, exist_ok=True)
+    out = run_dir
     cli = ["python", "cli.py"]
     if not (out / "eval" / "metrics.json").exists():
         subprocess.run([*cli, "evaluate", str(run_dir), "--out", str(out / "eval")], cwd=REPO, check=True)
@@ -128,7 +126,7 @@ def row(name, root):
     if not metrics_path.exists():
         return None
     metrics = json.loads(metrics_path.read_text())
-    run_dir = BUNDLED.get(name, root / name)
+    run_dir = root / name
     history = read_history(run_dir / "history.csv")
     minutes = sum(float(r["seconds"]) for r in history) / 60
     fit = json.loads((run_dir / "config.json").read_text())["fit"]

@@ -38,7 +38,6 @@ def _fake_run(root, name, mae_e, ref_l1):
 def test_report_writes_one_row_per_evaluated_run_between_the_markers(tmp_path, monkeypatch):
     monkeypatch.setattr(ablations, "RUNS", {"a": ("srbvae", [], None, "first"), "b": ("srbvae", ["--x"], "a", "second"),
                                             "missing": ("srbvae", [], "a", "not run")})
-    monkeypatch.setattr(ablations, "BUNDLED", {})
     root, docs = tmp_path / "runs", tmp_path / "docs"
     _fake_run(root, "a", 0.07, 1.0)
     _fake_run(root, "b", 0.06, 0.5)
