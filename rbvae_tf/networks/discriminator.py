@@ -30,25 +30,26 @@ def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="disc
     >>> d([keras.ops.zeros((2, 16, 16, 3)), keras.ops.zeros((2, 4))]).shape
     TensorShape([2, 1])
     """
-    check_image_size(image_size)
-    images = keras.Input((image_size, image_size, 3), name="images")
-    names = ["z", "e"][: len(latent_dims)] if len(latent_dims) <= 2 else [f"latent{i}" for i in range(len(latent_dims))]
-    latents = [keras.Input((d,), name=n) for d, n in zip(latent_dims, names)]
-    x = down_trunk(images, width, pixel_norm=False, prefix="disc")
-    x = keras.layers.Flatten(name="flatten")(x)
-    features = [MaxLeakyReLU(0.2, name="image_lrelu")(keras.layers.Dense(64, name="image_fc")(x))]
-    for n, latent in zip(names, latents):
-        h = keras.layers.Dense(32, name=f"{n}_fc")(latent)
-        features.append(MaxLeakyReLU(0.2, name=f"{n}_lrelu")(h))
-    if dropout_mode not in DROPOUT_MODES:
-        raise ValueError(f"dropout_mode must be one of {', '.join(DROPOUT_MODES)}, got {dropout_mode!r}")
-    if dropout_mode == "input":
-        branches = ["image", *names]
-        features = [keras.layers.Dropout(dropout, noise_shape=(None, 1), name=f"{n}_dropout")(f)
-                    for n, f in zip(branches, features)]
-    h = keras.layers.Concatenate(name="concat")(features)
-    if dropout_mode == "element":
-        h = keras.layers.Dropout(dropout, name="dropout")(h)
-    h = MaxLeakyReLU(0.2, name="fc_lrelu")(keras.layers.Dense(128, name="fc")(h))
-    logit = keras.layers.Dense(1, name="logit")(h)
-    return keras.Model([images, *latents], logit, name=name)
+    with keras.name_scope(name):  # unique weight paths: <network name>/<layer>/<weight>
+        check_image_size(image_size)
+        images = keras.Input((image_size, image_size, 3), name="images")
+        names = ["z", "e"][: len(latent_dims)] if len(latent_dims) <= 2 else [f"latent{i}" for i in range(len(latent_dims))]
+        latents = [keras.Input((d,), name=n) for d, n in zip(latent_dims, names)]
+        x = down_trunk(images, width, pixel_norm=False, prefix="disc")
+        x = keras.layers.Flatten(name="flatten")(x)
+        features = [MaxLeakyReLU(0.2, name="image_lrelu")(keras.layers.Dense(64, name="image_fc")(x))]
+        for n, latent in zip(names, latents):
+            h = keras.layers.Dense(32, name=f"{n}_fc")(latent)
+            features.append(MaxLeakyReLU(0.2, name=f"{n}_lrelu")(h))
+        if dropout_mode not in DROPOUT_MODES:
+            raise ValueError(f"dropout_mode must be one of {', '.join(DROPOUT_MODES)}, got {dropout_mode!r}")
+        if dropout_mode == "input":
+            branches = ["image", *names]
+            features = [keras.layers.Dropout(dropout, noise_shape=(None, 1), name=f"{n}_dropout")(f)
+                        for n, f in zip(branches, features)]
+        h = keras.layers.Concatenate(name="concat")(features)
+        if dropout_mode == "element":
+            h = keras.layers.Dropout(dropout, name="dropout")(h)
+        h = MaxLeakyReLU(0.2, name="fc_lrelu")(keras.layers.Dense(128, name="fc")(h))
+        logit = keras.layers.Dense(1, name="logit")(h)
+        return keras.Model([images, *latents], logit, name=name)

@@ -21,10 +21,11 @@ def build_encoder(image_size, width, latent_dim, name="encoder"):
     >>> [t.shape for t in enc(keras.ops.zeros((2, 16, 16, 3)))]
     [TensorShape([2, 4]), TensorShape([2, 4])]
     """
-    check_image_size(image_size)
-    images = keras.Input((image_size, image_size, 3), name="images")
-    x = down_trunk(images, width, pixel_norm=True, prefix="enc")
-    x = keras.layers.Flatten(name="flatten")(x)
-    mean = keras.layers.Dense(latent_dim, name="mean")(x)
-    log_var = keras.layers.Dense(latent_dim, name="log_var")(x)
-    return keras.Model(images, [mean, log_var], name=name)
+    with keras.name_scope(name):  # unique weight paths: <network name>/<layer>/<weight>
+        check_image_size(image_size)
+        images = keras.Input((image_size, image_size, 3), name="images")
+        x = down_trunk(images, width, pixel_norm=True, prefix="enc")
+        x = keras.layers.Flatten(name="flatten")(x)
+        mean = keras.layers.Dense(latent_dim, name="mean")(x)
+        log_var = keras.layers.Dense(latent_dim, name="log_var")(x)
+        return keras.Model(images, [mean, log_var], name=name)
