@@ -35,6 +35,13 @@ def make_folder(out_dir):
     return out_dir
 
 
+def _umask():
+    """The process's umask (reading it means setting it: set it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path, write, mode="wb"):
     """Calls `write(stream)` on a temporary file next to `path`, then renames it to `path`."""
     path = pathlib.Path(path)
@@ -42,6 +49,7 @@ def write_atomically(path, write, mode="wb"):
     try:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; an output gets open()'s usual mode
             with os.fdopen(fd, mode) as stream:
                 write(stream)
             os.replace(temporary, path)
