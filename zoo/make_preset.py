@@ -60,65 +60,130 @@ DEPARTURES = {
 }
 
 
+# Regularisation weights the paper tuned in [1, 50] for beta-VAE and DIP-VAE-I/II (zoo/train_zoo.py sweeps them).
+TUNED = {"beta_kl", "lambda_od"}
+
+
 def machine(run_dir):
-    """The CPU a run trained on, from the cpu.json that zoo/ablations.py writes (else: unrecorded)."""
+    """The CPU a run trained on, from the cpu.json that zoo/ablations.py and zoo/train_zoo.py write."""
     path = run_dir / "cpu.json"
     if not path.exists():
         return "a 2-core machine (CPU not recorded)"
-    cpu = json.loads(path.read_text())["start"]
+    recorded = json.loads(path.read_text())
+    cpu = recorded["start"]
+    load = cpu["loadavg"][0]  # before the run started: other work, not the run itself
+    shared = "other work was running" if load >= 0.5 else "the machine was idle"
     return (f"{cpu['cores']} cores of an {cpu['model_name']} ({'AVX-512' if cpu['avx512'] else 'no AVX-512'}; "
-            f"load average {cpu['loadavg'][0]:.1f} at the start: other work shared the machine)")
+            f"load average {load:.1f} at the start: {shared})")
 
 
 def departures(fit):
-    """Lines saying how a run's configuration departs from the paper's objective and data, and why."""
-    changes = dict(fit.get("model_args") or {})
-    if (fit.get("reference_width") or 1) != 1:
+    """Lines saying how a run's configuration departs from the paper's objective and data, and why.
+
+    The reference outline width only matters to the reference-based models; the regularisation weights
+    of the tuned baselines (`TUNED`) are the paper's own search, not departures."""
+    changes = {k: v for k, v in (fit.get("model_args") or {}).items() if k not in TUNED}
+    if (fit.get("reference_width") or 1) != 1 and fit.get("model", "srbvae") in ("rbvae", "srbvae"):
         changes["reference_width"] = fit["reference_width"]
     return [f"- `{key}` = {value}: " + DEPARTURES.get(key, "{value}").format(value=value)
             for key, value in sorted(changes.items())]
 
 
-def main(run_dir, eval_dir, out_dir):
+def fit_command(fit, out):
+    """The `cli.py fit` command that trains the configuration `fit` (a run's config.json "fit"): the
+    preset plus the `--model-arg`s that differ from it. Raises ValueError if the command would not
+    reproduce `fit` exactly (a setting this function does not spell out)."""
+    from rbvae_tf.config import PRESET_MODEL_ARGS, FitConfig
+
+    preset_args = PRESET_MODEL_ARGS[fit["preset"]].get(fit["model"], {})
+    extra = {k: v for k, v in sorted((fit.get("model_args") or {}).items()) if preset_args.get(k) != v}
+    rebuilt = json.loads(FitConfig(model=fit["model"], preset=fit["preset"], model_args=dict(extra)).to_json())
+    differ = sorted(k for k in set(rebuilt) | set(fit) if rebuilt.get(k) != fit.get(k))
+    if differ:
+        raise ValueError(f"the preset command does not reproduce this run: {', '.join(differ)} differ")
+    args = ["python", "cli.py", "fit", "--model", fit["model"], "--preset", fit["preset"]]
+    for key, value in extra.items():
+        args += ["--model-arg", f"{key}={value}"]
+    return " ".join([*args, "--out", str(out)])
+
+
+def write_grids(model, info, run_dir, out_dir):
+    """The preset's figures, as card lines. Rb models: conditional generation (Fig. 3) and attribute
+    transfer (Fig. 4) from the probe_test split; the others: the last epoch's sample grid of `fit`
+    (inputs, reconstructions, samples of the prior)."""
+    if model.reference_based:
+        from rbvae_tf.applications import write_conditional_grid, write_transfer
+
+        write_conditional_grid(model, out_dir / "generate.png", info=info)
+        write_transfer(model, out_dir / "transfer.png", grid=6, info=info)
+        return ["![conditional generation](generate.png)", "",
+                "Conditional generation (`python cli.py generate " + out_dir.name + " --out generate.png`): "
+                "each row a probe image, its reference version G(z, e_r), then G(z, e_j) for e_j ~ N(0, I), "
+                "the same e_j down each column.", "",
+                "![attribute transfer](transfer.png)", "",
+                "Attribute transfer (`python cli.py transfer " + out_dir.name + " --grid 6 --out transfer.png`): "
+                "z from the image at the left of each row, e from the image at the top of each column."]
+    last = sorted((run_dir / "samples").glob("epoch_*.png"))[-1]
+    shutil.copyfile(last, out_dir / "samples.png")
+    return ["![samples](samples.png)", "",
+            f"`samples.png` (the last epoch's `samples/{last.name}` of the run): top row, training images; "
+            "middle, their reconstructions; bottom, images generated from latents drawn from the prior."]
+
+
+def main(run_dir, eval_dir, out_dir, note=None):
     run_dir, eval_dir, out_dir = map(pathlib.Path, (run_dir, eval_dir, out_dir))
     model, info = load_trained(str(run_dir))
     history = read_history(run_dir / "history.csv")
     seconds = sum(float(row["seconds"]) for row in history)
     metrics = json.loads((eval_dir / "metrics.json").read_text())
+    fit = info["fit"]
     metadata = {
-        "model": info["fit"]["model"], "preset": info["fit"]["preset"], "image_size": model.image_size,
+        "model": fit["model"], "preset": fit["preset"], "image_size": model.image_size,
         "target_dim": model.target_dim, "common_dim": model.common_dim, "value_range": [-1, 1],
         "epochs": len(history), "training_seconds": round(seconds), "probe_mae_mean": {
             k: v["mae"]["mean"] for k, v in metrics["probe"].items()},
+        "digit_accuracy": metrics["digit_accuracy"],
         "reference_target": model.reference_target.numpy().tolist() if model.reference_based else None,
     }
-    save_preset(model, out_dir, fit=info["fit"], metadata=metadata)
+    save_preset(model, out_dir, fit=fit, metadata=metadata)
     last = history[-1]
+    arguments = ", ".join(f"`{k}` = {v}" for k, v in sorted((fit.get("model_args") or {}).items()))
+    arguments = arguments or "the paper's objective"
     card = [
         f"# {out_dir.name}",
         "",
-        f"{info['fit']['model']} trained with `python cli.py fit --model {info['fit']['model']} "
-        f"--preset {info['fit']['preset']}` on the bundled MNIST-style data ({model.image_size} px, "
-        f"width {model.width}, {len(history)} epochs x {info['fit']['steps_per_epoch']} steps, batch "
-        f"{info['fit']['batch_size']}): {seconds / 60:.1f} min of training (the epochs' `seconds` in history.csv) "
-        f"on {machine(run_dir)}.",
+        f"{fit['model']} ({arguments}) trained on the bundled MNIST-style data "
+        f"({model.image_size} px, width {model.width}, {len(history)} epochs x {fit['steps_per_epoch']} steps = "
+        f"{len(history) * fit['steps_per_epoch']:,} steps, batch {fit['batch_size']}, seed {fit['seed']}): "
+        f"{seconds / 60:.1f} min of training (the epochs' `seconds` in history.csv) on {machine(run_dir)}.",
         "",
-        "Load: `rbvae_tf.loading.from_preset(\"" + out_dir.name + "\")` or any CLI command with MODEL = "
-        f"`{out_dir.name}`.",
+        "Train and evaluate (the run folder's name is free):",
+        "",
+        f"    {fit_command(fit, 'runs/' + out_dir.name)}",
+        f"    python cli.py evaluate runs/{out_dir.name} --out runs/{out_dir.name}/eval",
+        "",
+        "Load: `rbvae_tf.from_preset(\"" + out_dir.name + "\")` or any CLI command with MODEL = "
+        f"`{out_dir.name}` (`python cli.py evaluate {out_dir.name} --out DIR` gives the numbers below).",
         "",
         "Last epoch (history.csv): " + ", ".join(
-            f"{k} {float(last[k]):.4g}" for k in ("image", "reference_image", "latent_e",
-                                                 "discriminator_acc_real", "discriminator_acc_fake") if k in last),
+            f"{k} {float(v):.4g}" for k, v in last.items() if k not in ("epoch", "seconds")
+            and not k.startswith("health_")),
         "",
-        f"Evaluation (`python cli.py evaluate {run_dir} --out {eval_dir}`):",
+        *write_grids(model, info, run_dir, out_dir),
+        "",
+        "Evaluation (`python cli.py evaluate`):",
         "",
         (eval_dir / "metrics.md").read_text().split("\n", 2)[2],
     ]
-    changes = departures(info["fit"])
+    if note:
+        card[4:4] = [note, ""]
+    changes = departures(fit)
     if changes:
         card[4:4] = ["## Where this configuration departs from the paper", "", *changes, ""]
     accuracy_names = [n for n in model.metric_names if "_acc_" in n]  # empty unless adversarial
-    card += ["", reading(metrics["probe"], last, accuracy_names)]
+    reading_text = reading(metrics["probe"], last, accuracy_names)
+    if reading_text:
+        card += ["", reading_text]
     exported = out_dir / "export" / "metadata.json"
     if exported.exists():  # written by `python cli.py export <preset> --onnx`, copied here (see __doc__)
         parity = max(v for k, v in json.loads(exported.read_text())["parity"].items() if k.startswith("onnx/"))
@@ -136,4 +201,4 @@ def main(run_dir, eval_dir, out_dir):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

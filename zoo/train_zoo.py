@@ -3,7 +3,8 @@
     python zoo/train_zoo.py run                 # train + evaluate every run below (skips what is done)
     python zoo/train_zoo.py run beta-vae-16     # one run
     python zoo/train_zoo.py publish             # the best of each sweep -> zoo/<model>-mnist-cpu/
-    python zoo/train_zoo.py report              # REPORT.md (Table 1 side by side) and docs/zoo/*
+    python zoo/train_zoo.py report              # REPORT.md (Table 1 side by side), from the committed files
+    python zoo/train_zoo.py tolerance           # |subset - card| of the card test, per preset and number
 
 Every run is the cpu preset's budget (32 px, width 1/2, batch 36, 6 x 400 = 2,400 steps, seed 0), the
 one the bundled sRb-VAE preset trained with, so all seven models see the same images for the same
@@ -25,6 +26,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from rbvae_tf.callbacks import read_history  # noqa: E402
 from zoo.ablations import cpu_info  # noqa: E402
 
 # Regularisation weight swept for each tuned baseline (the paper: "tuned in [1, 50]").
@@ -40,6 +42,7 @@ RUNS["svae"] = ("svae", [])
 
 # Presets trained elsewhere (the reference-branch research) -> the run they publish.
 RESEARCH_RUNS = {"rbvae": "rb02-betae10", "srbvae": "r07-er100"}
+RECORDS = REPO / "docs" / "zoo" / "runs"  # config, history, CPU and metrics of every run (committed)
 MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae")
 
 
@@ -63,17 +66,125 @@ def run(name, root):
                        cwd=REPO, check=True)
 
 
+def _metrics(run_dir):
+    """A run's metrics.json: in its eval/ folder (a run) or beside its history (a docs/zoo/runs record)."""
+    for path in (run_dir / "eval" / "metrics.json", run_dir / "metrics.json"):
+        if path.exists():
+            return json.loads(path.read_text())
+    return None
+
+
+def sweep_rows(root):
+    """One dict per evaluated sweep run: model, weight name and value, probe MAE (all latents, mean),
+    digit accuracy from all latents, training minutes and the CPU at the start."""
+    rows = []
+    for model, weight in SWEEPS.items():
+        for value in SWEEP_VALUES:
+            run_dir = root / f"{model}-{value}"
+            metrics = _metrics(run_dir)
+            if metrics is None:
+                continue
+            minutes = sum(float(r["seconds"]) for r in read_history(run_dir / "history.csv")) / 60
+            cpu = json.loads((run_dir / "cpu.json").read_text())["start"]
+            rows.append({"model": model, "run": run_dir.name, "weight": weight, "value": value,
+                         "all": metrics["probe"]["all"]["mae"]["mean"],
+                         "factors": metrics["probe"]["all"]["mae"],
+                         "digits": metrics["digit_accuracy"]["all"], "minutes": minutes,
+                         "load": cpu["loadavg"][0]})
+    return rows
+
+
+def best_of_sweep(rows, model):
+    """The run of `model`'s sweep with the lowest all-latents probe MAE (the paper's selection)."""
+    candidates = [r for r in rows if r["model"] == model]
+    if len(candidates) < len(SWEEP_VALUES):
+        raise SystemExit(f"the {model} sweep is not complete: {[r['run'] for r in candidates]}")
+    return min(candidates, key=lambda r: r["all"])
+
+
+def preset_sources(root, research_root):
+    """{model: (run folder, note for the card)} of the seven presets."""
+    rows = sweep_rows(root)
+    sources = {"vae": (root / "vae", None), "svae": (root / "svae", None)}
+    for model, weight in SWEEPS.items():
+        best = best_of_sweep(rows, model)
+        tried = ", ".join(f"{r['value']}: {r['all']:.3f}" for r in rows if r["model"] == model)
+        sources[model] = (root / best["run"], (
+            f"**Chosen from a sweep.** `{weight}` = {best['value']} had the lowest all-latents probe MAE of the "
+            f"sweep at this budget ({tried}; REPORT.md, `python zoo/train_zoo.py run {best['run']}`); the paper "
+            "tuned this weight in [1, 50] the same way."))
+    for model, run in RESEARCH_RUNS.items():
+        sources[model] = (research_root / run, (
+            f"**From the reference-branch research** (docs/ablations.md, run `{run}`, trained by "
+            f"`python zoo/ablations.py run {run}`): the run that came closest to its targets."))
+    return sources
+
+
+def publish(root, research_root, zoo):
+    """Writes zoo/<model>-mnist-cpu/ for the seven models (zoo/make_preset.py) and copies every run's
+    config, history, CPU and metrics to docs/zoo/runs/."""
+    from zoo.make_preset import main as make_preset
+
+    for model, (run_dir, note) in preset_sources(root, research_root).items():
+        make_preset(run_dir, run_dir / "eval", zoo / f"{model}-mnist-cpu", note)
+    records = RECORDS
+    for name in RUNS:
+        if _metrics(root / name) is None:
+            continue
+        (records / name).mkdir(parents=True, exist_ok=True)
+        for file in ("config.json", "history.csv", "cpu.json", "eval/metrics.json"):
+            shutil.copyfile(root / name / file, records / name / pathlib.Path(file).name)
+
+
+def tolerance(subsets=(1000,)):
+    """Measures the card test's tolerance: |number on the first N probe images - number on the card|
+    for every preset and number that tests/zoo/test_presets.py checks. Prints a table; returns the
+    largest difference per kind of number."""
+    from rbvae_tf import from_preset
+    from tests.zoo.test_presets import MODELS as PRESET_MODELS, checked_numbers, subset_results
+
+    largest = {}
+    for subset in subsets:
+        for model_name in PRESET_MODELS:
+            name = f"{model_name}-mnist-cpu"
+            model, _ = from_preset(name)
+            card = checked_numbers(model, json.loads((REPO / "zoo" / name / "metrics.json").read_text()))
+            began = time.perf_counter()
+            measured = checked_numbers(model, subset_results(model, subset))
+            seconds = time.perf_counter() - began
+            for key, (kind, value) in card.items():
+                difference = abs(measured[key][1] - value)
+                largest[(subset, kind)] = max(largest.get((subset, kind), 0.0), difference)
+                print(f"{subset:5d} {name:22s} {key:10s} card {value:.4f} subset {measured[key][1]:.4f} "
+                      f"|diff| {difference:.4f} ({seconds:.1f} s)")
+    for (subset, kind), value in sorted(largest.items()):
+        print(f"largest |diff| on {subset} images, {kind}: {value:.4f}")
+    return largest
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["run"])
+    parser.add_argument("action", choices=["run", "publish", "report", "tolerance"])
     parser.add_argument("names", nargs="*", help="Runs to train and evaluate (default: all).")
     parser.add_argument("--root", default="runs/zoo", help="Folder of the runs.")
+    parser.add_argument("--research-root", default="runs/ablations",
+                        help="Folder of the reference-branch runs (zoo/ablations.py --root).")
+    parser.add_argument("--zoo", default=str(REPO / "zoo"), help="Where the presets go.")
     args = parser.parse_args()
     root = pathlib.Path(args.root).resolve()
-    for name in args.names or list(RUNS):
-        if name not in RUNS:
-            parser.error(f"unknown run {name!r}; choose from {', '.join(RUNS)}")
-        run(name, root)
+    if args.action == "run":
+        for name in args.names or list(RUNS):
+            if name not in RUNS:
+                parser.error(f"unknown run {name!r}; choose from {', '.join(RUNS)}")
+            run(name, root)
+    elif args.action == "publish":
+        publish(root, pathlib.Path(args.research_root).resolve(), pathlib.Path(args.zoo))
+    elif args.action == "tolerance":
+        tolerance((500, 1000, 2000))
+    else:
+        from zoo.report import write_report
+
+        write_report(pathlib.Path(args.zoo), sweep_rows(RECORDS), REPO / "REPORT.md")
 
 
 if __name__ == "__main__":
