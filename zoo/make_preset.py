@@ -175,11 +175,11 @@ def main(run_dir, eval_dir, out_dir, note=None):
         "",
         (eval_dir / "metrics.md").read_text().split("\n", 2)[2],
     ]
-    if note:
-        card[4:4] = [note, ""]
     changes = departures(fit)
     if changes:
         card[4:4] = ["## Where this configuration departs from the paper", "", *changes, ""]
+    if note:
+        card[4:4] = [note, ""]
     accuracy_names = [n for n in model.metric_names if "_acc_" in n]  # empty unless adversarial
     reading_text = reading(metrics["probe"], last, accuracy_names)
     if reading_text:

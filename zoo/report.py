@@ -11,6 +11,7 @@ import pathlib
 from rbvae_tf.evaluation.paper import FACTOR_COLUMNS, PAPER_NAMES, PAPER_TABLE1_MNIST, PAPER_Z_MEAN_MNIST
 
 START, END = "<!-- generated: python zoo/train_zoo.py report -->", "<!-- end of generated -->"
+README_START, README_END = "<!-- zoo table: python zoo/train_zoo.py report -->", "<!-- end of zoo table -->"
 MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae")
 REFERENCE_BASED = ("rbvae", "srbvae")
 HEADERS = ("R", "G", "B", "Scale", "Width", "Avg")
@@ -203,12 +204,37 @@ def generated(presets, sweeps):
     return lines
 
 
-def write_report(zoo, sweeps, out):
-    """Regenerates the part of `out` between START and END (creating the file if needed)."""
+def headline(presets):
+    """The README's table: Table 1's average MAE, the paper's and ours, with the digit accuracies."""
+    rows = []
+    for model in MODELS:
+        preset = presets.get(model)
+        if preset:
+            probe, digits = preset["metrics"]["probe"], preset["metrics"]["digit_accuracy"]
+            z = probe["z"]["mae"]["mean"] if "z" in probe else None
+            rows.append([PAPER_NAMES[model], features(model), _f(PAPER_TABLE1_MNIST[model][-1]),
+                         _f(probe[features(model)]["mae"]["mean"]), _f(PAPER_Z_MEAN_MNIST.get(model)), _f(z),
+                         _f(digits.get(features(model))), _f(digits.get("z")),
+                         f"[{preset['name']}](zoo/{preset['name']}/README.md)"])
+    return _table(["Model", "Features", "Avg MAE, paper", "Avg MAE, ours", "z MAE, paper", "z MAE, ours",
+                   "Digit acc. (features)", "Digit acc. (z)", "Preset"], rows)
+
+
+def _replace_between(path, start, end, lines, new_file_head="# Report\n\n"):
+    path = pathlib.Path(path)
+    text = path.read_text() if path.exists() else f"{new_file_head}{start}\n{end}\n"
+    if start not in text:
+        raise SystemExit(f"{path} has no marker {start!r}")
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    path.write_text(f"{head}{start}\n" + "\n".join(lines) + f"\n{end}{tail}")
+
+
+def write_report(zoo, sweeps, out, readme=None):
+    """Regenerates the part of `out` between START and END (creating the file if needed), and the
+    headline table of `readme` between README_START and README_END."""
     presets = {m: p for m in MODELS if (p := load_preset(zoo, m))}
-    out = pathlib.Path(out)
-    text = out.read_text() if out.exists() else f"# Report\n\n{START}\n{END}\n"
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    out.write_text(f"{head}{START}\n" + "\n".join(generated(presets, sweeps)) + f"\n{END}{tail}")
+    _replace_between(out, START, END, generated(presets, sweeps))
+    if readme is not None:
+        _replace_between(readme, README_START, README_END, headline(presets))
     return presets

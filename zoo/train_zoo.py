@@ -184,7 +184,7 @@ def main():
     else:
         from zoo.report import write_report
 
-        write_report(pathlib.Path(args.zoo), sweep_rows(RECORDS), REPO / "REPORT.md")
+        write_report(pathlib.Path(args.zoo), sweep_rows(RECORDS), REPO / "REPORT.md", REPO / "README.md")
 
 
 if __name__ == "__main__":
