@@ -37,8 +37,9 @@ def preset_rows(zoo=None):
 
     `probe_e`, `probe_z`, `probe_all`: mean absolute error of a linear probe of the target factors
     (R, G, B, scale, width) from e, z or all latents on the held-out probe split; for a good split
-    e should be *good* (low) at it and z *bad* (high). `digits_e`, `digits_z`: digit accuracy of a
-    probe on e and z; the digit is a common factor, so z should be good at it and e bad. A number
+    e should be *good* (low) at it and z *bad* (high). `digits_e`, `digits_z`, `digits_all`: digit
+    accuracy of a probe on e, z and all latents; the digit is a common factor, so z should be good at
+    it and e bad (the unsupervised models have only `probe_all` and `digits_all`). A number
     the preset's metrics.json lacks is None.
     """
     rows = []
@@ -56,7 +57,7 @@ def preset_rows(zoo=None):
                        if fit.get("epochs") else None),
             "training_minutes": round(metadata["training_seconds"] / 60, 1) if "training_seconds" in metadata else None,
             **{f"probe_{key}": (probe.get(key) or {}).get("mae", {}).get("mean") for key in ("e", "z", "all")},
-            **{f"digits_{key}": digits.get(key) for key in ("e", "z")},
+            **{f"digits_{key}": digits.get(key) for key in ("e", "z", "all")},
         })
     return rows
 
@@ -72,12 +73,12 @@ def preset_table(zoo=None):
             return f"{value:.3f}" if value < 1 else f"{value:.1f}"
         return "–" if value is None else str(value)
 
-    lines = ["| preset | model | data | budget | train min | probe MAE e ↓ | z ↑ | all | digit acc e ↓ | z ↑ |",
-             "|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| preset | model | data | budget | train min | probe MAE e ↓ | z ↑ | all | digit acc e ↓ | z ↑ | all |",
+             "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append("| " + " | ".join(cell(r[key]) for key in (
             "preset", "model", "data", "budget", "training_minutes", "probe_e", "probe_z", "probe_all",
-            "digits_e", "digits_z")) + " |")
+            "digits_e", "digits_z", "digits_all")) + " |")
     lines.append("probe MAE: linear probe of the target factors (R, G, B, scale, width), lower is better from e "
                  "and should be worse from z; digit acc: the digit is a common factor, z should hold it, e not.")
     return "\n".join(lines)

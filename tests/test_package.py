@@ -64,19 +64,25 @@ def test_zoo_dir_follows_rbvae_zoo(tmp_path, monkeypatch):
     assert presets.preset_table() == f"no presets in {tmp_path / 'mine'}"
 
 
-def test_cli_zoo_lists_the_bundled_preset_with_its_probe_numbers():
+def test_cli_zoo_lists_every_preset_with_its_probe_numbers():
     import cli
 
     result = CliRunner().invoke(cli.cli, ["zoo"])
     assert result.exit_code == 0, result.output
-    metrics = json.loads((REPO / "zoo" / PRESET / "metrics.json").read_text())
-    row = next(line for line in result.output.splitlines() if line.startswith(f"| {PRESET} |"))
-    cells = [cell.strip() for cell in row.strip("|").split("|")]
-    with open(REPO / "zoo" / PRESET / "history.csv", newline="") as f:
-        minutes = sum(float(row["seconds"]) for row in csv.DictReader(f)) / 60
-    assert cells[:5] == [PRESET, "srbvae", "mnist-style 32 px", "6 x 400 steps, batch 36", f"{minutes:.1f}"]
-    assert cells[5:] == [f"{metrics['probe'][k]['mae']['mean']:.3f}" for k in ("e", "z", "all")] + [
-        f"{metrics['digit_accuracy'][k]:.3f}" for k in ("e", "z")]
+    names = presets.available_presets()
+    assert PRESET in names
+    for name in names:
+        folder = REPO / "zoo" / name
+        metrics = json.loads((folder / "metrics.json").read_text())
+        model = json.loads((folder / "config.json").read_text())["fit"]["model"]
+        row = next(line for line in result.output.splitlines() if line.startswith(f"| {name} |"))
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        with open(folder / "history.csv", newline="") as f:
+            minutes = sum(float(row["seconds"]) for row in csv.DictReader(f)) / 60
+        assert cells[:5] == [name, model, "mnist-style 32 px", "6 x 400 steps, batch 36", f"{minutes:.1f}"]
+        probe, digits = metrics["probe"], metrics["digit_accuracy"]
+        assert cells[5:] == [f"{probe[k]['mae']['mean']:.3f}" if k in probe else "–" for k in ("e", "z", "all")] + [
+            f"{digits[k]:.3f}" if k in digits else "–" for k in ("e", "z", "all")]
 
 
 # --- the wheel, outside the checkout -------------------------------------------------------------
