@@ -142,6 +142,11 @@ def parse_model_args(pairs):
 @click.option("--jit/--no-jit", default=None, help="XLA [default: the preset's, measured faster].")
 @click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True,
               help="MirroredStrategy over N GPUs, or N logical CPU devices.")
+@click.option("--workers", help="host:port of every worker, comma-separated: MultiWorkerMirroredStrategy "
+              "(default: TF_CONFIG if set, else one process).")
+@click.option("--worker-index", type=int, help="This worker's place in --workers; 0 is the chief, which writes --out.")
+@click.option("--backup-every", type=click.IntRange(min=1),
+              help="Back up every N steps, so a crash resumes mid-epoch [default: at each epoch end].")
 @click.option("--model-arg", multiple=True, help="Extra model argument KEY=VALUE, e.g. beta_kl=8.")
 @click.option("--mnist", type=click.Path(), envvar="RBVAE_MNIST", help="mnist.npz or a folder of IDX files.")
 @click.option("--data-seed", type=int, default=0, show_default=True)
@@ -151,10 +156,15 @@ def parse_model_args(pairs):
 @click.option("--reference", type=click.Path(), help="Folder of reference images (instead of MNIST-style).")
 @click.option("--unlabelled", type=click.Path(), help="Folder of unlabelled images.")
 @user_errors
-def fit(model, preset, out, replicas, jit, model_arg, **options):
-    """Train a model (default: sRb-VAE, cpu preset, bundled MNIST-style data)."""
+def fit(model, preset, out, replicas, jit, model_arg, workers, worker_index, backup_every, **options):
+    """Train a model (default: sRb-VAE, cpu preset, bundled MNIST-style data).
+
+    On several hosts, run the same command on each with `--workers` (or a TF_CONFIG set by the
+    cluster manager) and its own `--worker-index`; worker 0 writes the run directory.
+    """
     from rbvae_tf.config import FitConfig
     from rbvae_tf.data.checks import check_size
+    from rbvae_tf.distribute import parse_workers
     from rbvae_tf.training import fit as run_fit
 
     if options["limit"] is not None and options["limit"] < 0:
@@ -163,13 +173,21 @@ def fit(model, preset, out, replicas, jit, model_arg, **options):
         check_size(options["image_size"], "--image-size")
     if replicas > 1 and jit:
         raise UserError("--jit does not work with --replicas > 1 (XLA fails under MirroredStrategy on CPU)")
+    cluster = parse_workers(workers, worker_index)
+    if cluster is not None and replicas > 1:
+        raise UserError("--replicas does not combine with --workers: each worker uses all its GPUs (or its CPU)")
     config = FitConfig(model=model, preset=preset, replicas=replicas, jit=False if replicas > 1 else jit,
                        model_args=parse_model_args(model_arg), **options)
+    if cluster is not None:
+        os.environ["TF_CONFIG"] = json.dumps(cluster)  # read by TensorFlow's MultiWorkerMirroredStrategy
     try:
-        run_dir = run_fit(config, out=out)
+        run_dir = run_fit(config, out=out, backup_every=backup_every)
     except KeyboardInterrupt:
-        click.echo("error: interrupted; the last finished epoch is kept: run the same command to resume", err=True)
+        click.echo("error: interrupted; the last backup is kept: run the same command to resume", err=True)
         sys.exit(130)
+    if not run_dir.exists():  # a non-chief worker, whose temporary folder is removed once the run has finished
+        click.echo("finished: this worker is done; the chief wrote the run directory")
+        return
     status = json.loads((run_dir / "status.json").read_text())
     if not status["finished"]:  # Ctrl-C: stopped after saving an epoch
         click.echo(f"stopped after epoch {status['epochs_completed']} of {config.epochs}: {run_dir} is saved; "

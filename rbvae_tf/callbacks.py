@@ -18,6 +18,11 @@ from rbvae_tf.health import branch_health
 from rbvae_tf.imaging import make_grid, save_png, tile_scale
 
 
+def global_step(model):
+    """The optimizer steps done by `model` (`int()` of a variable fails under MultiWorkerMirroredStrategy)."""
+    return int(np.asarray(model.optimizer.iterations.numpy()))
+
+
 class StopOnNaN(keras.callbacks.TerminateOnNaN):
     """Stops at the first non-finite loss by raising `TrainingDiverged`.
 
@@ -40,7 +45,7 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
                if name != "loss" and np.ndim(value) == 0 and not math.isfinite(float(value))]
         model = getattr(self, "_model", None)
         optimizer = getattr(model, "optimizer", None)
-        step = f"step {int(optimizer.iterations)}, " if optimizer is not None else ""
+        step = f"step {global_step(model)}, " if optimizer is not None else ""
         raise TrainingDiverged(
             f"the loss became {float(loss)} ({', '.join(bad) or 'no single term'}) at {step}step {batch + 1} of "
             f"epoch {self.epoch + 1}; training stopped, the last finished epoch is kept (try a lower learning rate)")
@@ -125,6 +130,54 @@ class SaveRun(keras.callbacks.Callback):
         self.model.save(tmp)
         os.replace(tmp, path)
         write_status(self.run_dir, epochs_completed=epoch + 1, finished=epoch + 1 >= self.epochs)
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras' BackupAndRestore files (`latest.weights.h5`, `training_metadata.json`), written
+    atomically at every epoch end and, with `every=N`, every N optimizer steps; restored mid-epoch.
+
+    Keras' own callback restores in `on_train_begin` and then restarts the interrupted epoch from
+    its first step; here `restore()` is called before `fit`, the step of the restored state is the
+    optimizer's step counter saved with the weights, and `training.run_epochs` continues at that
+    step. Each file goes to a temporary name and is renamed over the old one, so a kill during a
+    save leaves the previous backup whole. The last step of an epoch is backed up by the epoch end,
+    listed after the history row and `model.keras`, so a resumed epoch is always written again.
+    """
+
+    def __init__(self, backup_dir, steps_per_epoch, every=None):
+        super().__init__(str(backup_dir), save_freq=every or "epoch", delete_checkpoint=False)
+        self.steps_per_epoch = steps_per_epoch
+        self.every = every
+
+    def restore(self, model):
+        """Loads the backup into `model` (weights, e_r, both optimizers) and returns its step, 0 if none."""
+        if not os.path.exists(self._weights_path):
+            return 0
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        model.load_weights(self._weights_path)
+        return global_step(model)
+
+    def on_train_begin(self, logs=None):
+        pass  # restored before `fit` by `restore`
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = global_step(self.model)
+        if self.every and step % self.every == 0 and step % self.steps_per_epoch:
+            self.save(step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save(global_step(self.model))
+
+    def save(self, step):
+        """Writes the weights, then the metadata (the step in it is for people: `restore` reads the weights')."""
+        os.makedirs(self.backup_dir, exist_ok=True)
+        temporary = os.path.join(self.backup_dir, "latest.tmp.weights.h5")
+        self.model.save_weights(temporary, overwrite=True)
+        os.replace(temporary, self._weights_path)
+        epoch, batch = divmod(step, self.steps_per_epoch)
+        write_text_atomically(self._training_metadata_path,
+                              json.dumps({"epoch": epoch, "batch": batch, "step": step}))
 
 
 def write_status(run_dir, epochs_completed, finished):

@@ -7,19 +7,26 @@ RUN_DIR/
   status.json    epochs completed, finished or not
   logs/          TensorBoard
   samples/       epoch_NNN.png
-  backup/        keras.callbacks.BackupAndRestore (resume after a crash)
+  backup/        keras.callbacks.BackupAndRestore (resume after a crash, mid-epoch with `backup_every`)
+
+Under several workers (`TF_CONFIG`, see `rbvae_tf.distribute`) only the chief writes RUN_DIR; every
+other worker writes the same files into a temporary folder named after the run (so a restarted
+worker finds its backup), removed when training has finished.
 """
 
+import hashlib
 import json
 import pathlib
+import shutil
+import tempfile
 
 import keras
 
 from rbvae_tf import data as data_lib
-from rbvae_tf.callbacks import (BranchHealth, HistoryCSV, SampleGrid, SaveRun, StopOnInterrupt, StopOnNaN,
-                                write_status)
+from rbvae_tf.callbacks import (Backup, BranchHealth, HistoryCSV, SampleGrid, SaveRun, StopOnInterrupt, StopOnNaN,
+                                global_step, write_status)
 from rbvae_tf.config import FitConfig
-from rbvae_tf.distribute import get_strategy
+from rbvae_tf.distribute import broadcast_from_chief, cluster_from_environment, get_strategy
 from rbvae_tf.errors import TrainingDiverged, UserError
 from rbvae_tf.files import check_can_create
 from rbvae_tf.models import build_model, paper_adam
@@ -63,13 +70,21 @@ def resolve_run_dir(out, config):
 
 
 def load_training_data(config):
-    """(train dataset of (x, x_reference) batches, steps per epoch, fixed images for the sample grids,
-    (unlabelled, reference) images for the branch health), images in [-1, 1]."""
+    """(make_dataset, steps per epoch, fixed images for the sample grids, (unlabelled, reference)
+    images for the branch health), images in [-1, 1].
+
+    `make_dataset()` builds the endless train stream of (x, x_reference) batches afresh: its seeded
+    shuffles reshuffle at each new iteration of the same dataset object, so each `model.fit` of a
+    run gets a new one, whose batches are those of an uninterrupted run from its first step on.
+    """
     if config.reference or config.unlabelled:
         if not (config.reference and config.unlabelled):
             raise UserError("--reference and --unlabelled go together")
-        unlabelled = data_lib.image_folder_dataset(config.unlabelled, config.image_size, shuffle_seed=config.seed)
-        reference = data_lib.image_folder_dataset(config.reference, config.image_size, shuffle_seed=config.seed + 1)
+
+        def sources():
+            return (data_lib.image_folder_dataset(config.unlabelled, config.image_size, shuffle_seed=config.seed),
+                    data_lib.image_folder_dataset(config.reference, config.image_size, shuffle_seed=config.seed + 1))
+        sources()  # bad folders fail now, before any training
         n_unlabelled = len(data_lib.list_images(config.unlabelled))
         samples = data_lib.load_images(data_lib.list_images(config.unlabelled)[:SAMPLE_IMAGES], config.image_size)
         health = tuple(data_lib.load_images(data_lib.list_images(folder)[:HEALTH_IMAGES], config.image_size)
@@ -79,14 +94,20 @@ def load_training_data(config):
                                              mnist_path=config.mnist, reference_width=config.reference_width)
         unlabelled = data_lib.load_split(folder, "unlabelled")["images"]
         reference = data_lib.load_split(folder, "reference")["images"]
+
+        def sources():
+            return unlabelled, reference
         n_unlabelled = len(unlabelled)
         samples = unlabelled[:SAMPLE_IMAGES]
         health = (unlabelled[:HEALTH_IMAGES], reference[:HEALTH_IMAGES])
     if n_unlabelled < config.batch_size:
         raise UserError(f"the unlabelled set has {n_unlabelled} images, fewer than one batch of {config.batch_size}")
-    dataset = data_lib.train_dataset(unlabelled, reference, config.batch_size, seed=config.seed)
+
+    def make_dataset():
+        return data_lib.train_dataset(*sources(), config.batch_size, seed=config.seed)
+    make_dataset()  # checks that the two sources match
     steps = config.steps_per_epoch or n_unlabelled // config.batch_size
-    return dataset, steps, data_lib.to_unit_range(samples), tuple(data_lib.to_unit_range(h) for h in health)
+    return make_dataset, steps, data_lib.to_unit_range(samples), tuple(data_lib.to_unit_range(h) for h in health)
 
 
 def make_model(config, strategy):
@@ -99,54 +120,108 @@ def make_model(config, strategy):
         if isinstance(model, AdversarialBase):
             optimizers["discriminator_optimizer"] = paper_adam(config.learning_rate)
         model.compile(jit_compile=jit, **optimizers)
+        if not model.optimizer.built:  # its variables too are made in the strategy's scope, before `fit`
+            model.optimizer.build(model.trainable_variables)
     return model
 
 
-def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=()):
+def worker_dir(out, config, index):
+    """The folder of a non-chief worker: in the temporary folder, named after the run's output path and
+    settings, so that the same command finds it again after a crash (and no other run does)."""
+    base = pathlib.Path(out) if out else pathlib.Path("runs") / f"{config.model}-{config.preset}"
+    key = f"{base.resolve()}\n{config.to_json()}".encode()
+    return pathlib.Path(tempfile.gettempdir()) / f"rbvae-worker{index}-{hashlib.sha1(key).hexdigest()[:12]}"
+
+
+def training_state(model):
+    """Every variable a backup restores: the model's (weights, e_r) and its optimizers' (steps, moments)."""
+    variables = list(model.variables) + list(model.optimizer.variables)
+    if isinstance(model, AdversarialBase):
+        variables += list(model.discriminator_optimizer.variables)
+    unique = {id(v): v for v in variables}
+    return list(unique.values())
+
+
+def run_epochs(model, make_dataset, step, steps, epochs, callbacks, verbose):
+    """`model.fit` from global optimizer step `step` to the end of epoch `epochs`.
+
+    Keras starts every `fit` at the beginning of an epoch, so a backup taken mid-epoch is continued by
+    one `fit` over the rest of that epoch, then one over the remaining whole epochs. The batches of
+    the whole run are one seeded stream: each `fit` takes a fresh one (`make_dataset()`) and skips to
+    its own first step, so a resumed run sees the data of an uninterrupted one (tested: the same weights).
+    """
+    epoch, done = divmod(step, steps)
+    parts = []
+    if done:  # the rest of a part-done epoch
+        parts.append((epoch, epoch + 1, steps - done, step))
+        epoch += 1
+    if epoch < epochs:
+        parts.append((epoch, epochs, steps, epoch * steps))
+    for first_epoch, last_epoch, length, first_step in parts:
+        model.fit(make_dataset().skip(first_step), initial_epoch=first_epoch, epochs=last_epoch,
+                  steps_per_epoch=length, callbacks=callbacks, verbose=verbose, shuffle=False)
+        if callbacks[-1].requested:  # Ctrl-C: stopped after this epoch was saved
+            break
+
+
+def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=(), backup_every=None):
     """Trains `config.model` and returns the run directory (a `pathlib.Path`).
 
     Re-running with the same config and directory after an interruption resumes from the last
-    finished epoch. Raises `UserError` for bad input and `TrainingDiverged` if the loss becomes NaN.
+    backup: the last finished epoch, or with `backup_every=N` the last multiple of N steps. Under
+    several workers (TF_CONFIG) a non-chief worker returns its temporary folder, removed once the
+    run has finished. Raises `UserError` for bad input and `TrainingDiverged` if the loss becomes NaN.
     """
     if config.batch_size % config.replicas:
         raise UserError(f"--batch-size {config.batch_size} is not divisible by --replicas {config.replicas}")
-    strategy = get_strategy(config.replicas)
-    run_dir, resuming = resolve_run_dir(out, config)
-    check_can_create(run_dir)  # before the data is loaded
-    dataset, steps, samples, health = load_training_data(config)
+    if backup_every is not None and backup_every < 1:
+        raise UserError(f"--backup-every must be >= 1 step, got {backup_every}")
+    cluster = cluster_from_environment()
+    strategy = get_strategy(config.replicas, cluster)  # first: MultiWorkerMirroredStrategy needs a fresh runtime
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise UserError(f"--batch-size {config.batch_size} is not divisible by the {replicas} replicas of the workers")
+    chief = cluster is None or cluster[2]
+    if chief:
+        run_dir, resuming = resolve_run_dir(out, config)
+        check_can_create(run_dir)  # before the data is loaded
+    else:
+        run_dir, resuming = worker_dir(out, config, cluster[1]), True
+    make_dataset, steps, samples, health = load_training_data(config)
     run_dir.mkdir(parents=True, exist_ok=True)
     model = make_model(config, strategy)
-    backup = run_dir / "backup"
-    if resuming and (backup / "training_metadata.json").exists():
-        epoch = read_json(backup / "training_metadata.json")["epoch"]  # epochs finished; steps per epoch fixed
-        # The batches of the whole run are one seeded stream: continue it where the saved epoch ended,
-        # so a resumed run sees the data of an uninterrupted one (tested: the same final weights).
-        dataset = dataset.skip(epoch * steps)
-        print(f"resumed from epoch {epoch}, step {epoch * steps} in {run_dir}")
+    backup = Backup(run_dir / "backup", steps, backup_every)
+    if resuming:
+        backup.restore(model)
+    broadcast_from_chief(strategy, training_state(model))  # the whole group continues from the chief's backup
+    step = global_step(model)
+    if step:
+        print(f"resumed from epoch {step // steps}, step {step} in {run_dir}")
     else:
         (run_dir / "config.json").write_text(json.dumps(
             {"fit": json.loads(config.to_json()), "model_config": model.get_config()}, indent=2))
         write_status(run_dir, 0, False)
-    replicas = strategy.num_replicas_in_sync
-    print(f"training on {replicas} replica{'s' if replicas > 1 else ''}: {config.model} "
+    role = "" if cluster is None else f" (worker {cluster[1]} of {cluster[0]}{', chief' if chief else ''})"
+    print(f"training on {replicas} replica{'s' if replicas > 1 else ''}{role}: {config.model} "
           f"({config.preset} preset) into {run_dir}")
     callbacks = [
         StopOnNaN(),
         BranchHealth(*health, seed=config.seed),  # before the callbacks that write the logs
-        keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True, delete_checkpoint=False),
         HistoryCSV(str(run_dir / "history.csv")),
         SaveRun(str(run_dir), config.epochs),
         SampleGrid(str(run_dir), samples, seed=config.seed),
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False, update_freq="epoch"),
+        backup,  # after the history row and model.keras: a resumed epoch is always written again
         *extra_callbacks,
         StopOnInterrupt(),  # last: its epoch ends after the checkpoint, the backup and the history row
     ]
     callbacks[-1].install()
     try:
-        model.fit(dataset, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
-                  shuffle=False)
+        run_epochs(model, make_dataset, step, steps, config.epochs, callbacks, verbose)
     finally:
         callbacks[-1].uninstall()
+    if not chief and is_finished(run_dir):
+        shutil.rmtree(run_dir, ignore_errors=True)
     return run_dir
 
 

@@ -3,9 +3,11 @@
 A real `python cli.py fit` process of a tiny VAE run (3 epochs x 3 steps) is killed with SIGKILL
 before its first backup (as soon as config.json exists) and right after its first epoch's history
 row (so mid-epoch 2 or during a save), and a run is interrupted in-process with SIGINT during epoch
-2; each is then resumed with the same command. All must keep every epoch once, a loadable
-`model.keras` whenever one exists, 9 optimizer steps in all, and end near the weights of an
-uninterrupted run: how near is measured and bounded (WEIGHT_TOLERANCE).
+2; each is then resumed with the same command. With `--backup-every 1`, a process is killed at
+exactly chosen points (`tests/crash_hooks.py` pauses it there): mid-epoch right after a step's
+backup, while a backup is half written, and while `model.keras` is half written. All must keep
+every epoch once, a loadable `model.keras` whenever one exists, 9 optimizer steps in all, and end
+near the weights of an uninterrupted run: how near is measured and bounded (WEIGHT_TOLERANCE).
 """
 
 import csv
@@ -111,18 +113,69 @@ def test_kill_9_of_a_real_fit_resumes_with_each_epoch_once(ready, tmp_path, unin
         process.wait()
     done = history_epochs(out) if (out / "history.csv").exists() else []
     assert done in ([], [1], [1, 2]), done
-    # The epoch end writes the backup, the history row, then model.keras (temporary name, renamed):
+    # The epoch end writes the history row, model.keras (temporary name, renamed), then the backup:
     # killed before the first rename there is none yet; else it loads, at the last finished epoch.
     if (out / "model.keras").exists():
         assert weights_and_steps(out)[1] in (3 * len(done) - 3, 3 * len(done))
     result = CliRunner().invoke(cli.cli, [*ARGS, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    if (ready is run_started) and "resumed" not in result.output:
-        assert not done  # killed before any backup: the run starts over in the same folder
-    else:
-        resumed = int(result.output.split("resumed from epoch ")[1].split(",")[0])
-        assert resumed >= len(done) and f"resumed from epoch {resumed}, step {3 * resumed} in {out}" in result.output
+    # Killed before the first backup, the run starts over in the same folder (no "resumed"); killed
+    # between an epoch's history row and its backup, that epoch is trained and written again.
+    resumed = int(result.output.split("resumed from epoch ")[1].split(",")[0]) if "resumed" in result.output else 0
+    assert max(len(done) - 1, 0) <= resumed <= len(done)
+    if resumed:
+        assert f"resumed from epoch {resumed}, step {3 * resumed} in {out}" in result.output
     assert history_epochs(out) == [1, 2, 3]
     weights, steps = weights_and_steps(out)
     assert steps == 9
+    assert max_difference(weights, uninterrupted[0]) <= WEIGHT_TOLERANCE
+
+
+def kill_at_hook(hook, out, tmp_path, *options):
+    """Runs `cli.py fit` under `tests/crash_hooks.py`, waits for its pause at `hook`, and kills it -9."""
+    marker = tmp_path / "paused"
+    process = subprocess.Popen([sys.executable, "-m", "tests.crash_hooks", hook, str(marker), *ARGS,
+                                "--out", str(out), *options], cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    try:
+        deadline = time.monotonic() + 240
+        while not marker.exists() and time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"fit ended before its pause at {hook}: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.05)
+        assert marker.exists(), f"no pause at {hook} within 240 s"
+    finally:
+        process.kill()
+        process.wait()
+        process.stderr.close()
+
+
+def backup_step(out):
+    return json.loads((out / "backup" / "training_metadata.json").read_text())["step"]
+
+
+# (hook, history rows and model.keras steps at the kill, step and epoch the same command resumes from)
+KILL_POINTS = [
+    ("after-backup:4", [1], 3, 4),  # mid-epoch 2, just after the backup of its first step
+    ("in-backup:5", [1], 3, 4),  # the step-5 backup half written: the step-4 one is whole
+    ("in-model-save:2", [1, 2], 3, 5),  # model.keras of epoch 2 half written: epoch 1's is whole
+]
+
+
+@pytest.mark.parametrize("hook, done, saved_steps, resumed_step", KILL_POINTS,
+                         ids=["mid-epoch after a step backup", "during a backup", "during the model.keras save"])
+def test_kill_9_with_backup_every_step_resumes_at_the_step(hook, done, saved_steps, resumed_step, tmp_path,
+                                                          uninterrupted):
+    out = tmp_path / "run"
+    kill_at_hook(hook, out, tmp_path, "--backup-every", "1")
+    assert history_epochs(out) == done
+    assert weights_and_steps(out)[1] == saved_steps  # model.keras loads: the last one renamed into place
+    assert backup_step(out) == resumed_step
+    result = CliRunner().invoke(cli.cli, [*ARGS, "--out", str(out), "--backup-every", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"resumed from epoch {resumed_step // 3}, step {resumed_step} in {out}" in result.output
+    assert history_epochs(out) == [1, 2, 3]
+    weights, steps = weights_and_steps(out)
+    assert steps == 9 and backup_step(out) == 9
     assert max_difference(weights, uninterrupted[0]) <= WEIGHT_TOLERANCE

@@ -79,10 +79,28 @@ class LatentModel(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Skips Keras' symbolic build when there is nothing left to build (networks are built in
+        `__init__`, optimizers by `training.make_model`). Keras 3.15 first reduces a batch across the
+        replicas eagerly there, which fails under MultiWorkerMirroredStrategy ("Attempt to convert a
+        value (PerReplica...) ... to a Tensor")."""
+        if self.built and self.optimizer is not None and self.optimizer.built:
+            return None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def update_trackers(self, values):
+        """Adds a step's terms to the running means and returns the means: the step's logs.
+
+        Under MultiWorkerMirroredStrategy each log is returned with shape (1,): Keras 3.15 averages
+        a multi-worker step's outputs with `strategy.reduce("MEAN", value, axis=0)`, which fails on
+        a scalar ("Invalid reduction dimension 0"), and gives the scalar mean of the shape-(1,) ones.
+        """
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        logs = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
 
     # --- noise -----------------------------------------------------------------------------------
 
