@@ -130,8 +130,17 @@ def write_grids(model, info, run_dir, out_dir):
             "middle, their reconstructions; bottom, images generated from latents drawn from the prior."]
 
 
-def main(run_dir, eval_dir, out_dir, note=None):
+def portable(text, run_dir, source):
+    """`text` without this machine's paths: the run folder as `source`, the home folder as `~`."""
+    text = text.replace(str(run_dir.resolve()), source).replace(str(run_dir), source)
+    return text.replace(str(pathlib.Path.home()), "~")
+
+
+def main(run_dir, eval_dir, out_dir, note=None, source=None):
+    """Publishes run `run_dir` (evaluated into `eval_dir`) as preset `out_dir`; `note` goes on the card,
+    `source` is how the card and metrics name the run folder (default: `runs/<its name>`)."""
     run_dir, eval_dir, out_dir = map(pathlib.Path, (run_dir, eval_dir, out_dir))
+    source = source or f"runs/{run_dir.name}"
     model, info = load_trained(str(run_dir))
     history = read_history(run_dir / "history.csv")
     seconds = sum(float(row["seconds"]) for row in history)
@@ -196,7 +205,7 @@ def main(run_dir, eval_dir, out_dir, note=None):
     (out_dir / "README.md").write_text("\n".join(card) + "\n")
     shutil.copyfile(run_dir / "history.csv", out_dir / "history.csv")
     for name in ("metrics.json", "metrics.md"):
-        shutil.copyfile(eval_dir / name, out_dir / name)
+        (out_dir / name).write_text(portable((eval_dir / name).read_text(), run_dir, source))
     print(f"wrote {out_dir}")
 
 

@@ -82,6 +82,27 @@ def z_rows(presets):
     return _table(["Model", "z avg MAE, paper", "z avg MAE, ours", "e avg MAE, ours", "z - e, ours"], rows)
 
 
+def split_rows(presets):
+    """Per factor, the reference-based models' e, z and all-latents rows beside the constant floor."""
+    rows = []
+    for model in REFERENCE_BASED:
+        preset = presets.get(model)
+        if preset:
+            probe = preset["metrics"]["probe"]
+            rows += [[PAPER_NAMES[model], key, *mae_cells(probe[key]["mae"])] for key in ("e", "z", "all", "constant")]
+    return _table(["Model", "Features", *HEADERS], rows)
+
+
+def all_latent_rows(presets):
+    """Every model probed on all its latents (64 for each): the same features for all seven."""
+    rows = []
+    for model in MODELS:
+        preset = presets.get(model)
+        if preset:
+            rows.append([PAPER_NAMES[model], *mae_cells(preset["metrics"]["probe"]["all"]["mae"])])
+    return _table(["Model", *HEADERS], rows)
+
+
 def floor_rows(presets):
     rows = []
     for model in MODELS:
@@ -166,9 +187,13 @@ def generated(presets, sweeps):
         "for the baselines, e for the reference-based models.", "",
         *table1(presets), "",
         "Order by average MAE (best first):", "", *ranking(presets), "",
+        "Every model on all of its 64 latents (e and z together for the reference-based ones):", "",
+        *all_latent_rows(presets), "",
         "## z of the reference-based models (Sec. 5.3)", "",
         "With z as features the target factors should be hard to predict (high MAE, near the constant floor).", "",
         *z_rows(presets), "",
+        "Per factor, where the reference-based models put each target factor:", "",
+        *split_rows(presets), "",
         "## Floors", "",
         "Average MAE of a probe that always predicts the training mean (constant) and of the same probe on the "
         "features of an untrained copy of the network (random weights, same seed).", "",

@@ -123,17 +123,19 @@ def preset_sources(root, research_root):
 def publish(root, research_root, zoo):
     """Writes zoo/<model>-mnist-cpu/ for the seven models (zoo/make_preset.py) and copies every run's
     config, history, CPU and metrics to docs/zoo/runs/."""
-    from zoo.make_preset import main as make_preset
+    from zoo.make_preset import main as make_preset, portable
 
     for model, (run_dir, note) in preset_sources(root, research_root).items():
-        make_preset(run_dir, run_dir / "eval", zoo / f"{model}-mnist-cpu", note)
+        source = f"runs/{'ablations' if model in RESEARCH_RUNS else 'zoo'}/{run_dir.name}"  # the scripts' default roots
+        make_preset(run_dir, run_dir / "eval", zoo / f"{model}-mnist-cpu", note, source)
     records = RECORDS
     for name in RUNS:
         if _metrics(root / name) is None:
             continue
         (records / name).mkdir(parents=True, exist_ok=True)
         for file in ("config.json", "history.csv", "cpu.json", "eval/metrics.json"):
-            shutil.copyfile(root / name / file, records / name / pathlib.Path(file).name)
+            text = portable((root / name / file).read_text(), root / name, f"runs/zoo/{name}")
+            (records / name / pathlib.Path(file).name).write_text(text)
 
 
 def tolerance(subsets=(1000,)):

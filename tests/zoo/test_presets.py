@@ -1,0 +1,72 @@
+"""The zoo's presets (issue 10): all seven load by name, and a re-evaluation on a prefix of the probe
+splits reproduces the numbers of their cards within a measured tolerance.
+
+The cards' numbers come from `python cli.py evaluate` on 5,000 + 5,000 probe images. CI re-runs the same
+protocol (`evaluate_mnist`) on the first SUBSET of each split (a limited build of the MNIST-style data
+is a prefix of the full one), which takes seconds. The probes are refitted on fewer images, so the
+numbers move: `python zoo/train_zoo.py tolerance` measures by how much for every preset and number
+checked here, and TOLERANCE is that largest difference with a margin (see its comment).
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from rbvae_tf import data, from_preset
+from rbvae_tf.evaluation.protocols import evaluate_mnist
+from rbvae_tf.presets import available_presets, zoo_dir
+from tests.conftest import MNIST_NPZ
+
+MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae")
+SUBSET = 2000
+# Largest |subset - card| over the seven presets and every checked number, measured by
+# `python zoo/train_zoo.py tolerance` (docs/zoo/card-tolerance.txt): on 2,000 images 0.0010 for the probe
+# MAEs and 0.029 for the digit accuracies (the digit probe fitted on fewer images scores lower; on
+# 1,000 images the differences were 0.0020 and 0.077, ~6 s a preset either way). Bounded at 1.5x the
+# 2,000-image figures: a preset whose numbers moved by more than that fails. (Two presets are closer
+# than 0.0015 on the Table 1 MAE, beta-VAE .0634 and DIP-VAE-II .0640: a swap of those two is caught by
+# the model check, not the numbers.)
+TOLERANCE = {"mae": 0.0015, "digits": 0.045}
+
+
+def checked_numbers(model, results):
+    """{name: (kind, value)} of the numbers a card states and this test checks."""
+    names = ("e", "z") if model.reference_based else ("all",)
+    numbers = {f"probe {n}": ("mae", results["probe"][n]["mae"]["mean"]) for n in names}
+    numbers.update({f"digits {n}": ("digits", results["digit_accuracy"][n]) for n in names})
+    return numbers
+
+
+def subset_results(model, subset=SUBSET):
+    """`evaluate_mnist` on the first `subset` images of the probe splits of the preset's data."""
+    folder = data.cached_mnist_style(size=model.image_size, seed=0, limit=subset, mnist_path=str(MNIST_NPZ))
+    train, test = data.load_split(folder, "probe_train"), data.load_split(folder, "probe_test")
+    return evaluate_mnist(model, train, test)
+
+
+def test_all_seven_models_have_a_preset():
+    presets = available_presets()
+    assert [f"{m}-mnist-cpu" for m in MODELS if f"{m}-mnist-cpu" not in presets] == []
+
+
+@pytest.mark.parametrize("model_name", MODELS)
+def test_preset_reproduces_its_card(model_name):
+    name = f"{model_name}-mnist-cpu"
+    model, info = from_preset(name)
+    card = json.loads((zoo_dir() / name / "metrics.json").read_text())
+    assert info["fit"]["model"] == model_name
+    # the budget of issue 10: the same data, size, width, batch and steps as the sRb-VAE cpu preset
+    budget = {k: info["fit"][k] for k in ("image_size", "width", "batch_size", "epochs", "steps_per_epoch",
+                                          "data_seed", "seed")}
+    assert budget == {"image_size": 32, "width": 0.5, "batch_size": 36, "epochs": 6, "steps_per_epoch": 400,
+                      "data_seed": 0, "seed": 0}
+    expected = checked_numbers(model, card)
+    measured = checked_numbers(model, subset_results(model))
+    for key, (kind, value) in expected.items():
+        assert abs(measured[key][1] - value) <= TOLERANCE[kind], (name, key, measured[key][1], value)
+    # and the numbers are a trained model's, not a floor's: better than the constant probe
+    assert min(v for k, (kind, v) in measured.items() if kind == "mae") < card["probe"]["constant"]["mae"]["mean"] - 0.05
+    readme = (zoo_dir() / name / "README.md").read_text()
+    assert f"{card['probe'][('e' if model.reference_based else 'all')]['mae']['mean']:.3f}" in readme
+    assert np.isfinite(model.get_weights()[0]).all()
