@@ -39,6 +39,11 @@ def load_preset(zoo, model):
             "fit": json.loads((folder / "config.json").read_text())["fit"], "minutes": seconds / 60}
 
 
+def present(presets, models=MODELS):
+    """(model, preset) for each of `models` that has a preset, in table order."""
+    return [(model, presets[model]) for model in models if model in presets]
+
+
 def features(model):
     """The probe row Table 1 reports: e for the reference-based models, all latents otherwise."""
     return "e" if model in REFERENCE_BASED else "all"
@@ -73,91 +78,75 @@ def ranking(presets):
 
 def z_rows(presets):
     rows = []
-    for model in REFERENCE_BASED:
-        preset = presets.get(model)
-        if preset:
-            probe = preset["metrics"]["probe"]
-            rows.append([PAPER_NAMES[model], _f(PAPER_Z_MEAN_MNIST[model]), _f(probe["z"]["mae"]["mean"]),
-                         _f(probe["e"]["mae"]["mean"]), _f(probe["z"]["mae"]["mean"] - probe["e"]["mae"]["mean"])])
+    for model, preset in present(presets, REFERENCE_BASED):
+        probe = preset["metrics"]["probe"]
+        rows.append([PAPER_NAMES[model], _f(PAPER_Z_MEAN_MNIST[model]), _f(probe["z"]["mae"]["mean"]),
+                     _f(probe["e"]["mae"]["mean"]), _f(probe["z"]["mae"]["mean"] - probe["e"]["mae"]["mean"])])
     return _table(["Model", "z avg MAE, paper", "z avg MAE, ours", "e avg MAE, ours", "z - e, ours"], rows)
 
 
 def split_rows(presets):
     """Per factor, the reference-based models' e, z and all-latents rows beside the constant floor."""
     rows = []
-    for model in REFERENCE_BASED:
-        preset = presets.get(model)
-        if preset:
-            probe = preset["metrics"]["probe"]
-            rows += [[PAPER_NAMES[model], key, *mae_cells(probe[key]["mae"])] for key in ("e", "z", "all", "constant")]
+    for model, preset in present(presets, REFERENCE_BASED):
+        probe = preset["metrics"]["probe"]
+        rows += [[PAPER_NAMES[model], key, *mae_cells(probe[key]["mae"])] for key in ("e", "z", "all", "constant")]
     return _table(["Model", "Features", *HEADERS], rows)
 
 
 def all_latent_rows(presets):
     """Every model probed on all its latents (64 for each): the same features for all seven."""
     rows = []
-    for model in MODELS:
-        preset = presets.get(model)
-        if preset:
-            rows.append([PAPER_NAMES[model], *mae_cells(preset["metrics"]["probe"]["all"]["mae"])])
+    for model, preset in present(presets):
+        rows.append([PAPER_NAMES[model], *mae_cells(preset["metrics"]["probe"]["all"]["mae"])])
     return _table(["Model", *HEADERS], rows)
 
 
 def floor_rows(presets):
     rows = []
-    for model in MODELS:
-        preset = presets.get(model)
-        if preset:
-            probe = preset["metrics"]["probe"]
-            rows.append([PAPER_NAMES[model], _f(probe["constant"]["mae"]["mean"]),
-                         _f(probe["untrained"]["mae"]["mean"]), _f(probe[features(model)]["mae"]["mean"])])
+    for model, preset in present(presets):
+        probe = preset["metrics"]["probe"]
+        rows.append([PAPER_NAMES[model], _f(probe["constant"]["mae"]["mean"]),
+                     _f(probe["untrained"]["mae"]["mean"]), _f(probe[features(model)]["mae"]["mean"])])
     return _table(["Model", "constant (floor)", "untrained network (floor)", "trained (Table 1 features)"], rows)
 
 
 def digit_rows(presets):
     rows = []
-    for model in MODELS:
-        preset = presets.get(model)
-        if preset:
-            digits = preset["metrics"]["digit_accuracy"]
-            rows.append([PAPER_NAMES[model], _f(digits.get("all")), _f(digits.get("e")), _f(digits.get("z"))])
+    for model, preset in present(presets):
+        digits = preset["metrics"]["digit_accuracy"]
+        rows.append([PAPER_NAMES[model], _f(digits.get("all")), _f(digits.get("e")), _f(digits.get("z"))])
     return _table(["Model", "all latents", "e", "z"], rows)
 
 
 def metric_rows(presets):
     rows = []
-    for model in MODELS:
-        preset = presets.get(model)
-        if preset:
-            for key, values in preset["metrics"]["metrics"].items():
-                rows.append([PAPER_NAMES[model], key, *(_f(values[k]) for k in (
-                    "sap", "mig", "dci_disentanglement", "dci_completeness", "dci_informativeness"))])
+    for model, preset in present(presets):
+        for key, values in preset["metrics"]["metrics"].items():
+            rows.append([PAPER_NAMES[model], key, *(_f(values[k]) for k in (
+                "sap", "mig", "dci_disentanglement", "dci_completeness", "dci_informativeness"))])
     return _table(["Model", "Features", "SAP", "MIG", "DCI D", "DCI C", "DCI I"], rows)
 
 
 def health_rows(presets):
     rows = []
-    for model in REFERENCE_BASED:
-        preset = presets.get(model)
-        if preset:
-            h = preset["metrics"]["health"]
-            rows.append([PAPER_NAMES[model], _f(h["reference_l1_ratio"]), _f(h["sampled_mass_ratio"]),
-                         _f(h["reference_mass_ratio"]), f"{_f(h['e_norm'], 1)} ({_f(h['e_prior_norm'], 1)})",
-                         f"{_f(h['z_norm'], 1)} ({_f(h['z_prior_norm'], 1)})", _f(h["reference_target_norm"], 2)])
+    for model, preset in present(presets, REFERENCE_BASED):
+        h = preset["metrics"]["health"]
+        rows.append([PAPER_NAMES[model], _f(h["reference_l1_ratio"]), _f(h["sampled_mass_ratio"]),
+                     _f(h["reference_mass_ratio"]), f"{_f(h['e_norm'], 1)} ({_f(h['e_prior_norm'], 1)})",
+                     f"{_f(h['z_norm'], 1)} ({_f(h['z_prior_norm'], 1)})", _f(h["reference_target_norm"], 2)])
     return _table(["Model", "ref. L1 / all-black", "mass G(z, e~N) / data", "mass G(z, e_r) / refs",
                    "norm e (prior)", "norm z (prior)", "norm e_r"], rows)
 
 
 def budget_rows(presets):
     rows = []
-    for model in MODELS:
-        preset = presets.get(model)
-        if preset:
-            fit = preset["fit"]
-            arguments = ", ".join(f"{k}={v}" for k, v in sorted((fit.get("model_args") or {}).items())) or "-"
-            rows.append([f"[{preset['name']}](zoo/{preset['name']}/README.md)", PAPER_NAMES[model], arguments,
-                         f"{fit['image_size']} px", fit["width"], fit["batch_size"],
-                         f"{fit['epochs'] * fit['steps_per_epoch']:,}", f"{preset['minutes']:.1f}"])
+    for model, preset in present(presets):
+        fit = preset["fit"]
+        arguments = ", ".join(f"{k}={v}" for k, v in sorted((fit.get("model_args") or {}).items())) or "-"
+        rows.append([f"[{preset['name']}](zoo/{preset['name']}/README.md)", PAPER_NAMES[model], arguments,
+                     f"{fit['image_size']} px", fit["width"], fit["batch_size"],
+                     f"{fit['epochs'] * fit['steps_per_epoch']:,}", f"{preset['minutes']:.1f}"])
     return _table(["Preset", "Model", "Arguments", "Images", "Width", "Batch", "Steps", "Train min"], rows)
 
 
@@ -218,29 +207,25 @@ def generated(presets, sweeps):
         *sweep_table(sweeps, presets), "",
         "## Conditional generation (Fig. 3) and attribute transfer (Fig. 4)", "",
     ]
-    for model in REFERENCE_BASED:
-        preset = presets.get(model)
-        if preset:
-            lines += [f"{PAPER_NAMES[model]} (`{preset['name']}`): conditional generation (each row: an image, "
-                      "its reference version G(z, e_r), then G(z, e_j) for e_j ~ N(0, I)), then transfer (z from "
-                      "the left column, e from the top row).", "",
-                      f"![{model} generation](zoo/{preset['name']}/generate.png) "
-                      f"![{model} transfer](zoo/{preset['name']}/transfer.png)", ""]
+    for model, preset in present(presets, REFERENCE_BASED):
+        lines += [f"{PAPER_NAMES[model]} (`{preset['name']}`): conditional generation (each row: an image, "
+                  "its reference version G(z, e_r), then G(z, e_j) for e_j ~ N(0, I)), then transfer (z from "
+                  "the left column, e from the top row).", "",
+                  f"![{model} generation](zoo/{preset['name']}/generate.png) "
+                  f"![{model} transfer](zoo/{preset['name']}/transfer.png)", ""]
     return lines
 
 
 def headline(presets):
     """The README's table: Table 1's average MAE, the paper's and ours, with the digit accuracies."""
     rows = []
-    for model in MODELS:
-        preset = presets.get(model)
-        if preset:
-            probe, digits = preset["metrics"]["probe"], preset["metrics"]["digit_accuracy"]
-            z = probe["z"]["mae"]["mean"] if "z" in probe else None
-            rows.append([PAPER_NAMES[model], features(model), _f(PAPER_TABLE1_MNIST[model][-1]),
-                         _f(probe[features(model)]["mae"]["mean"]), _f(PAPER_Z_MEAN_MNIST.get(model)), _f(z),
-                         _f(digits.get(features(model))), _f(digits.get("z")),
-                         f"[{preset['name']}](zoo/{preset['name']}/README.md)"])
+    for model, preset in present(presets):
+        probe, digits = preset["metrics"]["probe"], preset["metrics"]["digit_accuracy"]
+        z = probe["z"]["mae"]["mean"] if "z" in probe else None
+        rows.append([PAPER_NAMES[model], features(model), _f(PAPER_TABLE1_MNIST[model][-1]),
+                     _f(probe[features(model)]["mae"]["mean"]), _f(PAPER_Z_MEAN_MNIST.get(model)), _f(z),
+                     _f(digits.get(features(model))), _f(digits.get("z")),
+                     f"[{preset['name']}](zoo/{preset['name']}/README.md)"])
     return _table(["Model", "Features", "Avg MAE, paper", "Avg MAE, ours", "z MAE, paper", "z MAE, ours",
                    "Digit acc. (features)", "Digit acc. (z)", "Preset"], rows)
 

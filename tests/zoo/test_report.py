@@ -16,7 +16,7 @@ def _fake_preset(zoo, model, mean, args=None):
     folder = zoo / f"{model}-mnist-cpu"
     folder.mkdir(parents=True)
     rb = model in ("rbvae", "srbvae")
-    probe = {"constant": _mae(0.193), "untrained": _mae(0.1), **({"e": _mae(mean), "z": _mae(0.123)} if rb else
+    probe = {"constant": _mae(0.193), "untrained": _mae(0.1), **({"e": _mae(mean), "z": _mae(0.123), "all": _mae(0.05)} if rb else
                                                                  {"all": _mae(mean)})}
     metrics = {"probe": probe, "digit_accuracy": {"e": 0.31, "z": 0.82} if rb else {"all": 0.77},
                "metrics": {k: {"sap": 0.1, "mig": 0.2, "dci_disentanglement": 0.3, "dci_completeness": 0.4,
@@ -53,6 +53,7 @@ def test_report_tables_come_from_the_preset_files_and_keep_the_written_text(tmp_
     assert "| beta-VAE | beta_kl=16 | 0.086 | 0.086 | 0.086 | 0.086 | 0.086 | 0.086 | 0.700 | 2.0 | 0.3 | **chosen** |" in text
     assert "| beta-VAE | beta_kl=1 | 0.071 |" in text and "Missing: dip-vae-i, dip-vae-ii, svae, rbvae." in text
     assert "| sRb-VAE | 0.444 |" in text  # branch health
+    assert "| sRb-VAE | 0.050 | 0.050 | 0.050 | 0.050 | 0.050 | 0.050 |" in text  # all latents of every model
     head = readme.read_text()
     assert "| sRb-VAE | e | 0.060 | 0.064 | 0.189 | 0.123 | 0.310 | 0.820 |" in head and head.endswith("rest\n")
 
