@@ -86,7 +86,7 @@ def save_preset(model, directory, fit=None, metadata=None):
     caller's. Loaded back with `from_preset(directory)`."""
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    clean = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+    clean = type(model).from_config(model.get_config())  # not compiled: no optimizer state in the file
     clean.set_weights(model.get_weights())
     clean.save_weights(directory / "model.weights.h5")
     config = {"model": keras.saving.serialize_keras_object(clean), "fit": fit}

@@ -27,6 +27,26 @@ def test_preset_round_trip(model, tmp_path):
     assert json.loads((tmp_path / "p" / "metadata.json").read_text()) == {"k": 1}
 
 
+def test_preset_of_a_trained_model_holds_its_weights_only(tmp_path):
+    import h5py
+
+    from rbvae_tf.models import paper_adam
+
+    trained = build_model("vae", image_size=16, width=0.125, target_dim=2, common_dim=2)
+    trained.compile(optimizer=paper_adam(), jit_compile=False)
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
+    import tensorflow as tf
+
+    trained.fit(tf.data.Dataset.from_tensors((x, x)), epochs=1, verbose=0)  # Adam has its slots now
+    save_preset(trained, tmp_path / "p")
+    with h5py.File(tmp_path / "p" / "model.weights.h5", "r") as f:
+        assert {"encoder", "generator"} <= set(f.keys()) and "optimizer" not in f.keys()
+    loaded, _ = from_preset(tmp_path / "p")
+    for a, b in zip(loaded.get_weights(), trained.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not json.loads((tmp_path / "p" / "config.json").read_text())["model"].get("compile_config")
+
+
 def test_run_dir_and_keras_file(model, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
