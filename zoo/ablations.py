@@ -200,6 +200,16 @@ def report(root, docs):
     return rows
 
 
+def run_named(parser, names, runs, run_one, root):
+    """`run_one(name, root)` for each of `names` (default: every run of `runs`), one at a time; an
+    unknown name is a usage error of `parser`."""
+    for name in names or list(runs):
+        if name not in runs:
+            parser.error(f"unknown run {name!r}; choose from {', '.join(runs)}")
+    for name in names or list(runs):
+        run_one(name, root)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["run", "report"])
@@ -209,10 +219,7 @@ def main():
     args = parser.parse_args()
     root = pathlib.Path(args.root).resolve()
     if args.action == "run":
-        for name in args.names or list(RUNS):
-            if name not in RUNS:
-                parser.error(f"unknown run {name!r}; choose from {', '.join(RUNS)}")
-            run(name, root)
+        run_named(parser, args.names, RUNS, run, root)
     else:
         for r in report(root, pathlib.Path(args.docs)):
             print(f"{r['name']}: e {r['e']:.3f} z {r['z']:.3f} digit e/z {r['digit_e']:.2f}/{r['digit_z']:.2f} "

@@ -27,7 +27,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from rbvae_tf.callbacks import read_history  # noqa: E402
-from zoo.ablations import cpu_info  # noqa: E402
+from zoo.ablations import cpu_info, run_named  # noqa: E402
 
 # Regularisation weight swept for each tuned baseline (the paper: "tuned in [1, 50]").
 SWEEPS = {"beta-vae": "beta_kl", "dip-vae-i": "lambda_od", "dip-vae-ii": "lambda_od"}
@@ -175,10 +175,7 @@ def main():
     args = parser.parse_args()
     root = pathlib.Path(args.root).resolve()
     if args.action == "run":
-        for name in args.names or list(RUNS):
-            if name not in RUNS:
-                parser.error(f"unknown run {name!r}; choose from {', '.join(RUNS)}")
-            run(name, root)
+        run_named(parser, args.names, RUNS, run, root)
     elif args.action == "publish":
         publish(root, pathlib.Path(args.research_root).resolve(), pathlib.Path(args.zoo))
     elif args.action == "tolerance":
