@@ -20,3 +20,17 @@ def _isolated_cache(tmp_path_factory):
     """Data caches of the tests go to a temporary folder, never to the user's home."""
     os.environ["RBVAE_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     yield
+
+
+@pytest.fixture(scope="module")
+def load_each_model_once():
+    """Loading a .keras file takes seconds on a busy CPU: within a test module each path is really
+    loaded once, then reused (failures are not cached, so error rows still run the real loader).
+    Opt in with `pytestmark = pytest.mark.usefixtures("load_each_model_once")`."""
+    import functools
+
+    from rbvae_tf import loading
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loading, "load_trained", functools.lru_cache(loading.load_trained))
+        yield

@@ -14,7 +14,6 @@ that points at itself (ELOOP on every read), and the read-only directory is an o
 parent is a regular file (ENOTDIR on every write).
 """
 
-import functools
 import io
 import json
 import os
@@ -34,7 +33,6 @@ from PIL import Image
 from cli import cli
 from export import onnx_transfer
 from export.ort_common import run_main
-from rbvae_tf import loading
 from rbvae_tf.models import build_model
 from tests.conftest import REPO
 
@@ -84,12 +82,7 @@ def transfer_onnx(path):
     onnx.save(model, path)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def load_each_model_once():
-    """Each .keras path is really loaded once (failures are not cached, so error rows run the loader)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loading, "load_trained", functools.lru_cache(loading.load_trained))
-        yield
+pytestmark = pytest.mark.usefixtures("load_each_model_once")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """`evaluate`, `generate` and `transfer` on the command line (in-process with CliRunner)."""
 
-import functools
 import json
 
 import numpy as np
@@ -9,7 +8,6 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cli import cli
-from rbvae_tf import loading
 from rbvae_tf.models import build_model
 
 S = 16
@@ -17,13 +15,7 @@ TINY = dict(image_size=S, width=0.125, target_dim=4, common_dim=4)
 LIMIT = ["--limit", "200"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def load_each_model_once():
-    """Loading a .keras file takes seconds on a busy CPU: each path is really loaded once, then reused
-    (failures are not cached, so the error paths still run the real loader)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loading, "load_trained", functools.lru_cache(loading.load_trained))
-        yield
+pytestmark = pytest.mark.usefixtures("load_each_model_once")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
