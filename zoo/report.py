@@ -156,8 +156,8 @@ def sweep_table(sweeps, presets):
         chosen = presets.get(r["model"])
         mark = "**chosen**" if chosen and (chosen["fit"].get("model_args") or {}).get(r["weight"]) == r["value"] else ""
         rows.append([PAPER_NAMES[r["model"]], f"{r['weight']}={r['value']}", *mae_cells(r["factors"]),
-                     _f(r["digits"]), f"{r['minutes']:.1f}", f"{r['load']:.1f}", mark])
-    return _table(["Model", "Weight", *HEADERS, "Digit acc. (all)", "Train min", "Load at start", ""], rows)
+                     _f(r["digits"]), f"{r['minutes']:.1f}", f"{r['load']:.1f}", r.get("cpu", "-"), mark])
+    return _table(["Model", "Weight", *HEADERS, "Digit acc. (all)", "Train min", "Load at start", "CPU", ""], rows)
 
 
 def generated(presets, sweeps):

@@ -90,7 +90,8 @@ def sweep_rows(root):
                          "all": metrics["probe"]["all"]["mae"]["mean"],
                          "factors": metrics["probe"]["all"]["mae"],
                          "digits": metrics["digit_accuracy"]["all"], "minutes": minutes,
-                         "load": cpu["loadavg"][0]})
+                         "load": cpu["loadavg"][0],
+                         "cpu": f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}"})
     return rows
 
 

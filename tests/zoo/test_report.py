@@ -40,7 +40,7 @@ def test_report_tables_come_from_the_preset_files_and_keep_the_written_text(tmp_
     _fake_preset(zoo, "srbvae", 0.0644)
     sweeps = [{"model": "beta-vae", "run": f"beta-vae-{v}", "weight": "beta_kl", "value": v,
                "all": 0.07 + v / 1000, "factors": _mae(0.07 + v / 1000)["mae"], "digits": 0.7, "minutes": 2.0,
-               "load": 0.3} for v in (1, 16)]
+               "load": 0.3, "cpu": "Fake CPU, AVX-512"} for v in (1, 16)]
     out, readme = tmp_path / "REPORT.md", tmp_path / "README.md"
     out.write_text(f"# Report\n\nwritten before\n\n{report.START}\nold\n{report.END}\n\nwritten after\n")
     readme.write_text(f"intro\n{report.README_START}\n{report.README_END}\nrest\n")
@@ -50,7 +50,7 @@ def test_report_tables_come_from_the_preset_files_and_keep_the_written_text(tmp_
     assert "| VAE | all | paper | 0.099 | 0.104 | 0.101 | 0.034 | 0.085 | 0.085 |" in text
     assert "|  |  | ours (vae-mnist-cpu) | 0.071 | 0.071 | 0.071 | 0.071 | 0.071 | 0.071 |" in text
     assert "| sRb-VAE | 0.189 | 0.123 | 0.064 | 0.059 |" in text  # z row: paper z, ours z, e, z - e
-    assert "| beta-VAE | beta_kl=16 | 0.086 | 0.086 | 0.086 | 0.086 | 0.086 | 0.086 | 0.700 | 2.0 | 0.3 | **chosen** |" in text
+    assert "| beta-VAE | beta_kl=16 | 0.086 | 0.086 | 0.086 | 0.086 | 0.086 | 0.086 | 0.700 | 2.0 | 0.3 | Fake CPU, AVX-512 | **chosen** |" in text
     assert "| beta-VAE | beta_kl=1 | 0.071 |" in text and "Missing: dip-vae-i, dip-vae-ii, svae, rbvae." in text
     assert "| sRb-VAE | 0.444 |" in text  # branch health
     assert "| sRb-VAE | 0.050 | 0.050 | 0.050 | 0.050 | 0.050 | 0.050 |" in text  # all latents of every model
