@@ -20,7 +20,7 @@ PRESETS = {
                 batch_size=36, limit=None, jit=False, reference_width=3),
     # The paper (Sec. 5.2, App. D): 64 px, full width, 30 epochs over the 60k unlabelled images.
     "paper": dict(image_size=64, width=1.0, target_dim=32, common_dim=32, epochs=30, steps_per_epoch=None,
-                  batch_size=36, limit=None, jit=True, reference_width=1),
+                  batch_size=36, limit=None, jit="auto", reference_width=1),
 }
 
 # Model arguments a preset adds for one model (the user's --model-arg wins). Empty: the paper's objectives.
@@ -51,7 +51,7 @@ class FitConfig:
     steps_per_epoch: int = None  # None: one pass over the unlabelled set per epoch
     batch_size: int = None  # global batch, split across replicas
     seed: int = 0  # data order, sampling noise and weight initialisation
-    jit: bool = None  # XLA; forced off with --replicas > 1 (fails under MirroredStrategy on CPU)
+    jit: bool = None  # XLA, or "auto": on with a GPU only (`training.use_xla`); off with --replicas > 1
     replicas: int = 1
     learning_rate: float = 1e-4
     model_args: dict = dataclasses.field(default_factory=dict)  # e.g. {"beta_kl": 8.0}

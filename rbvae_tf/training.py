@@ -21,6 +21,7 @@ import shutil
 import tempfile
 
 import keras
+import tensorflow as tf
 
 from rbvae_tf import data as data_lib
 from rbvae_tf.callbacks import (Backup, BranchHealth, HistoryCSV, SampleGrid, SaveRun, StopOnInterrupt, StopOnNaN,
@@ -110,10 +111,22 @@ def load_training_data(config):
     return make_dataset, steps, data_lib.to_unit_range(samples), tuple(data_lib.to_unit_range(h) for h in health)
 
 
+def use_xla(config, strategy):
+    """Whether the run compiles its train step with XLA: the config's `jit`, never with several replicas
+    (XLA fails under MirroredStrategy on CPU); `"auto"` (the paper preset) turns it on only when a GPU
+    is visible, because on the CPUs measured here XLA made the sRb-VAE step slower (BENCHMARKS.md:
+    1.1x at 64 px width 1, 2.4-2.8x at 32 px width 1/2)."""
+    if strategy.num_replicas_in_sync > 1:
+        return False
+    if config.jit == "auto":
+        return bool(tf.config.list_physical_devices("GPU"))
+    return bool(config.jit)
+
+
 def make_model(config, strategy):
     """Builds and compiles the model inside the strategy's scope (both optimizers too)."""
     keras.utils.set_random_seed(config.seed)
-    jit = bool(config.jit) and strategy.num_replicas_in_sync == 1
+    jit = use_xla(config, strategy)
     with strategy.scope():
         model = build_model(config.model, **config.model_kwargs)
         optimizers = {"optimizer": paper_adam(config.learning_rate)}

@@ -149,7 +149,7 @@ def test_nan_in_a_real_fit_names_the_term_and_the_run_step_and_keeps_the_last_ep
 
 @pytest.mark.large
 def test_paper_preset_builds_and_runs_a_step(tmp_path):
-    """64 px, width 1, XLA: one step (opt-in: `python -m pytest -m large`)."""
+    """64 px, width 1 (XLA only with a GPU): one step (opt-in: `python -m pytest -m large`)."""
     out = tmp_path / "paper"
     result = run_cli("fit", "--preset", "paper", "--epochs", 1, "--steps-per-epoch", 1, "--limit", 72,
                      "--out", out)

@@ -27,3 +27,17 @@ def test_every_preset_sets_every_field_it_names():
         assert {key: getattr(config, key) for key in values} == values
     with pytest.raises(ValueError, match="unknown preset 'huge'"):
         FitConfig(preset="huge")
+
+
+def test_xla_auto_is_on_only_with_a_gpu(monkeypatch):
+    import tensorflow as tf
+
+    from rbvae_tf.training import use_xla
+
+    one, two = tf.distribute.get_strategy(), type("Two", (), {"num_replicas_in_sync": 2})()
+    assert FitConfig(preset="paper").jit == "auto"
+    assert use_xla(FitConfig(preset="paper"), one) is False  # this machine has no GPU
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["gpu0"] if kind == "GPU" else [])
+    assert use_xla(FitConfig(preset="paper"), one) is True
+    assert use_xla(FitConfig(preset="paper"), two) is False  # XLA fails under MirroredStrategy
+    assert use_xla(FitConfig(preset="cpu"), one) is False and use_xla(FitConfig(preset="cpu", jit=True), one) is True
