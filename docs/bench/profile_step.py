@@ -11,6 +11,7 @@ with TF_NUM_INTEROP_THREADS=1 for a serial sum).
 `convs`: every convolution of our batched step (forward, input gradient, filter gradient, at the batch
 that network sees), each timed alone as its own TensorFlow op (median of 5 after 2 untimed calls). The
 sum is what the convolutions alone cost at this machine's best single-op speed: a floor for the step.
+One table row per conv call (GFLOP/s of each of its three ops), then the total.
 """
 
 import collections
@@ -137,6 +138,8 @@ def conv_floor(size, width):
             cache[key] = (median_s(forward, x, k, b), median_s(grad_input, x, k, dy), median_s(grad_filter, x, k, dy))
         t_fwd, t_in, t_filter = cache[key]
         flop = 2.0 * np.prod(shape[:3]) * np.prod(kernel)  # one pass: 2 * outputs * 3 * 3 * C_in * C_out
+        print(f"| {network}/{name} | {shape} | {kernel} | " + " | ".join(
+            f"{flop / t / 1e9:.0f}" for t in (t_fwd, t_in, t_filter)) + " |")
         total_flop += flop * (2 + input_passes)
         total_s += t_fwd + t_filter + input_passes * t_in
     return total_flop, total_s
@@ -146,6 +149,7 @@ def main(argv):
     mode, size, width = argv[0], int(argv[1]), float(argv[2])
     steps = int(argv[3]) if len(argv) > 3 else (4 if size >= 64 else 20)
     if mode == "convs":
+        print("| conv | input | kernel | GFLOP/s forward | input gradient | filter gradient |\n|---|---|---|---|---|---|")
         flop, seconds = conv_floor(size, width)
         print(f"size {size} width {width}: convolutions of one step {flop / 1e9:.1f} GFLOP; each op alone "
               f"takes {seconds:.3f} s in all ({flop / seconds / 1e9:.0f} GFLOP/s)")
