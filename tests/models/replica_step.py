@@ -9,6 +9,7 @@ design, and batch statistics (DIP-VAE's covariance) are computed on the gathered
 
 import json
 import sys
+import time
 
 import tensorflow as tf
 
@@ -65,4 +66,6 @@ def compare(name, one, two):
 
 ONE, TWO = tf.distribute.OneDeviceStrategy("/cpu:0"), tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 for model_name in sys.argv[1:] or list(MODELS):
-    print(json.dumps(compare(model_name, ONE, TWO)), flush=True)
+    start = time.perf_counter()
+    result = compare(model_name, ONE, TWO)
+    print(json.dumps({**result, "seconds": round(time.perf_counter() - start, 1)}), flush=True)
