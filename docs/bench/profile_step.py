@@ -32,7 +32,8 @@ def tf_model(size, width):
     from rbvae_tf.distribute import get_strategy
     from rbvae_tf.training import make_model
 
-    return make_model(FitConfig(model="srbvae", preset="paper", image_size=size, width=width, jit=False), get_strategy(1))
+    config = FitConfig(model="srbvae", preset="paper", image_size=size, width=width, jit=False)
+    return make_model(config, get_strategy(1))
 
 
 def tf_profile(size, width, steps):
@@ -149,7 +150,8 @@ def main(argv):
     mode, size, width = argv[0], int(argv[1]), float(argv[2])
     steps = int(argv[3]) if len(argv) > 3 else (4 if size >= 64 else 20)
     if mode == "convs":
-        print("| conv | input | kernel | GFLOP/s forward | input gradient | filter gradient |\n|---|---|---|---|---|---|")
+        print("| conv | input | kernel | GFLOP/s forward | input gradient | filter gradient |")
+        print("|---|---|---|---|---|---|")
         flop, seconds = conv_floor(size, width)
         print(f"size {size} width {width}: convolutions of one step {flop / 1e9:.1f} GFLOP; each op alone "
               f"takes {seconds:.3f} s in all ({flop / seconds / 1e9:.0f} GFLOP/s)")

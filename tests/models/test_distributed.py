@@ -1,4 +1,4 @@
-"""MirroredStrategy: for every model (two of them opt-in), one 2-replica step equals one 1-replica step on the same global batch."""
+"""MirroredStrategy: for every model (two opt-in), one 2-replica step equals one 1-replica step on one batch."""
 
 import json
 import os
