@@ -1,13 +1,15 @@
 """One train step for the adversarial family (sVAE, sRb-VAE): a real two-player min-max.
 
 Each variant defines `adversarial_terms(x, x_reference)`, which returns
-  pairs:  {name: (real_logits, fake_logits)}, one per discriminator; "real" pairs come from the
-          encoders q (x, z ~ q(z|x), ...), "fake" pairs from the generative model p;
+  pairs:  {name: DiscriminatorCall}, one per discriminator, each unpacking as (real_logits, fake_logits)
+          (`discriminate`); "real" pairs come from the encoders q (x, z ~ q(z|x), ...), "fake" pairs
+          from the generative model p;
   recon:  {name: scalar}, the explicit reconstruction terms of Eq. 10, already averaged.
 The model player (encoders, generator, e_r) minimises
   weight_adversarial * sum_d (E_q d - E_p d)  (Eq. 8)  +  sum_k weight_k * recon_k  (Eq. 10),
 and the discriminator player minimises the logistic loss of Eq. 9, each with its own optimizer,
-from one forward pass (Alg. 1: all gradients at the current parameters, then both updates).
+from one forward pass (Alg. 1: all gradients at the current parameters, then both updates) and one
+backward pass through each discriminator (`game_gradients`).
 """
 
 import keras
@@ -16,6 +18,26 @@ from keras import ops
 
 from rbvae_tf import losses
 from rbvae_tf.models.base import LatentModel, paper_adam
+
+# Smallest magnitude of the discriminator loss's gradient at a logit that `game_gradients` sends back
+# through a discriminator. The logistic loss's is sigmoid(-|logit|) / M: it is floored only past
+# |logit| ~ 50, where that row's share of d's gradient is ~1e-22 and negligible, so that the per-row
+# rescaling stays finite and d's backward stays clear of float32 underflow (flushed to zero on CPU).
+MIN_UPSTREAM = 1e-24
+
+
+class DiscriminatorCall:
+    """One call of a discriminator on M real (q) rows followed by M fake (p) rows.
+
+    Unpacks as `(real_logits, fake_logits)`; keeps the call's `inputs` and `logits` for `game_gradients`.
+    """
+
+    def __init__(self, inputs, logits):
+        self.inputs = list(inputs)
+        self.logits = logits
+
+    def __iter__(self):
+        return iter(ops.split(self.logits, 2, axis=0))
 
 
 class AdversarialBase(LatentModel):
@@ -79,28 +101,75 @@ class AdversarialBase(LatentModel):
     def adversarial_terms(self, x, x_reference):
         raise NotImplementedError
 
+    @staticmethod
+    def discriminate(discriminator, real_inputs, fake_inputs):
+        """`discriminator` on the real rows and the fake rows in one call (no layer mixes rows)."""
+        inputs = [ops.concatenate([real, fake], 0) for real, fake in zip(real_inputs, fake_inputs)]
+        return DiscriminatorCall(inputs, discriminator(inputs, training=True))
+
+    def game_gradients(self, tape, calls, model_loss, recon_loss, discriminator_loss):
+        """Both players' gradients, with one backward pass through each discriminator instead of two.
+
+        Args:
+            tape: a persistent `tf.GradientTape` that recorded the forward pass.
+            calls: list of `DiscriminatorCall`.
+            model_loss: the model player's loss, `recon_loss` plus the Eq. 8 term.
+            recon_loss: its part that does not go through a discriminator (Eq. 10's reconstructions).
+            discriminator_loss: the discriminator player's loss (Eq. 9).
+
+        Returns:
+            (gradients of `model_variables`, gradients of `discriminator_variables`).
+
+        A discriminator's logit is one number per row and none of its layers mixes rows, so any loss's
+        gradient at a row of its inputs is that loss's gradient at the row's logit times the same row of
+        the Jacobian. One backward of the logits with the discriminator loss's gradients gives the
+        discriminator's weight gradients (Eq. 9) and, at its inputs, the Jacobian rows scaled by those;
+        rescaling each row by (model loss gradient / discriminator loss gradient) at its logit gives the
+        model's gradient at the inputs (Eq. 8), which goes on into the generator and encoders with the
+        reconstruction terms'. The discriminator loss's gradient is floored at `MIN_UPSTREAM` (|d| > ~50)
+        so that the ratio stays finite. Equal to two separate backward passes up to float rounding
+        (tests/models/test_game_gradients.py).
+        """
+        logits = [call.logits for call in calls]
+        inputs = [call.inputs for call in calls]
+        model_at_logits = tape.gradient(model_loss, logits)
+        upstream = [tf.where(g < 0, tf.minimum(g, -MIN_UPSTREAM), tf.maximum(g, MIN_UPSTREAM))
+                    for g in tape.gradient(discriminator_loss, logits)]
+        discriminator_variables = self.discriminator_variables
+        flat_inputs = [t for call_inputs in inputs for t in call_inputs]
+        grads = tape.gradient(logits, discriminator_variables + flat_inputs, output_gradients=upstream)
+        discriminator_grads, input_grads = grads[: len(discriminator_variables)], grads[len(discriminator_variables):]
+        targets, target_grads = [recon_loss], [tf.ones_like(recon_loss)]
+        input_grads = iter(input_grads)
+        for call_inputs, to_model, back in zip(inputs, model_at_logits, upstream):
+            ratio = to_model / back  # (2M, 1)
+            for tensor in call_inputs:
+                grad = next(input_grads)
+                if grad is not None:  # an input that depends on no variable
+                    targets.append(tensor)
+                    target_grads.append(grad * tf.reshape(ratio, [-1] + [1] * (len(tensor.shape) - 1)))
+        model_grads = tape.gradient(targets, self.model_variables, output_gradients=target_grads)
+        return model_grads, discriminator_grads
+
     def train_step(self, data):
         x, x_reference = data
         self.start_step()
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        with tf.GradientTape() as model_tape, tf.GradientTape() as discriminator_tape:
+        with tf.GradientTape(persistent=True) as tape:
             pairs, recon = self.adversarial_terms(x, x_reference)
             adversarial = sum(losses.density_ratio_gap(real, fake) for real, fake in pairs.values())
-            model_loss = self.weight_adversarial * adversarial + sum(
-                getattr(self, f"weight_{name}") * value for name, value in recon.items())
+            recon_loss = sum(getattr(self, f"weight_{name}") * value for name, value in recon.items())
+            model_loss = self.weight_adversarial * adversarial + recon_loss
             discriminator_losses = {
                 f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake))
                 for name, (real, fake) in pairs.items()}
             discriminator_loss = sum(discriminator_losses.values())
             # Gradients are summed across replicas: divide so N replicas equal one on the global batch.
-            model_scaled = model_loss / replicas
-            discriminator_scaled = discriminator_loss / replicas
-        model_variables = self.model_variables
-        discriminator_variables = self.discriminator_variables
-        model_grads = model_tape.gradient(model_scaled, model_variables)
-        discriminator_grads = discriminator_tape.gradient(discriminator_scaled, discriminator_variables)
-        self.optimizer.apply(model_grads, model_variables)
-        self.discriminator_optimizer.apply(discriminator_grads, discriminator_variables)
+            scaled = [loss / replicas for loss in (model_loss, recon_loss, discriminator_loss)]
+        model_grads, discriminator_grads = self.game_gradients(tape, list(pairs.values()), *scaled)
+        del tape
+        self.optimizer.apply(model_grads, self.model_variables)
+        self.discriminator_optimizer.apply(discriminator_grads, self.discriminator_variables)
         logs = {"loss": model_loss, "adversarial": adversarial, **recon, **discriminator_losses}
         for name, (real, fake) in pairs.items():
             logs[f"{name}_acc_real"] = losses.binary_accuracy(real, is_real=True)

@@ -102,11 +102,9 @@ class SRbVAE(AdversarialBase):
         z_r = losses.reparameterize(zr_mean, zr_log_var, noise_zr)
         # discriminators: real (q) rows first, fake (p) rows second
         pairs = {
-            "discriminator": split(self.discriminator(
-                [ops.concatenate([x, x_hat], 0), ops.concatenate([z, z_hat], 0),
-                 ops.concatenate([e, e_hat], 0)], training=True), 2),
-            "reference_discriminator": split(self.reference_discriminator(
-                [ops.concatenate([x_reference, xr_hat], 0), ops.concatenate([z_r, zr_hat], 0)], training=True), 2),
+            "discriminator": self.discriminate(self.discriminator, [x, z, e], [x_hat, z_hat, e_hat]),
+            "reference_discriminator": self.discriminate(
+                self.reference_discriminator, [x_reference, z_r], [xr_hat, zr_hat]),
         }
         # Eq. 10: image reconstructions G(z, e) and G(z_r, e_r)
         x_fit, xr_fit = split(self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)],

@@ -27,7 +27,8 @@ class SVAE(AdversarialBase):
     """
 
     discriminator_names = ("discriminator",)
-    metric_names = AdversarialBase.tracked_names(discriminator_names, ["image", "latent"])
+    recon_names = ("image", "latent")
+    metric_names = AdversarialBase.tracked_names(discriminator_names, recon_names)
 
     def __init__(self, weight_image=1.0, weight_latent=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -49,8 +50,7 @@ class SVAE(AdversarialBase):
         _, _, z = self.infer(self.encoder, x)
         z_hat = self.sample_noise(batch, self.target_dim + self.common_dim)
         x_hat = self.generator(z_hat, training=True)
-        pairs = {"discriminator": (self.discriminator([x, z], training=True),
-                                   self.discriminator([x_hat, z_hat], training=True))}
+        pairs = {"discriminator": self.discriminate(self.discriminator, [x, z], [x_hat, z_hat])}
         hat_mean, hat_log_var = self.encoder(x_hat, training=True)
         recon = {
             "image": ops.mean(losses.laplace_nll(x, self.generator(z, training=True), self.laplace_scale)),
