@@ -70,7 +70,8 @@ def main(argv):
     dataset = tf.data.Dataset.from_tensors(batch).repeat()
 
     class Clock(keras.callbacks.Callback):
-        """Wall and CPU seconds of each step (whole `fit` calls also time a stall of the input pipeline)."""
+        """Wall and CPU seconds of each step. (Timing whole `fit` calls instead showed, here, calls of exactly
+        10.24 or 20.48 s with the cores half idle: a stall outside the steps, unexplained, that hit either side.)"""
 
         def on_train_batch_begin(self, batch, logs=None):
             self.start = time.perf_counter(), time.process_time()
