@@ -1,10 +1,12 @@
 """The sRb-VAE step with one backward pass through each discriminator (`AdversarialBase.game_gradients`)
-against the former step with one backward pass per player (two gradient tapes), in ONE process.
+against the former step with one backward pass per player, in ONE process.
 
     python docs/bench/game_gradients_ab.py 64 1.0 [ROUNDS] [STEPS]
 
-Both models are built with the paper preset; each round runs STEPS steps of the new step, then STEPS of
-the former, back to back, and prints the median step of each (wall seconds, and the cores it kept busy:
+Both models are built with the paper preset. The former step is the same `train_step` with `game_gradients`
+replaced by two `tape.gradient` calls, one per player. (Runs 1 and 2 in BENCHMARKS.md used a first version of
+this script that kept a copy of the former two-tape `train_step`; run 3 is the first with this version.) Each
+round runs STEPS steps of the new step, then STEPS of the former, back to back, and prints the median step of each (wall seconds, and the cores it kept busy:
 CPU seconds / wall) and the former/new ratios of wall and CPU time. Interleaving inside one process
 cancels much of the drift between processes that made whole-process A/B runs on this machine vary by
 +-15 %. The last line: medians of the ratios over the rounds.
@@ -23,34 +25,10 @@ sys.path.insert(0, str(ROOT / "docs" / "bench"))
 BATCH = 36
 
 
-def two_tape_train_step(self, data):
-    """The former `AdversarialBase.train_step`: one tape, and one backward pass, per player."""
-    import tensorflow as tf
-    from keras import ops
-
-    from rbvae_tf import losses
-
-    x, x_reference = data
-    self.start_step()
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    with tf.GradientTape() as model_tape, tf.GradientTape() as discriminator_tape:
-        pairs, recon = self.adversarial_terms(x, x_reference)
-        adversarial = sum(losses.density_ratio_gap(real, fake) for real, fake in pairs.values())
-        model_loss = self.weight_adversarial * adversarial + sum(
-            getattr(self, f"weight_{name}") * value for name, value in recon.items())
-        discriminator_losses = {f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake))
-                                for name, (real, fake) in pairs.items()}
-        discriminator_loss = sum(discriminator_losses.values())
-        model_scaled, discriminator_scaled = model_loss / replicas, discriminator_loss / replicas
-    model_grads = model_tape.gradient(model_scaled, self.model_variables)
-    discriminator_grads = discriminator_tape.gradient(discriminator_scaled, self.discriminator_variables)
-    self.optimizer.apply(model_grads, self.model_variables)
-    self.discriminator_optimizer.apply(discriminator_grads, self.discriminator_variables)
-    logs = {"loss": model_loss, "adversarial": adversarial, **recon, **discriminator_losses}
-    for name, (real, fake) in pairs.items():
-        logs[f"{name}_acc_real"] = losses.binary_accuracy(real, is_real=True)
-        logs[f"{name}_acc_fake"] = losses.binary_accuracy(fake, is_real=False)
-    return self.update_trackers(logs)
+def two_backward_gradients(self, tape, calls, model_loss, recon_loss, discriminator_loss):
+    """The former gradients: one backward pass per player, so two through each discriminator."""
+    return (tape.gradient(model_loss, self.model_variables),
+            tape.gradient(discriminator_loss, self.discriminator_variables))
 
 
 def main(argv):
@@ -64,7 +42,7 @@ def main(argv):
     rounds = int(argv[2]) if len(argv) > 2 else 8
     steps = int(argv[3]) if len(argv) > 3 else 4
     new, former = tf_model(size, width), tf_model(size, width)
-    former.train_step = types.MethodType(two_tape_train_step, former)
+    former.game_gradients = types.MethodType(two_backward_gradients, former)
     rng = np.random.default_rng(0)
     batch = tuple(tf.constant(rng.uniform(-1, 1, (BATCH, size, size, 3)).astype(np.float32)) for _ in range(2))
     dataset = tf.data.Dataset.from_tensors(batch).repeat()
