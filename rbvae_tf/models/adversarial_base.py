@@ -35,9 +35,10 @@ class DiscriminatorCall:
     def __init__(self, inputs, logits):
         self.inputs = list(inputs)
         self.logits = logits
+        self.real, self.fake = ops.split(logits, 2, axis=0)
 
     def __iter__(self):
-        return iter(ops.split(self.logits, 2, axis=0))
+        return iter((self.real, self.fake))
 
 
 class AdversarialBase(LatentModel):
@@ -131,23 +132,20 @@ class AdversarialBase(LatentModel):
         (tests/models/test_game_gradients.py).
         """
         logits = [call.logits for call in calls]
-        inputs = [call.inputs for call in calls]
         model_at_logits = tape.gradient(model_loss, logits)
         upstream = [tf.where(g < 0, tf.minimum(g, -MIN_UPSTREAM), tf.maximum(g, MIN_UPSTREAM))
                     for g in tape.gradient(discriminator_loss, logits)]
+        ratios = [to_model / back for to_model, back in zip(model_at_logits, upstream)]  # (2M, 1) each
+        inputs = [(tensor, ratio) for call, ratio in zip(calls, ratios) for tensor in call.inputs]
         discriminator_variables = self.discriminator_variables
-        flat_inputs = [t for call_inputs in inputs for t in call_inputs]
-        grads = tape.gradient(logits, discriminator_variables + flat_inputs, output_gradients=upstream)
+        grads = tape.gradient(logits, discriminator_variables + [tensor for tensor, _ in inputs],
+                              output_gradients=upstream)
         discriminator_grads, input_grads = grads[: len(discriminator_variables)], grads[len(discriminator_variables):]
         targets, target_grads = [recon_loss], [tf.ones_like(recon_loss)]
-        input_grads = iter(input_grads)
-        for call_inputs, to_model, back in zip(inputs, model_at_logits, upstream):
-            ratio = to_model / back  # (2M, 1)
-            for tensor in call_inputs:
-                grad = next(input_grads)
-                if grad is not None:  # an input that depends on no variable
-                    targets.append(tensor)
-                    target_grads.append(grad * tf.reshape(ratio, [-1] + [1] * (len(tensor.shape) - 1)))
+        for (tensor, ratio), grad in zip(inputs, input_grads):
+            if grad is not None:  # None: an input that depends on no variable
+                targets.append(tensor)
+                target_grads.append(grad * tf.reshape(ratio, [-1] + [1] * (len(tensor.shape) - 1)))
         model_grads = tape.gradient(targets, self.model_variables, output_gradients=target_grads)
         return model_grads, discriminator_grads
 
