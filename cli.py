@@ -21,6 +21,7 @@ def _import_tensorflow_quietly():
     with open(os.devnull, "w") as devnull:
         os.dup2(devnull.fileno(), 2)
         try:
+            import rbvae_tf.runtime  # noqa: F401  (before TensorFlow: it picks the CPU kernels)
             import tensorflow as tf
 
             tf.config.list_physical_devices()

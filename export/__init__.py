@@ -25,5 +25,6 @@ __all__ = sorted(_LAZY)
 
 def __getattr__(name):
     if name in _LAZY:
+        importlib.import_module("rbvae_tf.runtime")  # before TensorFlow: it picks the CPU kernels
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'export' has no attribute {name!r}")

@@ -8,8 +8,8 @@ the run goes on and all together as one JSON line at the end, for scripts.
 Example:
 >>> rows = train_speed("srbvae", "tiny", [16], [0.125], steps=1, jits=[False], warmup=1, log=None)
 >>> sorted(rows[0])  # doctest: +NORMALIZE_WHITESPACE
-['batch_size', 'image_size', 'img_per_s', 'jit', 'median_step_s', 'model', 'preset', 'steps', 'steps_in_30_min',
- 'warmup', 'width']
+['batch_size', 'cpu', 'cpu_flags', 'image_size', 'img_per_s', 'jit', 'median_step_s', 'model', 'onednn',
+ 'onednn_chosen_by', 'preset', 'steps', 'steps_in_30_min', 'warmup', 'width']
 """
 
 import json
@@ -18,6 +18,7 @@ from rbvae_tf.config import FitConfig
 from rbvae_tf.data.checks import check_size
 from rbvae_tf.errors import UserError
 from rbvae_tf.models import MODELS
+from rbvae_tf.runtime import kernel_info
 
 TABLE_HEADER = ("| model | size | width | XLA | s/step | unlabelled img/s | steps in 30 min |\n"
                 "|---|---|---|---|---|---|---|")
@@ -68,7 +69,7 @@ def measure(model, preset, image_size, width, jit, steps, warmup=5):
     return {"model": model, "preset": preset, "image_size": image_size, "width": width,
             "batch_size": config.batch_size, "jit": bool(jit), "steps": steps, "warmup": warmup,
             "median_step_s": round(seconds, 4), "img_per_s": round(config.batch_size / seconds, 2),
-            "steps_in_30_min": int(1800 / seconds)}
+            "steps_in_30_min": int(1800 / seconds), **kernel_info()}
 
 
 def table_row(row):

@@ -32,6 +32,7 @@ from rbvae_tf.errors import TrainingDiverged, UserError
 from rbvae_tf.files import check_can_create
 from rbvae_tf.models import build_model, paper_adam
 from rbvae_tf.models.adversarial_base import AdversarialBase
+from rbvae_tf.runtime import kernel_info
 
 SAMPLE_IMAGES = 8
 HEALTH_IMAGES = 256  # unlabelled and reference images of the per-epoch branch health (~1 s at 32 px)
@@ -212,7 +213,8 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=(), backup_every
         print(f"resumed from epoch {step // steps}, step {step} in {run_dir}")
     else:
         (run_dir / "config.json").write_text(json.dumps(
-            {"fit": json.loads(config.to_json()), "model_config": model.get_config()}, indent=2))
+            {"fit": json.loads(config.to_json()), "model_config": model.get_config(),
+             "kernels": kernel_info()}, indent=2))
         write_status(run_dir, 0, False)
     role = "" if cluster is None else f" (worker {cluster[1]} of {cluster[0]}{', chief' if chief else ''})"
     print(f"training on {replicas} replica{'s' if replicas > 1 else ''}{role}: {config.model} "

@@ -6,11 +6,12 @@ import pytest
 from click.testing import CliRunner
 
 import cli
+from rbvae_tf import runtime
 from rbvae_tf.errors import UserError
 from rbvae_tf.models import MODELS, build_model
 
 KEYS = {"model", "preset", "image_size", "width", "batch_size", "jit", "steps", "warmup", "median_step_s",
-        "img_per_s", "steps_in_30_min"}
+        "img_per_s", "steps_in_30_min", "onednn", "onednn_chosen_by", "cpu", "cpu_flags"}
 
 
 def test_bench_train_prints_a_table_then_json_as_the_last_line():
@@ -26,6 +27,7 @@ def test_bench_train_prints_a_table_then_json_as_the_last_line():
     assert (row["model"], row["image_size"], row["width"], row["batch_size"], row["jit"]) == ("vae", 16, 0.125, 8, False)
     assert row["median_step_s"] > 0
     assert row["img_per_s"] == pytest.approx(8 / row["median_step_s"], rel=0.01)
+    assert row["onednn"] is runtime.onednn_enabled() and row["cpu"] == runtime.cpu_info()["cpu"]
 
 
 @pytest.mark.parametrize("args, message", [

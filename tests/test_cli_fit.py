@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import cli
+from rbvae_tf import runtime
 from rbvae_tf.callbacks import StopOnNaN
 from rbvae_tf.config import FitConfig
 from rbvae_tf.errors import TrainingDiverged, UserError
@@ -44,6 +45,7 @@ def test_every_model_trains_from_the_cli(name, runs):
     assert json.loads((out / "status.json").read_text()) == {"epochs_completed": 2, "finished": True}
     config = json.loads((out / "config.json").read_text())
     assert config["fit"]["model"] == name and config["fit"]["image_size"] == 16
+    assert config["kernels"] == runtime.kernel_info()  # which CPU kernels trained it, and on which CPU
     assert (out / "samples" / "epoch_002.png").exists()
     assert any((out / "logs").rglob("events.out.tfevents*"))
     model = keras.models.load_model(out / "model.keras")

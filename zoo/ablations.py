@@ -2,6 +2,7 @@
 
     python zoo/ablations.py run r01-ref3 r02-mmd     # train + evaluate + grids (skips what is done)
     python zoo/ablations.py report                   # docs/ablations.md table and docs/ablations/*.png
+    python zoo/ablations.py restore                  # a fresh checkout: runs/ablations from the committed records
 
 Every run is the cpu preset (32 px, width 1/2, 6 x 400 steps, batch 36) with ONE change against its
 parent, trained by exactly the `cli.py fit` command printed in the report. Runs live in
@@ -49,6 +50,25 @@ RUNS = {
     "r07-er100": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
                              "--model-arg", "weight_reference_target=100"],
                   "r03-er", "e(x_r) pulled to e_r 10x harder: 100 x -log q(e_r | x_r)"),
+    # The game's levers (issue 20), each against the cpu preset's sRb-VAE (r07-er100) unless its parent says.
+    "r08-dropin": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                              "--model-arg", "weight_reference_target=100",
+                              "--model-arg", "discriminator_dropout_mode=input"],
+                   "r07-er100", "Appendix D's dropout read as whole inputs: each of the image's, z's and e's "
+                                "feature vectors zeroed with p=0.25 before the last block"),
+    "r09-adv100": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                              "--model-arg", "weight_reference_target=100", "--model-arg", "weight_adversarial=100"],
+                   "r07-er100", "the Eq. 8 term weighted 100 (it was ~0.1 % of the model player's loss)"),
+    "r10-lr3e4": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                             "--model-arg", "weight_reference_target=100", "--lr", "3e-4"],
+                  "r07-er100", "learning rate 3e-4 for both players (the VAE's best at 2,400 steps)"),
+    "r11-noise": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                             "--model-arg", "weight_reference_target=100", "--model-arg", "discriminator_noise=0.2"],
+                  "r07-er100", "instance noise: N(0, 0.2^2) added to every image the discriminators see"),
+    "r12-xref": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                            "--model-arg", "weight_reference_target=100", "--model-arg", "reference_transfer_fakes=true"],
+                 "r07-er100", "the reference versions G(z(x), e_r) of the unlabelled images judged by d' among its "
+                              "fakes, against real references"),
     "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
                   "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
     "rb02-betae10": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10"], "rb01-ref3",
@@ -104,7 +124,8 @@ def run(name, root):
     if not finished:
         run_dir.mkdir(parents=True, exist_ok=True)
         start = cpu_info()
-        subprocess.run(fit_command(name, root), cwd=REPO, check=True)
+        # --backup-every: a killed run resumes mid-epoch with the same command (exact, tests/test_crash_safety.py)
+        subprocess.run([*fit_command(name, root), "--backup-every", "200"], cwd=REPO, check=True)
         (run_dir / "cpu.json").write_text(json.dumps({"start": start, "end": cpu_info()}, indent=1))
     out = run_dir
     cli = ["python", "cli.py"]
@@ -114,6 +135,33 @@ def run(name, root):
         if not (out / f"{kind}.png").exists():
             subprocess.run([*cli, kind, str(run_dir), *extra, "--out", str(out / f"{kind}.png")], cwd=REPO,
                            check=True)
+
+
+RECORDS = ("config.json", "history.csv", "cpu.json", "eval/metrics.json", "eval/metrics.md")
+
+
+def record(name, root, docs):
+    """Copies a finished run's record (config, history, CPU, metrics) to docs/ablations/runs/NAME (committed)."""
+    target = docs / "ablations" / "runs" / name
+    target.mkdir(parents=True, exist_ok=True)
+    for file in RECORDS:
+        if (root / name / file).exists():
+            shutil.copyfile(root / name / file, target / pathlib.Path(file).name)
+
+
+def restore(name, root, docs):
+    """The inverse of `record` plus the grids, so that `report` runs in a fresh checkout without retraining."""
+    source, run_dir = docs / "ablations" / "runs" / name, root / name
+    if not (source / "metrics.json").exists() or (run_dir / "eval" / "metrics.json").exists():
+        return
+    (run_dir / "eval").mkdir(parents=True, exist_ok=True)
+    for file in RECORDS:
+        if (source / pathlib.Path(file).name).exists():
+            shutil.copyfile(source / pathlib.Path(file).name, run_dir / file)
+    for kind in ("generate", "transfer"):
+        shutil.copyfile(docs / "ablations" / f"{name}-{kind}.png", run_dir / f"{kind}.png")
+    epochs = json.loads((run_dir / "config.json").read_text())["fit"]["epochs"]
+    (run_dir / "status.json").write_text(json.dumps({"epochs_completed": epochs, "finished": True}))
 
 
 def _f(value, digits=3):
@@ -212,16 +260,19 @@ def run_named(parser, names, runs, run_one, root):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["run", "report"])
+    parser.add_argument("action", choices=["run", "report", "restore"])
     parser.add_argument("names", nargs="*", help="Runs to train and evaluate (default: all).")
     parser.add_argument("--root", default="runs/ablations", help="Folder of the runs.")
     parser.add_argument("--docs", default=str(REPO / "docs"), help="Where the report and grids go.")
     args = parser.parse_args()
     root = pathlib.Path(args.root).resolve()
+    docs = pathlib.Path(args.docs)
     if args.action == "run":
-        run_named(parser, args.names, RUNS, run, root)
+        run_named(parser, args.names, RUNS, lambda name, root: (run(name, root), record(name, root, docs)), root)
+    elif args.action == "restore":
+        run_named(parser, args.names, RUNS, lambda name, root: restore(name, root, docs), root)
     else:
-        for r in report(root, pathlib.Path(args.docs)):
+        for r in report(root, docs):
             print(f"{r['name']}: e {r['e']:.3f} z {r['z']:.3f} digit e/z {r['digit_e']:.2f}/{r['digit_z']:.2f} "
                   f"ref L1 {_f(r['ref_l1'])} ({r['minutes']:.1f} min)")
 

@@ -50,22 +50,27 @@ class AdversarialBase(LatentModel):
         discriminator_dropout_mode: str. `"element"` (each feature) or `"input"` (each input's whole
             feature vector: image, z, e), see `build_discriminator`. Defaults to `"element"`.
         weight_adversarial: float. Weight of the Eq. 8 term. Defaults to 1.0 (the paper).
+        discriminator_noise: float. Standard deviation of Gaussian "instance noise" added to every image
+            a discriminator sees, real and fake rows alike, so that the two image distributions overlap
+            and the discriminators cannot separate them perfectly (beyond the paper; docs/ablations.md).
+            Defaults to 0.0 (the paper).
         **kwargs: the arguments of `LatentModel`; subclasses add one weight per Eq. 10 term.
     """
 
     discriminator_names = ()
 
     def __init__(self, discriminator_dropout=0.25, weight_adversarial=1.0, discriminator_dropout_mode="element",
-                 **kwargs):
+                 discriminator_noise=0.0, **kwargs):
         super().__init__(**kwargs)
         self.discriminator_dropout = discriminator_dropout
         self.discriminator_dropout_mode = discriminator_dropout_mode
         self.weight_adversarial = weight_adversarial
+        self.discriminator_noise = discriminator_noise
 
     def get_config(self):
         return {**super().get_config(), "discriminator_dropout": self.discriminator_dropout,
                 "discriminator_dropout_mode": self.discriminator_dropout_mode,
-                "weight_adversarial": self.weight_adversarial}
+                "weight_adversarial": self.weight_adversarial, "discriminator_noise": self.discriminator_noise}
 
     # --- the two players ---------------------------------------------------------------------------
 
@@ -102,10 +107,17 @@ class AdversarialBase(LatentModel):
     def adversarial_terms(self, x, x_reference):
         raise NotImplementedError
 
-    @staticmethod
-    def discriminate(discriminator, real_inputs, fake_inputs):
-        """`discriminator` on the real rows and the fake rows in one call (no layer mixes rows)."""
+    def discriminate(self, discriminator, real_inputs, fake_inputs):
+        """`discriminator` on the real rows and the fake rows in one call (no layer mixes rows).
+
+        The first input is the image; with `discriminator_noise` it gets this step's instance noise.
+        """
         inputs = [ops.concatenate([real, fake], 0) for real, fake in zip(real_inputs, fake_inputs)]
+        if self.discriminator_noise:
+            images = inputs[0]
+            rows, size = ops.shape(images)[0], self.image_size
+            noise = ops.reshape(self.sample_noise(rows, size * size * 3), (rows, size, size, 3))
+            inputs[0] = images + self.discriminator_noise * noise
         return DiscriminatorCall(inputs, discriminator(inputs, training=True))
 
     def game_gradients(self, tape, calls, model_loss, recon_loss, discriminator_loss):

@@ -30,12 +30,19 @@ class SRbVAE(AdversarialBase):
       kl:               KL(q(z|x) q(e|x) || p(z) p(e)) + KL(q(z|x_r) || p(z)), the KL terms of Eq. 3;
       z_invariance:     MMD(q(z|x), q(z|x_r)) between the batches (`reference_terms`);
       reference_target: -log q(e_r | x_r)                               (`reference_terms`).
+    and, with `reference_transfer_fakes`, the reference versions G(z, e_r) of the unlabelled images (z ~
+    q(z|x), which Eq. 8 makes a sample of p(z)) join d'(x_r, z_r)'s fake rows as (G(z, e_r), z), beside
+    (G(z_r_hat, e_r), z_r_hat), against the real rows (x_r, z_r) taken twice: under the model they are
+    samples of p(x_r, z) too, so d' judges them against real references and the model must make a
+    reference out of any z it encodes.
 
     Args:
         weight_image, weight_reference_image, weight_latent_z, weight_latent_e,
         weight_latent_reference: float. Weights of the Eq. 10 terms. Default to 1.0 (the paper).
         weight_kl, weight_z_invariance, weight_reference_target: float. Weights of the terms
             beyond the paper. Default to 0.0 (the paper).
+        reference_transfer_fakes: bool. G(z, e_r) of the unlabelled batch among d''s fake rows (beyond
+            the paper). Defaults to False (the paper).
         **kwargs: the arguments of `AdversarialBase` and `LatentModel`.
 
     Example:
@@ -52,7 +59,7 @@ class SRbVAE(AdversarialBase):
 
     def __init__(self, weight_image=1.0, weight_reference_image=1.0, weight_latent_z=1.0,
                  weight_latent_e=1.0, weight_latent_reference=1.0, weight_kl=0.0, weight_z_invariance=0.0,
-                 weight_reference_target=0.0, **kwargs):
+                 weight_reference_target=0.0, reference_transfer_fakes=False, **kwargs):
         super().__init__(**kwargs)
         # === Layers ===
         self.discriminator = build_discriminator(
@@ -72,9 +79,11 @@ class SRbVAE(AdversarialBase):
         self.weight_kl = weight_kl
         self.weight_z_invariance = weight_z_invariance
         self.weight_reference_target = weight_reference_target
+        self.reference_transfer_fakes = reference_transfer_fakes
 
     def get_config(self):
-        return {**super().get_config(), **{f"weight_{n}": getattr(self, f"weight_{n}") for n in self.recon_names}}
+        return {**super().get_config(), **{f"weight_{n}": getattr(self, f"weight_{n}") for n in self.recon_names},
+                "reference_transfer_fakes": self.reference_transfer_fakes}
 
     def adversarial_terms(self, x, x_reference):
         # Each network runs once per stage on the concatenation of its inputs (no layer mixes the rows
@@ -100,15 +109,22 @@ class SRbVAE(AdversarialBase):
         e = losses.reparameterize(e_mean, e_log_var, noise_e)
         z = losses.reparameterize(z_mean, z_log_var, noise_z)
         z_r = losses.reparameterize(zr_mean, zr_log_var, noise_zr)
+        # Eq. 10: image reconstructions G(z, e) and G(z_r, e_r), and the reference versions G(z, e_r)
+        if self.reference_transfer_fakes:
+            x_fit, xr_fit, x_as_reference = split(self.generator(
+                [ops.concatenate([z, z_r, z], 0), ops.concatenate([e, e_r, e_r], 0)], training=True), 3)
+            reference_real = [ops.concatenate([x_reference, x_reference], 0), ops.concatenate([z_r, z_r], 0)]
+            reference_fake = [ops.concatenate([xr_hat, x_as_reference], 0), ops.concatenate([zr_hat, z], 0)]
+        else:
+            x_fit, xr_fit = split(self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)],
+                                                 training=True), 2)
+            reference_real, reference_fake = [x_reference, z_r], [xr_hat, zr_hat]
         # discriminators: real (q) rows first, fake (p) rows second
         pairs = {
             "discriminator": self.discriminate(self.discriminator, [x, z, e], [x_hat, z_hat, e_hat]),
-            "reference_discriminator": self.discriminate(
-                self.reference_discriminator, [x_reference, z_r], [xr_hat, zr_hat]),
+            "reference_discriminator": self.discriminate(self.reference_discriminator, reference_real,
+                                                         reference_fake),
         }
-        # Eq. 10: image reconstructions G(z, e) and G(z_r, e_r)
-        x_fit, xr_fit = split(self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)],
-                                             training=True), 2)
         recon = {
             "image": ops.mean(losses.laplace_nll(x, x_fit, self.laplace_scale)),
             "reference_image": ops.mean(losses.laplace_nll(x_reference, xr_fit, self.laplace_scale)),

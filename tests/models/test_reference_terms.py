@@ -66,3 +66,40 @@ def test_whole_input_dropout_zeroes_each_branch_at_once():
         start += width
     with pytest.raises(ValueError, match="dropout_mode must be one of element, input"):
         build_discriminator(16, 0.125, [2], dropout_mode="channels")
+
+
+def test_instance_noise_is_off_by_default_and_moves_only_the_discriminators_images_when_on():
+    x, xr = batch()
+    plain, noisy = build_model("srbvae", **TINY), build_model("srbvae", discriminator_noise=0.5, **TINY)
+    noisy.set_weights(plain.get_weights())
+    assert plain.discriminator_noise == 0.0
+    outputs = []
+    for model in (plain, noisy):
+        model.start_step()
+        pairs, recon = model.adversarial_terms(x, xr)
+        outputs.append((pairs, recon))
+    (plain_pairs, plain_recon), (noisy_pairs, noisy_recon) = outputs
+    for name in plain_pairs:
+        clean, jittered = plain_pairs[name].inputs[0].numpy(), noisy_pairs[name].inputs[0].numpy()
+        assert 0.4 < np.std(jittered - clean) < 0.6  # the noise's standard deviation, on every row
+        for a, b in zip(plain_pairs[name].inputs[1:], noisy_pairs[name].inputs[1:]):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())  # latents untouched
+    np.testing.assert_allclose(float(noisy_recon["image"]), float(plain_recon["image"]), rtol=1e-6)
+
+
+def test_reference_transfer_fakes_put_g_of_z_and_e_r_among_the_reference_discriminators_fakes():
+    x, xr = batch()
+    model = build_model("srbvae", reference_transfer_fakes=True, **TINY)
+    model.start_step()
+    pairs, _ = model.adversarial_terms(x, xr)
+    call = pairs["reference_discriminator"]
+    images, latents = (t.numpy() for t in call.inputs)
+    assert images.shape[0] == latents.shape[0] == 16  # (x_r, z_r) twice, then 4 prior and 4 transfer rows
+    np.testing.assert_array_equal(images[:4], images[4:8])
+    np.testing.assert_array_equal(images[:4], xr.numpy())
+    z = pairs["discriminator"].inputs[1].numpy()[:4]  # z ~ q(z|x) of the unlabelled batch
+    np.testing.assert_array_equal(latents[12:], z)
+    e_r = np.broadcast_to(model.reference_target.numpy(), (4, 3))
+    expected = model.generator([z, e_r], training=True).numpy()
+    np.testing.assert_allclose(images[12:], expected, atol=1e-5)
+    assert build_model("srbvae", **TINY).reference_transfer_fakes is False
