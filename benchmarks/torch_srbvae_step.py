@@ -13,7 +13,7 @@ Per step, with M unlabelled images x and M reference images x_r (random, as in `
   model loss  = E d(q) - E d(p) + E d'(q) - E d'(p) + image and latent reconstruction terms (Eq. 8, 10)
   disc. loss  = logistic loss of both discriminators, q rows real (Eq. 9)
 
-Usage: python docs/bench/torch_srbvae_step.py SIZE WIDTH [--batch 36] [--steps 10] [--warmup 3]
+Usage: python benchmarks/torch_srbvae_step.py SIZE WIDTH [--batch 36] [--steps 10] [--warmup 3]
 Prints one JSON line: {"median_step_s": ..., "threads": ..., "torch": ...}.
 """
 

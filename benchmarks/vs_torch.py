@@ -2,11 +2,11 @@
 
 Each round runs, one after the other in fresh processes: `cli.py bench train` (the paper's
 objective, batch 36, fp32, no XLA) with TF_ENABLE_ONEDNN_OPTS=1, the same with =0, and
-docs/bench/torch_srbvae_step.py. The first round is a warm-up (page cache, CPU clocks) and is not
+benchmarks/torch_srbvae_step.py. The first round is a warm-up (page cache, CPU clocks) and is not
 counted; the ratios are taken pair by pair within a round, so the machine's drift cancels.
 
     python -m venv VENV && VENV/bin/pip install torch numpy      # never a project dependency
-    python docs/bench/vs_torch.py --torch VENV/bin/python [--rounds 3] [--out results.jsonl]
+    python benchmarks/vs_torch.py --torch VENV/bin/python [--rounds 3] [--out results.jsonl]
 
 Prints the CPU (model name and kernel flags), one Markdown row per counted round and the medians.
 """
@@ -42,7 +42,7 @@ def tf_step(size, width, steps, warmup, onednn):
 
 
 def torch_step(python, size, width, steps, warmup):
-    return last_json([python, str(REPO / "docs/bench/torch_srbvae_step.py"), str(size), str(width),
+    return last_json([python, str(REPO / "benchmarks/torch_srbvae_step.py"), str(size), str(width),
                       "--steps", str(steps), "--warmup", str(warmup)])["median_step_s"]
 
 
