@@ -69,6 +69,17 @@ RUNS = {
                             "--model-arg", "weight_reference_target=100", "--model-arg", "reference_transfer_fakes=true"],
                  "r07-er100", "the reference versions G(z(x), e_r) of the unlabelled images judged by d' among its "
                               "fakes, against real references"),
+    # Training seeds 1 and 2 of the cpu presets of sRb-VAE (r07-er100), Rb-VAE (rb02-betae10) and the best
+    # baseline, DIP-VAE-I (lambda_od = 4; s0-dip-vae-i re-runs its seed 0): the spread of every number.
+    **{f"s{seed}-r07": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                                   "--model-arg", "weight_reference_target=100", "--seed", str(seed)],
+                        "r07-er100", f"training seed {seed}") for seed in (1, 2)},
+    **{f"s{seed}-rb02": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10", "--seed", str(seed)],
+                         "rb02-betae10", f"training seed {seed}") for seed in (1, 2)},
+    **{f"s{seed}-dip-vae-i": ("dip-vae-i", ["--reference-width", "3", "--model-arg", "lambda_od=4",
+                                            "--seed", str(seed)],
+                              "-", f"DIP-VAE-I, lambda_od 4 (the zoo preset), training seed {seed}")
+       for seed in (0, 1, 2)},
     "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
                   "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
     "rb02-betae10": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10"], "rb01-ref3",
@@ -164,6 +175,11 @@ def restore(name, root, docs):
     (run_dir / "status.json").write_text(json.dumps({"epochs_completed": epochs, "finished": True}))
 
 
+def mae(probe, key):
+    """The mean MAE over the target factors of one probe, or None where the model has no such latents."""
+    return probe[key]["mae"]["mean"] if key in probe else None
+
+
 def _f(value, digits=3):
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -195,15 +211,39 @@ def row(name, root):
 "steps": steps, "minutes": minutes,
         "cpu": (f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}, load {cpu['loadavg'][0]:.1f}"
                 if cpu else "not recorded (earlier session)"),
-        "e": probe["e"]["mae"]["mean"], "z": probe["z"]["mae"]["mean"], "all": probe["all"]["mae"]["mean"],
-        "e_s": probe["e_sampled"]["mae"]["mean"], "z_s": probe["z_sampled"]["mae"]["mean"],
-        "all_s": probe["all_sampled"]["mae"]["mean"], "digit_e": digits["e"], "digit_z": digits["z"],
+        # the unsupervised baselines (seed runs) have one latent space: only "all" and its digit accuracy
+        "e": mae(probe, "e"), "z": mae(probe, "z"), "all": mae(probe, "all"),
+        "e_s": mae(probe, "e_sampled"), "z_s": mae(probe, "z_sampled"), "all_s": mae(probe, "all_sampled"),
+        "digit_e": digits.get("e"), "digit_z": digits.get("z"), "digit_all": digits.get("all"),
         "ref_l1": health.get("reference_l1_ratio"), "sampled_mass": health.get("sampled_mass_ratio"),
         "ref_mass": health.get("reference_mass_ratio"), "e_norm": health.get("e_norm"),
         "e_prior": health.get("e_prior_norm"), "z_norm": health.get("z_norm"),
         "er_norm": health.get("reference_target_norm"), "disc_acc": acc or "-",
-        "factors": {k: v for k, v in probe["e"]["mae"].items()},
+        "factors": dict(probe.get("e", probe["all"])["mae"]),
     }
+
+
+SEED_GROUPS = {"sRb-VAE (r07-er100)": ("r07-er100", "s1-r07", "s2-r07"),
+               "Rb-VAE (rb02-betae10)": ("rb02-betae10", "s1-rb02", "s2-rb02"),
+               "DIP-VAE-I (lambda_od 4)": ("s0-dip-vae-i", "s1-dip-vae-i", "s2-dip-vae-i")}
+
+
+def seed_table(rows):
+    """Mean [min-max] over training seeds 0-2 of each configuration of SEED_GROUPS whose runs are all done."""
+    by_name = {r["name"]: r for r in rows}
+    keys = ("e", "z", "all", "digit_e", "digit_z", "digit_all")
+    lines = ["", "Training seeds 0, 1, 2 (mean [min-max]; an ordering is resolved only where the gap exceeds "
+             "both ranges):", "", "| configuration | seeds | e | z | all | digit e | digit z | digit all |",
+             "|" + "---|" * 8]
+    for label, names in SEED_GROUPS.items():
+        if not all(n in by_name for n in names):
+            continue
+        cells = []
+        for key in keys:
+            values = [by_name[n][key] for n in names if by_name[n][key] is not None]
+            cells.append(f"{sum(values) / len(values):.3f} [{min(values):.3f}-{max(values):.3f}]" if values else "-")
+        lines.append(f"| {label} | {len(names)} | " + " | ".join(cells) + " |")
+    return lines if len(lines) > 5 else []
 
 
 def report(root, docs):
@@ -217,14 +257,14 @@ def report(root, docs):
         "Probes (MAE of linear regressors of the five target factors, mean over factors: e low and z high are "
         "wanted) and digit accuracy (z high, e low are wanted):", "",
         "| run | change (against parent) | steps | train min | CPU at start | e | z | all | e (sample) | z (sample) "
-        "| all (sample) | digit e | digit z |",
-        "|" + "---|" * 13,
+        "| all (sample) | digit e | digit z | digit all |",
+        "|" + "---|" * 14,
     ]
     for r in rows:
         lines.append(
             f"| {r['name']} | {r['change']} (parent {r['parent']}) | {r['steps']} | {r['minutes']:.1f} | {r['cpu']} "
             f"| {_f(r['e'])} | {_f(r['z'])} | {_f(r['all'])} | {_f(r['e_s'])} | {_f(r['z_s'])} | {_f(r['all_s'])} "
-            f"| {_f(r['digit_e'])} | {_f(r['digit_z'])} |")
+            f"| {_f(r['digit_e'])} | {_f(r['digit_z'])} | {_f(r['digit_all'])} |")
     lines += [
         "", "Branch health (`rbvae_tf/health.py`) and grids:", "",
         "| run | ref L1 / all-black | mass G(z, e~N) / data | mass G(z, e_r) / refs | mean norm e (prior) "
@@ -237,6 +277,7 @@ def report(root, docs):
             f"| {_f(r['e_norm'], 1)} ({_f(r['e_prior'], 1)}) | {_f(r['z_norm'], 1)} | {_f(r['er_norm'], 2)} "
             f"| {r['disc_acc']} "
             f"| [generation](ablations/{r['name']}-generate.png), [transfer](ablations/{r['name']}-transfer.png) |")
+    lines += seed_table(rows)
     commands = [f"- `{r['name']}`: `{r['command']}`" for r in rows]
     table = "\n".join(lines) + "\n\nThe `cli.py fit` command of each run:\n\n" + "\n".join(commands) + "\n"
     page = docs / "ablations.md"
@@ -273,7 +314,8 @@ def main():
         run_named(parser, args.names, RUNS, lambda name, root: restore(name, root, docs), root)
     else:
         for r in report(root, docs):
-            print(f"{r['name']}: e {r['e']:.3f} z {r['z']:.3f} digit e/z {r['digit_e']:.2f}/{r['digit_z']:.2f} "
+            print(f"{r['name']}: e {_f(r['e'])} z {_f(r['z'])} all {_f(r['all'])} "
+                  f"digit e/z/all {_f(r['digit_e'], 2)}/{_f(r['digit_z'], 2)}/{_f(r['digit_all'], 2)} "
                   f"ref L1 {_f(r['ref_l1'])} ({r['minutes']:.1f} min)")
 
 

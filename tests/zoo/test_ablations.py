@@ -60,3 +60,15 @@ def test_preset_card_lists_departures_from_the_paper():
     assert lines[0].startswith("- `reference_width` = 3: reference outlines drawn 3 px wide")
     assert lines[1].startswith("- `weight_z_invariance` = 10000: 10000 x MMD(q(z|x), q(z|x_r)) added")
     assert make_preset.departures({"reference_width": 1, "model_args": {}}) == []
+
+
+def test_seed_table_gives_mean_and_range_of_complete_groups_only(monkeypatch):
+    monkeypatch.setattr(ablations, "SEED_GROUPS", {"A": ("a0", "a1", "a2"), "B": ("b0", "b1", "b2")})
+    keys = ("e", "z", "all", "digit_e", "digit_z", "digit_all")
+    rows = [{"name": f"a{i}", **{k: v for k, v in zip(keys, (0.06 + i / 100, 0.1, 0.05, None, None, 0.7 + i / 10))}}
+            for i in range(3)] + [{"name": "b0", **dict.fromkeys(keys, 0.1)}]  # B lacks two seeds
+    lines = ablations.seed_table(rows)
+    assert len(lines) == 6 and lines[-1].startswith("| A | 3 | ")
+    cells = [c.strip() for c in lines[-1].split("|")[3:-1]]
+    assert cells[0] == "0.070 [0.060-0.080]" and cells[3] == "-" and cells[5] == "0.800 [0.700-0.900]"
+    assert ablations.seed_table(rows[3:]) == []
