@@ -144,11 +144,14 @@ def run(name, root):
     if not (out / "eval" / "metrics.json").exists():
         subprocess.run([*cli, "evaluate", str(run_dir), "--out", str(out / "eval")], cwd=REPO, check=True)
     for kind, extra in (("generate", []), ("transfer", ["--grid", "6"])):
+        if RUNS[name][0] not in REFERENCE_BASED:
+            break  # the baselines have no e/z split to generate from or transfer (their samples are in samples/)
         if not (out / f"{kind}.png").exists():
             subprocess.run([*cli, kind, str(run_dir), *extra, "--out", str(out / f"{kind}.png")], cwd=REPO,
                            check=True)
 
 
+REFERENCE_BASED = ("rbvae", "srbvae")
 RECORDS = ("config.json", "history.csv", "cpu.json", "eval/metrics.json", "eval/metrics.md")
 
 
@@ -171,7 +174,8 @@ def restore(name, root, docs):
         if (source / pathlib.Path(file).name).exists():
             shutil.copyfile(source / pathlib.Path(file).name, run_dir / file)
     for kind in ("generate", "transfer"):
-        shutil.copyfile(docs / "ablations" / f"{name}-{kind}.png", run_dir / f"{kind}.png")
+        if RUNS[name][0] in REFERENCE_BASED:
+            shutil.copyfile(docs / "ablations" / f"{name}-{kind}.png", run_dir / f"{kind}.png")
     epochs = json.loads((run_dir / "config.json").read_text())["fit"]["epochs"]
     (run_dir / "status.json").write_text(json.dumps({"epochs_completed": epochs, "finished": True}))
 
@@ -253,7 +257,8 @@ def report(root, docs):
     images.mkdir(parents=True, exist_ok=True)
     for r in rows:
         for kind in ("generate", "transfer"):
-            shutil.copyfile(root / r["name"] / f"{kind}.png", images / f"{r['name']}-{kind}.png")
+            if r["model"] in REFERENCE_BASED:
+                shutil.copyfile(root / r["name"] / f"{kind}.png", images / f"{r['name']}-{kind}.png")
     lines = [
         "Probes (MAE of linear regressors of the five target factors, mean over factors: e low and z high are "
         "wanted) and digit accuracy (z high, e low are wanted):", "",
@@ -277,7 +282,8 @@ def report(root, docs):
             f"| {r['name']} | {_f(r['ref_l1'])} | {_f(r['sampled_mass'])} | {_f(r['ref_mass'])} "
             f"| {_f(r['e_norm'], 1)} ({_f(r['e_prior'], 1)}) | {_f(r['z_norm'], 1)} | {_f(r['er_norm'], 2)} "
             f"| {r['disc_acc']} "
-            f"| [generation](ablations/{r['name']}-generate.png), [transfer](ablations/{r['name']}-transfer.png) |")
+            + (f"| [generation](ablations/{r['name']}-generate.png), [transfer](ablations/{r['name']}-transfer.png) |"
+               if r["model"] in REFERENCE_BASED else "| - (no e/z split) |"))
     lines += seed_table(rows)
     commands = [f"- `{r['name']}`: `{r['command']}`" for r in rows]
     table = "\n".join(lines) + "\n\nThe `cli.py fit` command of each run:\n\n" + "\n".join(commands) + "\n"
