@@ -1,9 +1,9 @@
 // Attribute transfer in the browser (paper Sec. 5.4, Fig. 4): G(mean z(content), mean e(style)) and
 // the reference version G(mean z(content), e_r); conditional synthesis (Fig. 3): G(mean z(content), e)
 // with e ~ N(0, I); with ONNX Runtime Web on the graphs of `python cli.py export --web`. The page
-// opens on the pair the export computed (metadata.json `web.opening`) while its model loads. Images are prepared by the rule PREPROCESSING of
-// export/ort_common.py (function `prepare` below); metadata.json names it and the page refuses
-// an export whose rule it does not implement.
+// opens on the pair the export computed (metadata.json `web.opening`) while its model loads.
+// Images are prepared by the rule PREPROCESSING of export/ort_common.py (function `prepare`
+// below); metadata.json names it and the page refuses an export whose rule it does not implement.
 import * as ort from "./ort/ort.wasm.bundle.min.mjs";
 
 const RULE = "rgb-centre-square-area-resize-round8-v1";
@@ -301,14 +301,19 @@ function fail(error) {
 
 // --- page -------------------------------------------------------------------------------------
 
-// A new content or style image: drawn, marked among the samples (`index`, or none for a file), run.
+// Marks sample `index` (null: none, a file was chosen) in the strips of `slot`; the content's
+// strips are those of the Transfer and the Samples view.
+function mark(slot, index) {
+  for (const strip of slot === "content" ? ["content", "generate"] : [slot]) {
+    for (const button of $(`${strip}-samples`).children) button.classList.toggle("chosen", Number(button.dataset.index) === index);
+  }
+}
+
+// A new content or style image (sample `index`, or null for a file): drawn, marked and run.
 function choose(slot, data, index) {
   state[slot] = data;
   drawTile($(slot), data);
-  const strips = slot === "content" ? ["content", "generate"] : [slot];
-  for (const strip of strips) {
-    for (const button of $(`${strip}-samples`).children) button.classList.toggle("chosen", Number(button.dataset.index) === index);
-  }
+  mark(slot, index);
   if (!state.ready) {  // not the opening pair any more: its result is drawn once the model is ready
     for (const canvas of ["result", "reference"]) $(canvas).getContext("2d").clearRect(0, 0, $(canvas).width, $(canvas).height);
     setStatus("loading the model to run it in this page…", "opening");
@@ -373,9 +378,8 @@ async function showOpening(meta) {
   state.style = state.samples[opening.style];
   for (const slot of ["content", "style"]) {
     drawTile($(slot), state[slot]);
-    for (const button of $(`${slot}-samples`).children) button.classList.toggle("chosen", Number(button.dataset.index) === opening[slot]);
+    mark(slot, opening[slot]);
   }
-  for (const button of $("generate-samples").children) button.classList.toggle("chosen", Number(button.dataset.index) === opening.content);
   drawTile($("result"), result);
   drawTile($("reference"), reference);
   state.opened = true;
