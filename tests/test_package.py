@@ -78,16 +78,17 @@ def code_lines(path):
 
 def test_readme_test_command_is_the_one_ci_runs():
     """`.ci/run` runs the README's test command verbatim (found by what it installs, so the README
-    can be rewritten around it); a GPU variant in the README differs only by requirements-gpu.txt."""
+    can be rewritten around it); a GPU variant of it in the README differs only by
+    requirements-gpu.txt; every requirements file a README `pip install` names exists."""
     ci = [line for line in code_lines(REPO / ".ci" / "run") if "requirements-dev.txt" in line]
     assert len(ci) == 1, ci
     command = ci[0]
     assert command.startswith("pip install -r requirements.txt -r requirements-dev.txt && ")
     assert "npm ci --prefix export/web" in command and command.endswith(" && python -m pytest -q")
-    readme = [line for line in code_lines(REPO / "README.md") if "requirements-dev.txt" in line]
+    readme = [line for line in code_lines(REPO / "README.md") if "requirements-dev.txt" in line and "pytest" in line]
     assert command in readme
     gpu = command.replace("-r requirements.txt ", "-r requirements-gpu.txt ")
-    assert set(readme) <= {command, gpu}, readme
+    assert set(readme) <= {command, gpu}, readme  # no other test command
     named = {word for line in code_lines(REPO / "README.md") if "pip install" in line for word in line.split()
              if word.startswith("requirements")}
     assert all((REPO / name).is_file() for name in named), named
