@@ -67,7 +67,13 @@ def start_workers(tmp_path, addresses, outs, *options):
     return processes, logs
 
 
-def wait_all(processes, logs, timeout=240):
+# A guard against a hung group, not a time limit: on the 2-core machine under a load average of 8 (other
+# jobs), one 3 x 20-step group took over 240 s (epoch 1, with tracing: 65 s); on a quieter day five such
+# runs took 139 s in all (docs/bench/multi-worker-resume-2026-12-01.txt).
+HANG_SECONDS = 600
+
+
+def wait_all(processes, logs, timeout=HANG_SECONDS):
     """The exit codes and outputs of all workers; kills them all if one hangs."""
     deadline = time.monotonic() + timeout
     try:
@@ -110,7 +116,7 @@ def single_process_run(tmp_path, *options):
     """The same run in one process of its own (1 replica, the same global batch)."""
     out = tmp_path / "single"
     done = subprocess.run([sys.executable, "cli.py", "fit", *RUN, "--out", str(out), *options], cwd=REPO,
-                          capture_output=True, text=True, timeout=240, env=environment(tmp_path))
+                          capture_output=True, text=True, timeout=HANG_SECONDS, env=environment(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
     return weights_and_steps(out)
 
@@ -144,7 +150,7 @@ def test_a_killed_worker_group_resumes_with_the_same_commands(tmp_path):
     addresses = free_addresses(2)
     processes, logs = start_workers(tmp_path, addresses, [chief, other], *options)
     backup = chief / "backup" / "training_metadata.json"
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + HANG_SECONDS
     while not backup.exists() and time.monotonic() < deadline:
         assert all(p.poll() is None for p in processes), "a worker ended before the first backup"
         time.sleep(0.02)
@@ -172,12 +178,13 @@ def test_a_killed_worker_group_resumes_with_the_same_commands(tmp_path):
     # kernels are deterministic for given shapes and thread counts, and both groups run the same
     # commands: measured 0.0 here (2-core Xeon, AVX-512/AMX) with TF_ENABLE_ONEDNN_OPTS=1 and =0, and
     # with one intra-op thread; an uninterrupted group repeated also gives 0.0. A comparison with a
-    # 1-process run instead mixes in the 2-replica round-off above, which 60 Adam steps grow
-    # to a size that depends on the kernels: 3.07e-5 with oneDNN, 8.5e-4 with Eigen's kernels
-    # (TF_ENABLE_ONEDNN_OPTS=0; TF turns oneDNN off by default on CPUs without AVX-512 VNNI/BF16 or
-    # AMX, as on the AMD AVX2 machine that measured 9.8e-4),
-    # larger than what a lost or repeated step moves a weight (~lr = 1e-4), so it could not tell a wrong
-    # resume from round-off.
+    # 1-process run instead mixes in the 2-replica round-off above, which 60 Adam steps grow to a
+    # size that depends on the kernels and threads: 3.07e-5 with oneDNN on 2 intra-op threads (this
+    # machine's default), 8.5e-4 with Eigen's kernels (TF_ENABLE_ONEDNN_OPTS=0; TF's default on CPUs
+    # without AVX-512 VNNI/BF16 or AMX, like the AMD AVX2 machine that measured 9.8e-4) and 8.5e-4
+    # with oneDNN on one thread (TF_NUM_INTRAOP_THREADS=1): larger than what a lost or repeated step
+    # moves a weight (~lr = 1e-4), so it could not tell a wrong resume from round-off. Measured with
+    # docs/bench/multi_worker_resume.py (results: docs/bench/multi-worker-resume-2026-12-01.txt).
     uninterrupted = tmp_path / "uninterrupted"
     uninterrupted.mkdir()
     processes, logs = start_workers(uninterrupted, free_addresses(2),
