@@ -6,9 +6,15 @@
 The folder holds `index.html`, `app.js`, `style.css` (the page, from `export/web/`), the ONNX
 Runtime Web files in `ort/` (copied from the npm package `onnxruntime-web` pinned in
 `export/web/package.json`; installed with `npm ci --prefix export/web`), the graphs
-`onnx/transfer.onnx`, `onnx/encoder_z.onnx` and `onnx/generator.onnx`, `samples/*.png` and a
-`metadata.json`: the export's metadata plus a `web` entry. Nothing is loaded from the internet;
-`python -m http.server -d FOLDER` serves it. Needs numpy and Pillow only (no TensorFlow).
+`onnx/transfer.onnx`, `onnx/encoder_z.onnx` and `onnx/generator.onnx`, `samples/*.png`, the
+opening result `opening/transfer.png` and `opening/reference.png` and a `metadata.json`: the
+export's metadata plus a `web` entry. Nothing is loaded from the internet; `python -m http.server
+-d FOLDER` serves it.
+
+The page opens on a result: before its model has loaded (the runtime and graphs are megabytes)
+it shows the first two samples as content and style with their transfer and the content's
+reference version, computed here with ONNX Runtime (`OPENING`); the page then recomputes them
+itself. Needs numpy, Pillow and onnxruntime (no TensorFlow).
 """
 
 import json
@@ -20,7 +26,7 @@ import tempfile
 import numpy as np
 from PIL import Image
 
-from export.ort_common import PREPROCESSING, InputError, read_metadata, require_reference_based
+from export.ort_common import PREPROCESSING, InputError, read_metadata, require_reference_based, to_uint8
 
 PAGE = pathlib.Path(__file__).resolve().parent / "web"
 PAGE_FILES = ("index.html", "app.js", "style.css")
@@ -31,6 +37,8 @@ GRAPHS = ("transfer", "encoder_z", "generator")
 # is cross-origin isolated, which `python -m http.server` does not do; and one intra-op thread
 # was the fastest native setting measured on 2 cores (BENCHMARKS.md). `?threads=N` overrides.
 WASM_THREADS = 1
+# The pair shown on opening: (content sample, style sample).
+OPENING = (0, 1)
 
 
 def runtime_dir():
@@ -44,6 +52,18 @@ def runtime_dir():
         raise InputError(f"ONNX Runtime Web is not installed ({dist} lacks {', '.join(missing)}); "
                          f"run `npm ci --prefix {PAGE}` or set RBVAE_ORT_WEB to its dist/ folder")
     return dist
+
+
+def opening_images(export_dir, samples):
+    """The transfer of samples[OPENING[0]] to the style of samples[OPENING[1]] and the content's
+    reference version G(mean z(content), e_r), as uint8 (S, S, 3) each, with ONNX Runtime (CPU)."""
+    from export.onnx_generate import generate
+    from export.onnx_transfer import transfer
+
+    content, style = (samples[k][None].astype(np.float32) / 127.5 - 1.0 for k in OPENING)
+    transferred = transfer(export_dir, content, style, provider="cpu")[0]
+    reference = generate(export_dir, content, n=0, provider="cpu")[1]
+    return to_uint8(transferred), to_uint8(reference)
 
 
 def check_destination(out):
@@ -69,7 +89,7 @@ def write_web(export_dir, out_dir, samples):
             srbvae model.
         out_dir: str or pathlib.Path. The page folder; replaced only if it holds an earlier page.
         samples: uint8 array (N, S, S, 3), N >= 2. Images offered as content and style samples
-            (the page's grid uses all of them).
+            (the page's grid uses all of them; it opens on the first two, `OPENING`).
 
     Returns:
         dict: the page's `metadata.json`.
@@ -106,9 +126,15 @@ def write_web(export_dir, out_dir, samples):
         for k, image in enumerate(samples):
             sample_files.append(f"samples/sample_{k:02d}.png")
             Image.fromarray(image).save(staging / sample_files[-1])
+        (staging / "opening").mkdir()
+        opening = {"content": OPENING[0], "style": OPENING[1],
+                   "transfer": "opening/transfer.png", "reference": "opening/reference.png"}
+        for name, image in zip(("transfer", "reference"), opening_images(export_dir, samples)):
+            Image.fromarray(image).save(staging / opening[name])
         web = {"preprocessing": PREPROCESSING, "onnxruntime_web": runtime_version(dist),
                "runtime": [f"ort/{name}" for name in RUNTIME_FILES], "wasm_threads": WASM_THREADS,
-               "graphs": {name: f"onnx/{name}.onnx" for name in GRAPHS}, "samples": sample_files}
+               "graphs": {name: f"onnx/{name}.onnx" for name in GRAPHS}, "samples": sample_files,
+               "opening": opening}
         metadata = {**metadata, "preprocessing": PREPROCESSING, "web": web}
         (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
         staging.chmod(0o755)

@@ -11,6 +11,22 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 MNIST_NPZ = REPO / "zoo" / "data" / "mnist.npz"
 
 
+def in_ci():
+    """True when the environment variable CI is `true` (as CI services and `.ci/run` set it)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
+def require_tool(available, message):
+    """Skips the calling test or fixture when an optional tool (Chromium, the npm runtime of the web
+    page) is missing, with `message`, a one-line reason naming the command that installs it; in CI
+    it fails instead: `.ci/run` installs every tool, so a missing one there is a broken CI."""
+    if available:
+        return
+    if in_ci():
+        pytest.fail(f"CI=true and {message}", pytrace=False)
+    pytest.skip(message)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "large: slow test, opt-in with `-m large`")
 

@@ -1,10 +1,12 @@
 """`pip install .`: the wheel installs into a fresh virtual environment and works outside the
 checkout (console script `rbvae`, `rbvae_tf.from_preset`, a transfer with the bundled preset);
-pyproject's pins agree with requirements.txt; the zoo folder and `python cli.py zoo`.
+the pins of requirements.txt, requirements-gpu.txt, requirements-dev.txt and pyproject agree; the
+README's test command is the one `.ci/run` runs; the zoo folder and `python cli.py zoo`.
 
-The virtual environment sees the already installed pinned packages (`--system-site-packages`)
-and the wheel is installed with `--no-deps`, so no TensorFlow is downloaded; the wheel itself is
-built without build isolation from a copy of the files it ships.
+The virtual environment sees the packages of the environment running the tests (a system
+interpreter or a user's venv: a `.pth` file adds its site directories) and the wheel is installed
+with `--no-deps`, so no TensorFlow is downloaded; the wheel itself is built without build
+isolation from a copy of the files it ships.
 """
 
 import csv
@@ -13,6 +15,7 @@ import json
 import os
 import pathlib
 import shutil
+import site
 import subprocess
 import sys
 import tomllib
@@ -34,22 +37,61 @@ PRESET_EXPORT = REPO / "zoo" / PRESET / "export"
 TOLERANCE = 1e-4  # float images, as the export parity checks; 8-bit files: 1 level
 
 
+TEST_PINS = ("pytest==", "pytest-xdist==", "execnet==", "selenium==")
+# requirements-gpu.txt = requirements.txt with these two packages swapped for their CUDA builds.
+GPU_NAMES = {"tensorflow": "tensorflow[and-cuda]", "onnxruntime": "onnxruntime-gpu"}
+
+
 def requirement_pins(path):
     lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
-    return {line for line in lines if line}
+    return [line for line in lines if line]
 
 
-def test_pyproject_pins_are_the_runtime_pins_of_requirements():
-    runtime = {pin for pin in requirement_pins(REPO / "requirements.txt")
-               if not pin.startswith(("pytest==", "pytest-xdist==", "execnet==", "selenium=="))}
-    assert set(PYPROJECT["project"]["dependencies"]) == runtime
-    assert all("==" in pin for pin in runtime)
+def test_runtime_test_and_gpu_pins_agree():
+    runtime, gpu, dev = (requirement_pins(REPO / name) for name in
+                         ("requirements.txt", "requirements-gpu.txt", "requirements-dev.txt"))
+    assert all(pin.count("==") == 1 for pin in runtime + gpu + dev)
+    assert PYPROJECT["project"]["dependencies"] == runtime
+    assert PYPROJECT["project"]["optional-dependencies"] == {"test": dev}
+    assert sorted(pin.split("==")[0] for pin in dev) == sorted(pin[:-2] for pin in TEST_PINS)
+    assert not [pin for pin in runtime + gpu if pin.startswith(TEST_PINS)]  # tests only: not at run time
+    swapped = [GPU_NAMES.get(name, name) + "==" + version for name, version in (pin.split("==") for pin in runtime)]
+    assert gpu == swapped
+    assert "-n 2" in (REPO / "pytest.ini").read_text() and any(pin.startswith("pytest-xdist==") for pin in dev)
     import rbvae_tf
 
     assert PYPROJECT["project"]["version"] == rbvae_tf.__version__
     assert PYPROJECT["project"]["scripts"] == {"rbvae": "cli:cli"}
 
 
+def code_lines(path):
+    """The lines of the ``` blocks of a Markdown file (all lines of a script), stripped of
+    indentation and of a trailing `# comment`; comment lines dropped."""
+    lines, inside = [], path.suffix != ".md"
+    for line in path.read_text().splitlines():
+        if line.startswith("```"):
+            inside = not inside
+        elif inside and not line.lstrip().startswith("#") and line.strip():
+            lines.append(line.split("  #")[0].strip())
+    return lines
+
+
+def test_readme_test_command_is_the_one_ci_runs():
+    """`.ci/run` runs the README's test command verbatim (found by what it installs, so the README
+    can be rewritten around it); a GPU variant of it in the README differs only by
+    requirements-gpu.txt; every requirements file a README `pip install` names exists."""
+    ci = [line for line in code_lines(REPO / ".ci" / "run") if "requirements-dev.txt" in line]
+    assert len(ci) == 1, ci
+    command = ci[0]
+    assert command.startswith("pip install -r requirements.txt -r requirements-dev.txt && ")
+    assert "npm ci --prefix export/web" in command and command.endswith(" && python -m pytest -q")
+    readme = [line for line in code_lines(REPO / "README.md") if "requirements-dev.txt" in line and "pytest" in line]
+    assert command in readme
+    gpu = command.replace("-r requirements.txt ", "-r requirements-gpu.txt ")
+    assert set(readme) <= {command, gpu}, readme  # no other test command
+    named = {word for line in code_lines(REPO / "README.md") if "pip install" in line for word in line.split()
+             if word.startswith("requirements")}
+    assert all((REPO / name).is_file() for name in named), named
 
 
 def test_zoo_dir_follows_rbvae_zoo(tmp_path, monkeypatch):
@@ -107,13 +149,33 @@ def installed(tmp_path_factory):
     assert build.returncode == 0, build.stderr
     wheel = next((root / "dist").glob("*.whl"))
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    see_this_environment(venv)
     install = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
                               "-q", "--no-deps", str(wheel)], capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stderr
     elsewhere = root / "elsewhere"
     elsewhere.mkdir()
     return wheel, venv, elsewhere
+
+
+def site_directories():
+    """The site directories of the interpreter running the tests: the system's, or a venv's (with
+    the system's too if it was made with `--system-site-packages`), and the user's if enabled."""
+    directories = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE and site.getusersitepackages() in sys.path:
+        directories.append(site.getusersitepackages())
+    return directories
+
+
+def see_this_environment(venv):
+    """Makes `venv` see the packages installed here, after its own: a `.pth` file that adds our site
+    directories (with their own .pth files). `venv --system-site-packages` would not do: from a venv
+    its "system" is the base interpreter, which lacks the packages installed into that venv."""
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          capture_output=True, text=True, check=True)
+    lines = "".join(f"import site; site.addsitedir({directory!r})\n" for directory in site_directories())
+    (pathlib.Path(done.stdout.strip()) / "_rbvae_test_parent.pth").write_text(lines)
 
 
 def run_installed(installed, *command):
@@ -169,14 +231,21 @@ def test_installed_from_preset_and_transfer_outside_the_checkout(installed):
         "images = [load_images([path], model.image_size) for path in sys.argv[1:3]]\n"
         "np.save(sys.argv[3], np.asarray(model.transfer(*[i.astype('float32') / 127.5 - 1 for i in images])))\n"
         "import cli\n"
-        "print(json.dumps({'package': rbvae_tf.__file__, 'preset': info['path'], 'cli': cli.__file__}))\n"
+        "import keras, tensorflow\n"
+        "print(json.dumps({'package': rbvae_tf.__file__, 'preset': info['path'], 'cli': cli.__file__,\n"
+        "                  'tensorflow': tensorflow.__file__, 'keras': keras.__file__}))\n"
         f"cli.cli(['transfer', {PRESET!r}, '--content', sys.argv[1], '--style', sys.argv[2], '--out', sys.argv[4]])\n")
     done = run_installed(installed, "python", "-c", script, content, style, elsewhere / "keras.npy",
                          elsewhere / "out.png")
     assert done.returncode == 0, done.stderr
     where = json.loads(done.stdout.splitlines()[0])
-    site = str(venv / "lib")
-    assert all(where[key].startswith(site) for key in ("package", "preset", "cli"))  # not the checkout
+    installed_lib = str(venv / "lib")
+    assert all(where[key].startswith(installed_lib) for key in ("package", "preset", "cli"))  # not the checkout
+    import keras
+    import tensorflow
+
+    # ... and its dependencies from the environment running the tests (a system interpreter or a venv)
+    assert (where["tensorflow"], where["keras"]) == (tensorflow.__file__, keras.__file__)
     expected = ort_transfer(PRESET_EXPORT, ort_common.load_image(content, 32), ort_common.load_image(style, 32),
                             provider="cpu")
     assert np.abs(np.load(elsewhere / "keras.npy") - expected).max() <= TOLERANCE

@@ -1,8 +1,9 @@
-// Attribute transfer in the browser (paper Sec. 5.4): G(mean z(content), mean e(style)) and the
-// reference version G(mean z(content), e_r), with ONNX Runtime Web on the graphs of
-// `python cli.py export --web`. Images are prepared by the rule PREPROCESSING of
-// export/ort_common.py (function `prepare` below); metadata.json names it and the page refuses
-// an export whose rule it does not implement.
+// Attribute transfer in the browser (paper Sec. 5.4, Fig. 4): G(mean z(content), mean e(style)) and
+// the reference version G(mean z(content), e_r); conditional synthesis (Fig. 3): G(mean z(content), e)
+// with e ~ N(0, I); with ONNX Runtime Web on the graphs of `python cli.py export --web`. The page
+// opens on the pair the export computed (metadata.json `web.opening`) while its model loads.
+// Images are prepared by the rule PREPROCESSING of export/ort_common.py (function `prepare`
+// below); metadata.json names it and the page refuses an export whose rule it does not implement.
 import * as ort from "./ort/ort.wasm.bundle.min.mjs";
 
 const RULE = "rgb-centre-square-area-resize-round8-v1";
@@ -10,7 +11,8 @@ const $ = (id) => document.getElementById(id);
 
 // Read by the browser test (tests/export/test_web.py): inputs, counters, errors.
 const state = { meta: null, sessions: {}, samples: [], content: null, style: null, runs: 0, grids: 0,
-                error: null, threads: null, lastMs: null, lastResult: null, lastReference: null };
+                error: null, threads: null, lastMs: null, lastResult: null, lastReference: null,
+                ready: false, opened: false, generations: 0, seed: 0, lastE: null, lastGenerated: null };
 window.rbvae = state;
 
 function setStatus(text, kind) {
@@ -114,6 +116,42 @@ function drawTile(canvas, data, index = 0) {
   canvas.getContext("2d").putImageData(tileImage(data, index * size * size * 3, size), 0, 0);
 }
 
+// A row of `count` tiles of `data`, padded 1 px in black, as make_grid with one row.
+function drawRow(canvas, data, count) {
+  const size = state.meta.image_size, pad = 1;
+  canvas.width = count * (size + pad) + pad;
+  canvas.height = size + 2 * pad;
+  const context = canvas.getContext("2d");
+  context.fillStyle = "#000";
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  for (let k = 0; k < count; k++) context.putImageData(tileImage(data, k * size * size * 3, size), pad + k * (size + pad), pad);
+}
+
+// --- e ~ N(0, I) ------------------------------------------------------------------------------
+
+// mulberry32: a small seeded generator of uniform numbers in [0, 1), so a row can be redrawn.
+function uniforms(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// `count` standard normal numbers (Box-Muller) from the seed.
+function normals(count, seed) {
+  const next = uniforms(seed), out = new Float32Array(count);
+  for (let k = 0; k < count; k += 2) {
+    const radius = Math.sqrt(-2 * Math.log(1 - next())), angle = 2 * Math.PI * next();
+    out[k] = radius * Math.cos(angle);
+    if (k + 1 < count) out[k + 1] = radius * Math.sin(angle);
+  }
+  return out;
+}
+
 // --- inference --------------------------------------------------------------------------------
 
 let queue = Promise.resolve();  // one session.run at a time
@@ -134,19 +172,24 @@ function concat(arrays) {
   return out;
 }
 
-// G(mean z(images), e_r) for a batch of prepared images.
-async function referenceVersion(images, batch) {
+// G(mean z(images), e) for a batch of prepared images and their e (batch x target_dim), or e_r
+// for every image when `e` is not given.
+async function generate(images, batch, e = null) {
   const z = (await state.sessions.encoder_z.run({ images: tensor(images, batch) })).mean;
-  const er = state.meta.reference_target;
-  const e = new Float32Array(batch * er.length);
-  for (let b = 0; b < batch; b++) e.set(er, b * er.length);
-  const feeds = { z, e: new ort.Tensor("float32", e, [batch, er.length]) };
+  const dims = state.meta.target_dim;
+  if (e === null) {
+    e = new Float32Array(batch * dims);
+    for (let b = 0; b < batch; b++) e.set(state.meta.reference_target, b * dims);
+  }
+  const feeds = { z, e: new ort.Tensor("float32", e, [batch, dims]) };
   return (await state.sessions.generator.run(feeds)).images.data;
 }
 
+const referenceVersion = (images, batch) => generate(images, batch);
+
 function runTransfer() {
   return serial(async () => {
-    if (!state.content || !state.style) return;
+    if (!state.ready || !state.content || !state.style) return;
     setStatus("transferring…", "busy");
     try {
       const started = performance.now();
@@ -200,6 +243,42 @@ function drawGrid() {
   });
 }
 
+// Conditional synthesis (paper Fig. 3): the content, its reference version G(z, e_r), then
+// SAMPLES_E images G(z, e_k) with e_k ~ N(0, I) drawn from `state.seed`; z = mean z(content).
+const SAMPLES_E = 8;
+function drawGenerations() {
+  return serial(async () => {
+    if (!state.ready || !state.content) return;
+    setStatus("drawing samples of e…", "busy");
+    try {
+      const size = state.meta.image_size, dims = state.meta.target_dim, n = SAMPLES_E;
+      const e = new Float32Array((n + 1) * dims);
+      e.set(state.meta.reference_target, 0);
+      e.set(normals(n * dims, state.seed), dims);
+      const contents = concat(Array.from({ length: n + 1 }, () => state.content));
+      const started = performance.now();
+      const images = await generate(contents, n + 1, e);
+      const ms = performance.now() - started;
+      state.lastE = e.slice(dims);
+      state.lastGenerated = images;
+      const row = new Float32Array((n + 2) * size * size * 3);
+      row.set(state.content, 0);
+      row.set(images, size * size * 3);
+      drawRow($("generations"), row, n + 2);
+      state.generations += 1;
+      setStatus(`samples ${state.generations} (seed ${state.seed}): ${n} samples of e and the reference version ` +
+                `in ${ms.toFixed(1)} ms`, "done");
+    } catch (error) {
+      fail(error);
+    }
+  });
+}
+
+function resample() {
+  state.seed += 1;
+  return drawGenerations();
+}
+
 // Raw timings for export/bench_web.py: `repeats` calls of the transfer graph on a batch
 // of `batch` sample pairs, after one untimed call; milliseconds per call.
 state.bench = (batch, repeats) => serial(async () => {
@@ -222,11 +301,40 @@ function fail(error) {
 
 // --- page -------------------------------------------------------------------------------------
 
-function choose(slot, data, button) {
+// Marks sample `index` (null: none, a file was chosen) in the strips of `slot`; the content's
+// strips are those of the Transfer and the Samples view.
+function mark(slot, index) {
+  for (const strip of slot === "content" ? ["content", "generate"] : [slot]) {
+    for (const button of $(`${strip}-samples`).children) button.classList.toggle("chosen", Number(button.dataset.index) === index);
+  }
+}
+
+// A new content or style image (sample `index`, or null for a file): drawn, marked and run.
+function choose(slot, data, index) {
   state[slot] = data;
   drawTile($(slot), data);
-  for (const other of $(`${slot}-samples`).children) other.classList.toggle("chosen", other === button);
+  mark(slot, index);
+  if (!state.ready) {  // not the opening pair any more: its result is drawn once the model is ready
+    for (const canvas of ["result", "reference"]) $(canvas).getContext("2d").clearRect(0, 0, $(canvas).width, $(canvas).height);
+    setStatus("loading the model to run it in this page…", "opening");
+  }
   runTransfer();
+  if (slot === "content" && state.generations > 0) drawGenerations();  // the same e, the new z
+}
+
+function sampleButtons(strip, slot) {
+  state.meta.web.samples.forEach((file, k) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.index = k;
+    button.title = file;
+    const img = document.createElement("img");
+    img.src = file;
+    img.alt = `sample ${k}`;
+    button.append(img);
+    button.addEventListener("click", () => choose(slot, state.samples[k], k));
+    $(`${strip}-samples`).append(button);
+  });
 }
 
 function wireSlot(slot) {
@@ -247,26 +355,36 @@ function wireSlot(slot) {
     figure.classList.remove("dragging");
     if (event.dataTransfer.files[0]) fromFile(event.dataTransfer.files[0]);
   });
-  state.meta.web.samples.forEach((file, k) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.dataset.index = k;
-    button.title = file;
-    const img = document.createElement("img");
-    img.src = file;
-    img.alt = `sample ${k}`;
-    button.append(img);
-    button.addEventListener("click", () => choose(slot, state.samples[k], button));
-    $(`${slot}-samples`).append(button);
-  });
+  sampleButtons(slot, slot);
 }
 
+const VIEWS = ["transfer", "generate", "grid"];
+let shown = "transfer";
 function showView(name) {
-  for (const view of ["transfer", "grid"]) {
+  shown = name;
+  for (const view of VIEWS) {
     $(`view-${view}`).hidden = view !== name;
     $(`tab-${view}`).classList.toggle("active", view === name);
   }
   if (name === "grid" && state.grids === 0) drawGrid();
+  if (name === "generate" && state.generations === 0) drawGenerations();
+}
+
+// Before the model has loaded: the export's opening pair, its transfer and reference version.
+async function showOpening(meta) {
+  const opening = meta.web.opening, size = meta.image_size;
+  const [result, reference] = await Promise.all([load(opening.transfer, size), load(opening.reference, size)]);
+  state.content = state.samples[opening.content];
+  state.style = state.samples[opening.style];
+  for (const slot of ["content", "style"]) {
+    drawTile($(slot), state[slot]);
+    mark(slot, opening[slot]);
+  }
+  drawTile($("result"), result);
+  drawTile($("reference"), reference);
+  state.opened = true;
+  setStatus(`sample ${opening.content + 1} with the style of sample ${opening.style + 1}, computed at export; ` +
+            "loading the model to run it in this page…", "opening");
 }
 
 async function main() {
@@ -277,6 +395,14 @@ async function main() {
     if (meta.preprocessing !== RULE) throw new Error(`this page implements the preprocessing ${RULE}, the export asks for ${meta.preprocessing}`);
     $("model").textContent = `${meta.model}${meta.preset ? ` (${meta.preset} preset)` : ""}: ${meta.image_size} px, ` +
       `e ${meta.target_dim} / z ${meta.common_dim} dims`;
+    state.samples = await Promise.all(meta.web.samples.map((file) => load(file, meta.image_size)));
+    wireSlot("content");
+    wireSlot("style");
+    sampleButtons("generate", "content");
+    for (const view of VIEWS) $(`tab-${view}`).addEventListener("click", () => showView(view));
+    $("resample").addEventListener("click", resample);
+    await showOpening(meta);
+
     const asked = new URLSearchParams(location.search).get("threads");
     state.threads = asked ? Math.max(1, parseInt(asked, 10) || 1) : meta.web.wasm_threads;
     ort.env.wasm.numThreads = state.threads;
@@ -287,16 +413,10 @@ async function main() {
       state.sessions[name] = await ort.InferenceSession.create(file, options);
     }
     state.threads = ort.env.wasm.numThreads;  // ORT falls back to 1 without cross-origin isolation
-    state.samples = await Promise.all(meta.web.samples.map((file) => load(file, meta.image_size)));
-    wireSlot("content");
-    wireSlot("style");
-    $("tab-transfer").addEventListener("click", () => showView("transfer"));
-    $("tab-grid").addEventListener("click", () => showView("grid"));
-    const contentButtons = $("content-samples").children, styleButtons = $("style-samples").children;
-    state.content = state.samples[0];
-    drawTile($("content"), state.content);
-    contentButtons[0].classList.add("chosen");
-    choose("style", state.samples[1], styleButtons[1]);
+    state.ready = true;
+    runTransfer();  // the current pair (the opening one, or what was chosen meanwhile), now in this page
+    if (shown === "generate") drawGenerations();
+    if (shown === "grid") drawGrid();
     await queue;
     document.body.dataset.ready = "true";
   } catch (error) {
