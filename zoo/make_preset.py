@@ -148,10 +148,8 @@ def transfer_section(metrics):
     """The card's short section on the transfer/generation scores of metrics.json (`evaluation.transfer`);
     the full tables are in the evaluation part of the card."""
     entry = metrics.get("transfer")
-    if entry is None:
+    if not (entry or {}).get("available"):  # no e/z split: the evaluation part says n/a and why
         return []
-    if not entry.get("available"):
-        return [TRANSFER_HEADING, "", f"n/a: {entry['reason']}.", ""]
     scores, generation = entry["transfer"], entry["generation"]
     style = scores["style_taken"]
     return [TRANSFER_HEADING, "",
@@ -185,7 +183,8 @@ def refresh(out_dir, eval_dir):
     ends = [i for i in (rest.find("\n**Reading.**"), rest.find("\n## Exported artifacts")) if i >= 0]
     tail = rest[min(ends):] if ends else "\n"
     markdown = metrics_markdown(metrics)
-    card = (head + "\n".join(transfer_section(metrics)) + "\n" + EVALUATION_LINE + "\n\n"
+    section = "".join(line + "\n" for line in transfer_section(metrics))
+    card = (head + section + EVALUATION_LINE + "\n\n"
             + markdown.split("\n", 2)[2] + tail)
     (out_dir / "README.md").write_text(card)
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")

@@ -45,7 +45,9 @@ def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=No
         seed: int. Seed of the untrained floor, DCI and the folder split. Defaults to 0.
 
     Returns:
-        dict, the content of metrics.json.
+        dict, the content of metrics.json. On MNIST-style data it holds `transfer`: for reference-based
+        models the transfer and generation scores (`evaluation.transfer.evaluate_transfer`, with the
+        readers of the data, `evaluation.readers.readers_for`), else `{"available": False, "reason"}`.
     """
     started = time.perf_counter()
     results = {"model": model_summary(model, info)}
