@@ -87,11 +87,12 @@ def preset_table(zoo=None):
              "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         budget = r["budget"] and r["budget"].replace(" steps, batch ", " x ")
+        r = {**r, "data": r["data"].replace("mnist-style ", "")}  # the footer names the default source
         lines.append("| " + " | ".join(cell(r[key]) for key in (
             "preset", "model", "data")) + f" | {cell(budget)} | " + " | ".join(cell(r[key]) for key in (
             "training_minutes", "probe_e", "probe_z", "probe_all", "digits_e", "digits_z", "digits_all",
             "content_kept", "style_taken")) + " |")
-    lines += ["budget: epochs x steps x batch; min: training minutes.",
+    lines += ["data: image size (MNIST-style data unless named); budget: epochs x steps x batch; min: training minutes.",
               "MAE: linear probe of the target factors (R, G, B, scale, width), lower is better from e and should",
               "be worse from z. digits: the digit is a common factor, z should hold it, e not. kept, style: transfer",
               "G(z(A), e(B)) read by independent readers, content kept from A and style taken from B (mean of the",
