@@ -78,6 +78,7 @@ def train_network(network, images, targets, epochs, seed=0, batch_size=BATCH, le
         optimizer.apply(tape.gradient(loss, network.trainable_weights), network.trainable_weights)
         return loss
 
+    batch_size = min(batch_size, len(images))  # a tiny --limit still trains
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
         order = rng.permutation(len(images))
