@@ -83,8 +83,8 @@ def preset_table(zoo=None):
             return f"{value:.3f}".replace("0.", ".", 1) if abs(value) < 1 else f"{value:.1f}"  # .076, -.050
         return "–" if value is None else str(value)
 
-    lines = ["| preset | model | data | budget | min | MAE e ↓ | z ↑ | all | digits e ↓ | z ↑ | all | kept ↑ | style ↑ |",
-             "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| preset | model | data | budget | min | MAE e ↓ | z ↑ | all | digits e ↓ | z ↑ | all "
+             "| kept ↑ | style ↑ |", "|---|---|---|---|" + "---:|" * 9]
     for r in rows:
         budget = r["budget"] and r["budget"].replace(" steps, batch ", " x ")
         r = {**r, "data": r["data"].replace("mnist-style ", "")}  # the footer names the default source
@@ -92,7 +92,8 @@ def preset_table(zoo=None):
             "preset", "model", "data")) + f" | {cell(budget)} | " + " | ".join(cell(r[key]) for key in (
             "training_minutes", "probe_e", "probe_z", "probe_all", "digits_e", "digits_z", "digits_all",
             "content_kept", "style_taken")) + " |")
-    lines += ["data: image size (MNIST-style data unless named); budget: epochs x steps x batch; min: training minutes.",
+    lines += ["data: image size (MNIST-style data unless named); budget: epochs x steps x batch; "
+              "min: training minutes.",
               "MAE: linear probe of the target factors (R, G, B, scale, width), lower is better from e and should",
               "be worse from z. digits: the digit is a common factor, z should hold it, e not. kept, style: transfer",
               "G(z(A), e(B)) read by independent readers, content kept from A and style taken from B (mean of the",

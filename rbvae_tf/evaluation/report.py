@@ -103,7 +103,8 @@ def metrics_markdown(results):
     return "\n".join(lines) + "\n"
 
 
-TRANSFER_TITLE = "## Attribute transfer and conditional generation as numbers (Fig. 3 and 4, read by independent readers)"
+TRANSFER_TITLE = ("## Attribute transfer and conditional generation as numbers "
+                  "(Fig. 3 and 4, read by independent readers)")
 
 
 def transfer_markdown(transfer):

@@ -45,8 +45,9 @@ def transfer_pairs(count, pairs=PAIRS, pair_seed=PAIR_SEED):
 
 def not_applicable(model):
     """metrics.json's `transfer` entry for a model without an e/z split."""
-    return {"available": False, "reason": f"{type(model).__name__} is unsupervised: it has no e/z split, so there is "
-                                          "no z(A) to keep and no e(B) to take (cli.py transfer and generate refuse it)"}
+    return {"available": False,
+            "reason": f"{type(model).__name__} is unsupervised: it has no e/z split, so there is no z(A) to keep "
+                      "and no e(B) to take (cli.py transfer and generate refuse it)"}
 
 
 def evaluate_transfer(model, split, readers, pairs=PAIRS, pair_seed=PAIR_SEED, generation_images=GENERATION_IMAGES,
