@@ -39,8 +39,8 @@ def preset_rows(zoo=None):
     (R, G, B, scale, width) from e, z or all latents on the held-out probe split; for a good split
     e should be *good* (low) at it and z *bad* (high). `digits_e`, `digits_z`, `digits_all`: digit
     accuracy of a probe on e, z and all latents; the digit is a common factor, so z should be good at
-    it and e bad (the unsupervised models have only `probe_all` and `digits_all`). A number
-    the preset's metrics.json lacks is None.
+    it and e bad (the unsupervised models have only `probe_all` and `digits_all`). `content_kept`,
+    `style_taken`: see `transfer_columns`. A number the preset's metrics.json lacks is None.
     """
     rows = []
     for name in available_presets(zoo):
@@ -58,8 +58,18 @@ def preset_rows(zoo=None):
             "training_minutes": round(metadata["training_seconds"] / 60, 1) if "training_seconds" in metadata else None,
             **{f"probe_{key}": (probe.get(key) or {}).get("mae", {}).get("mean") for key in ("e", "z", "all")},
             **{f"digits_{key}": digits.get(key) for key in ("e", "z", "all")},
+            **transfer_columns(metrics.get("transfer") or {}),
         })
     return rows
+
+
+def transfer_columns(transfer):
+    """`content_kept` and `style_taken` (mean over the five factors) of a metrics.json `transfer` entry:
+    attribute transfer read by independent readers, 1 = as well as the real images, 0 = no better than a
+    trivial output (rbvae_tf/evaluation/transfer.py). None when missing or not applicable (no e/z split)."""
+    scores = transfer.get("transfer") if transfer.get("available") else None
+    return {"content_kept": scores["content_kept"] if scores else None,
+            "style_taken": scores["style_taken"]["mean"] if scores else None}
 
 
 def preset_table(zoo=None):
@@ -70,15 +80,22 @@ def preset_table(zoo=None):
 
     def cell(value):
         if isinstance(value, float):
-            return f"{value:.3f}" if value < 1 else f"{value:.1f}"
+            return f"{value:.3f}".replace("0.", ".", 1) if abs(value) < 1 else f"{value:.1f}"  # .076, -.050
         return "–" if value is None else str(value)
 
-    lines = ["| preset | model | data | budget | train min | probe MAE e ↓ | z ↑ | all | digit acc e ↓ | z ↑ | all |",
-             "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| preset | model | data | budget | min | MAE e ↓ | z ↑ | all | digits e ↓ | z ↑ | all "
+             "| kept ↑ | style ↑ |", "|---|---|---|---|" + "---:|" * 9]
     for r in rows:
+        budget = r["budget"] and r["budget"].replace(" steps, batch ", " x ")
+        r = {**r, "data": r["data"].replace("mnist-style ", "")}  # the footer names the default source
         lines.append("| " + " | ".join(cell(r[key]) for key in (
-            "preset", "model", "data", "budget", "training_minutes", "probe_e", "probe_z", "probe_all",
-            "digits_e", "digits_z", "digits_all")) + " |")
-    lines.append("probe MAE: linear probe of the target factors (R, G, B, scale, width), lower is better from e "
-                 "and should be worse from z; digit acc: the digit is a common factor, z should hold it, e not.")
+            "preset", "model", "data")) + f" | {cell(budget)} | " + " | ".join(cell(r[key]) for key in (
+            "training_minutes", "probe_e", "probe_z", "probe_all", "digits_e", "digits_z", "digits_all",
+            "content_kept", "style_taken")) + " |")
+    lines += ["data: image size (MNIST-style data unless named); budget: epochs x steps x batch; "
+              "min: training minutes.",
+              "MAE: linear probe of the target factors (R, G, B, scale, width), lower is better from e and should",
+              "be worse from z. digits: the digit is a common factor, z should hold it, e not. kept, style: transfer",
+              "G(z(A), e(B)) read by independent readers, content kept from A and style taken from B (mean of the",
+              "five factors): 1 = as well as the real images, 0 = no better than a trivial output; – : no e/z split."]
     return "\n".join(lines)

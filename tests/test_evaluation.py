@@ -67,6 +67,11 @@ def test_rb_results_have_table1_keys_and_mae_in_unit_range(rbvae_results):
         assert set(scores) == METRIC_KEYS
     assert results["model"]["kind"] == "rbvae" and results["model"]["reference_based"] is True
     assert results["data"]["probe_train"] == results["data"]["probe_test"] == 200
+    transfer = results["transfer"]  # readers trained on the 200 probe_train images, 200 pairs
+    assert transfer["available"] and transfer["transfer"]["pairs"] == 200
+    assert transfer["readers"]["train_images"] == 200 and transfer["generation"]["images"] == 200
+    identity, copy = (transfer["transfer"]["factor_error"][k]["mean"] for k in ("identity", "copy"))
+    assert copy < identity  # the readers read B's factors closer to B's than A's are
     written = json.loads((out / "metrics.json").read_text())  # strict JSON
     assert written["probe"]["e"]["mae"] == pytest.approx(results["probe"]["e"]["mae"])
 
@@ -89,6 +94,7 @@ def test_markdown_has_table1_header_and_paper_numbers(rbvae_results):
     assert "| sRb-VAE | 0.057 | 0.053 | 0.055 | 0.038 | 0.095 | 0.060 |" in text
     assert "| DIP-VAE-I | 0.055 | 0.064 | 0.063 | 0.038 | 0.100 | 0.064 |" in text
     assert "| Features | SAP | MIG | DCI D | DCI C | DCI I |" in text
+    assert "| Output | Digit acc. (A's label) | R error |" in text and "| **normalised** | **content kept" in text
     assert not list(out.glob(".*tmp"))  # no temporary files left behind
 
 
@@ -100,6 +106,8 @@ def test_unsupervised_model_uses_all_latents_only(probe_folder, tmp_path):
     assert set(results["metrics"]) == {"all"}
     assert results["model"]["kind"] == "dip-vae-ii"
     assert "| **DIP-VAE-II** |" in (tmp_path / "metrics.md").read_text()
+    assert results["transfer"]["available"] is False and "no e/z split" in results["transfer"]["reason"]
+    assert "n/a: DIPVAE is unsupervised" in (tmp_path / "metrics.md").read_text()
 
 
 def test_batched_encoding_equals_one_call_and_splits_e_then_z(rbvae):

@@ -121,10 +121,16 @@ def test_cli_zoo_lists_every_preset_with_its_probe_numbers():
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         with open(folder / "history.csv", newline="") as f:
             minutes = sum(float(row["seconds"]) for row in csv.DictReader(f)) / 60
-        assert cells[:5] == [name, model, "mnist-style 32 px", "6 x 400 steps, batch 36", f"{minutes:.1f}"]
-        probe, digits = metrics["probe"], metrics["digit_accuracy"]
-        assert cells[5:] == [f"{probe[k]['mae']['mean']:.3f}" if k in probe else "–" for k in ("e", "z", "all")] + [
-            f"{digits[k]:.3f}" if k in digits else "–" for k in ("e", "z", "all")]
+        assert cells[:5] == [name, model, "32 px", "6 x 400 x 36", f"{minutes:.1f}"]
+        probe, digits, transfer = metrics["probe"], metrics["digit_accuracy"], metrics["transfer"]
+        short = lambda value: f"{value:.3f}".replace("0.", ".", 1)  # noqa: E731
+        assert cells[5:11] == [short(probe[k]["mae"]["mean"]) if k in probe else "–" for k in ("e", "z", "all")] + [
+            short(digits[k]) if k in digits else "–" for k in ("e", "z", "all")]
+        scores = transfer.get("transfer")  # attribute transfer: content kept, style taken (mean of five factors)
+        assert cells[11:] == ([short(scores["content_kept"]), short(scores["style_taken"]["mean"])] if scores
+                              else ["–", "–"])
+        assert (scores is not None) == (model in ("rbvae", "srbvae"))
+    assert max(len(line) for line in result.output.splitlines()) <= 120
 
 
 # --- the wheel, outside the checkout -------------------------------------------------------------

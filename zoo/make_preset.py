@@ -8,7 +8,11 @@ and copies of the run's history.csv and the evaluation's metrics.json / metrics.
     python zoo/make_preset.py runs/srbvae-cpu eval/srbvae-cpu zoo/srbvae-mnist-cpu   # card with the export
 
 The card (README.md) is written from the run's history.csv and the evaluation's metrics.md, so every
-number in it comes from those files.
+number in it comes from those files. A new evaluation of a published preset (e.g. after a new score was
+added to `evaluate`) goes into it without the run folder:
+
+    python cli.py evaluate srbvae-mnist-cpu --out eval/srbvae-mnist-cpu
+    python zoo/make_preset.py --refresh zoo/srbvae-mnist-cpu eval/srbvae-mnist-cpu
 """
 
 import json
@@ -136,6 +140,58 @@ def portable(text, run_dir, source):
     return text.replace(str(pathlib.Path.home()), "~")
 
 
+TRANSFER_HEADING = "## Attribute transfer and generation as numbers"
+EVALUATION_LINE = "Evaluation (`python cli.py evaluate`):"
+
+
+def transfer_section(metrics):
+    """The card's short section on the transfer/generation scores of metrics.json (`evaluation.transfer`);
+    the full tables are in the evaluation part of the card."""
+    entry = metrics.get("transfer")
+    if not (entry or {}).get("available"):  # no e/z split: the evaluation part says n/a and why
+        return []
+    scores, generation = entry["transfer"], entry["generation"]
+    style = scores["style_taken"]
+    return [TRANSFER_HEADING, "",
+            f"Read by independent readers (trained on real probe_train images; tables in the evaluation below): "
+            f"transfer G(z(A), e(B)) on {scores['pairs']} probe_test pairs keeps the content with "
+            f"{scores['content_kept']:.2f} and takes the style with R {style['R']:.2f}, G {style['G']:.2f}, "
+            f"B {style['B']:.2f}, scale {style['scale']:.2f}, width {style['width']:.2f} (mean {style['mean']:.2f}); "
+            f"1 = as well as the real images, 0 = no better than a trivial output (issue 20's targets: content "
+            f">= .90, style >= .80 each). Conditional generation G(z(A), e ~ N(0, I)): "
+            f"{generation['digit_accuracy']:.2f} of the samples are read as A's digit; the read factors vary over "
+            f"the sampled e {generation['spread_ratio']['mean']:.2f} times as much as in the data (scale "
+            f"{generation['spread_ratio']['scale']:.2f}, width {generation['spread_ratio']['width']:.2f}).", ""]
+
+
+def refresh(out_dir, eval_dir):
+    """Puts a new evaluation of preset `out_dir` (`python cli.py evaluate <preset> --out eval_dir`) into it:
+    metrics.json (keeping its `model` entry, which names the run the preset was published from), metrics.md
+    written again from it, and in the card the transfer section and the evaluation part; the rest of the
+    card is kept as written."""
+    from rbvae_tf.evaluation.report import metrics_markdown
+
+    out_dir, eval_dir = pathlib.Path(out_dir), pathlib.Path(eval_dir)
+    metrics = json.loads((eval_dir / "metrics.json").read_text())
+    metrics["model"] = json.loads((out_dir / "metrics.json").read_text())["model"]
+    metrics = json.loads(json.dumps(metrics).replace(str(pathlib.Path.home()), "~"))
+    text = (out_dir / "README.md").read_text()
+    head, found, rest = text.partition(EVALUATION_LINE)
+    if not found:
+        raise SystemExit(f"{out_dir / 'README.md'} has no line {EVALUATION_LINE!r}")
+    head = head.split(TRANSFER_HEADING)[0]
+    ends = [i for i in (rest.find("\n**Reading.**"), rest.find("\n## Exported artifacts")) if i >= 0]
+    tail = rest[min(ends):] if ends else "\n"
+    markdown = metrics_markdown(metrics)
+    section = "".join(line + "\n" for line in transfer_section(metrics))
+    card = (head + section + EVALUATION_LINE + "\n\n"
+            + markdown.split("\n", 2)[2] + tail)
+    (out_dir / "README.md").write_text(card)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    (out_dir / "metrics.md").write_text(markdown)
+    print(f"refreshed {out_dir}")
+
+
 def main(run_dir, eval_dir, out_dir, note=None, source=None):
     """Publishes run `run_dir` (evaluated into `eval_dir`) as preset `out_dir`; `note` goes on the card,
     `source` is how the card and metrics name the run folder (default: `runs/<its name>`)."""
@@ -180,7 +236,8 @@ def main(run_dir, eval_dir, out_dir, note=None, source=None):
         "",
         *write_grids(model, info, run_dir, out_dir),
         "",
-        "Evaluation (`python cli.py evaluate`):",
+        *transfer_section(metrics),
+        EVALUATION_LINE,
         "",
         (eval_dir / "metrics.md").read_text().split("\n", 2)[2],
     ]
@@ -210,4 +267,7 @@ def main(run_dir, eval_dir, out_dir, note=None, source=None):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    if sys.argv[1:2] == ["--refresh"]:  # python zoo/make_preset.py --refresh zoo/<preset> EVAL_DIR
+        refresh(*sys.argv[2:4])
+    else:
+        main(*sys.argv[1:5])

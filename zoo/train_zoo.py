@@ -5,6 +5,7 @@
     python zoo/train_zoo.py publish             # the best of each sweep -> zoo/<model>-mnist-cpu/
     python zoo/train_zoo.py report              # REPORT.md (Table 1 side by side), from the committed files
     python zoo/train_zoo.py tolerance           # |subset - card| of the card test, per preset and number
+    python zoo/train_zoo.py tolerance rbvae     # the same for some models only
 
 Every run is the cpu preset's budget (32 px, width 1/2, batch 36, 6 x 400 = 2,400 steps, seed 0), the
 one the bundled sRb-VAE preset trained with, so all seven models see the same images for the same
@@ -139,16 +140,16 @@ def publish(root, research_root, zoo):
             (records / name / pathlib.Path(file).name).write_text(text)
 
 
-def tolerance(subsets=(1000,)):
+def tolerance(subsets=(1000,), models=None):
     """Measures the card test's tolerance: |number on the first N probe images - number on the card|
-    for every preset and number that tests/zoo/test_presets.py checks. Prints a table; returns the
-    largest difference per kind of number."""
+    for every preset (or those of `models`) and number that tests/zoo/test_presets.py checks. Prints a
+    table; returns the largest difference per kind of number."""
     from rbvae_tf import from_preset
     from tests.zoo.test_presets import MODELS as PRESET_MODELS, checked_numbers, subset_results
 
     largest = {}
     for subset in subsets:
-        for model_name in PRESET_MODELS:
+        for model_name in models or PRESET_MODELS:
             name = f"{model_name}-mnist-cpu"
             model, _ = from_preset(name)
             card = checked_numbers(model, json.loads((REPO / "zoo" / name / "metrics.json").read_text()))
@@ -180,7 +181,7 @@ def main():
     elif args.action == "publish":
         publish(root, pathlib.Path(args.research_root).resolve(), pathlib.Path(args.zoo))
     elif args.action == "tolerance":
-        tolerance((500, 1000, 2000))
+        tolerance((500, 1000, 2000), args.names or None)  # names: models, e.g. `tolerance rbvae srbvae`
     else:
         from zoo.report import write_report
 

@@ -123,6 +123,16 @@ def cache_root():
     return pathlib.Path(os.environ.get("RBVAE_CACHE") or "~/.cache/rbvae_tf").expanduser()
 
 
+def mnist_style_key(size=64, seed=0, limit=None, mnist_path=None, reference_width=1):
+    """(key, meta): the name of the cache folder of `cached_mnist_style` for these arguments, and the
+    arguments it hashes (size, seed, limit, the MNIST source's content hash, `BUILD_VERSION`)."""
+    meta = {"size": check_size(size), "seed": check_seed(seed), "limit": check_limit(limit)}
+    meta.update(source=mnist_source_id(mnist_path), version=BUILD_VERSION)
+    if check_reference_width(reference_width) != 1:  # width 1 keeps the keys of earlier caches
+        meta["reference_width"] = reference_width
+    return hashlib.sha1(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16], meta
+
+
 def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None, reference_width=1):
     """Builds the MNIST-style splits once and returns the cached folder afterwards.
 
@@ -140,11 +150,7 @@ def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None, reference_w
     Returns:
         pathlib.Path of the folder holding `<split>.npz` for every split.
     """
-    meta = {"size": check_size(size), "seed": check_seed(seed), "limit": check_limit(limit)}
-    meta.update(source=mnist_source_id(mnist_path), version=BUILD_VERSION)
-    if check_reference_width(reference_width) != 1:  # width 1 keeps the keys of earlier caches
-        meta["reference_width"] = reference_width
-    key = hashlib.sha1(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
+    key, meta = mnist_style_key(size, seed, limit, mnist_path, reference_width)
     folder = cache_root() / "mnist_style" / key
     if (folder / "meta.json").is_file():
         return folder

@@ -5,6 +5,8 @@ One job per module:
 - `encoding`: images -> posterior means (and samples) by feature set, and the untrained copy;
 - `protocols`: the two probe protocols (MNIST-style factors and digits, a labelled folder);
 - `paper`: the paper's Table 1 numbers;
+- `readers`: the independent readers (digit classifier, factor regressor) trained on real images;
+- `transfer`: attribute transfer and conditional generation scored with the readers;
 - `report`: metrics.json, metrics.md and the terminal summary;
 - `driver`: `evaluate`, which loads the probe data, runs a protocol and writes the report.
 
@@ -26,8 +28,11 @@ Example:
 from rbvae_tf.evaluation.driver import evaluate, model_summary, reference_health
 from rbvae_tf.evaluation.encoding import encode_features, feature_names, model_kind, untrained_copy
 from rbvae_tf.evaluation.protocols import evaluate_folder, evaluate_mnist, stratified_halves
+from rbvae_tf.evaluation.readers import Readers, readers_for, shipped_readers, train_readers
 from rbvae_tf.evaluation.report import metrics_markdown, summary_lines, write_results
+from rbvae_tf.evaluation.transfer import evaluate_transfer
 
 __all__ = ["evaluate", "summary_lines", "encode_features", "metrics_markdown", "write_results", "evaluate_mnist",
            "evaluate_folder", "stratified_halves", "untrained_copy", "feature_names", "model_kind",
-           "model_summary", "reference_health"]
+           "model_summary", "reference_health", "Readers", "readers_for", "shipped_readers", "train_readers",
+           "evaluate_transfer"]

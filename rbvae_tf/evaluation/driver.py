@@ -9,6 +9,8 @@ from rbvae_tf.callbacks import read_history
 from rbvae_tf.evaluation.encoding import model_kind
 from rbvae_tf.evaluation.paper import PAPER_NAMES, PAPER_Z_MEAN_MNIST, paper_row
 from rbvae_tf.evaluation.protocols import evaluate_folder, evaluate_mnist
+from rbvae_tf.evaluation.readers import readers_for
+from rbvae_tf.evaluation.transfer import evaluate_transfer, not_applicable
 from rbvae_tf.evaluation.report import write_results
 from rbvae_tf.health import branch_health, discriminator_accuracies
 from rbvae_tf.loading import data_options, reference_width_of
@@ -43,7 +45,9 @@ def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=No
         seed: int. Seed of the untrained floor, DCI and the folder split. Defaults to 0.
 
     Returns:
-        dict, the content of metrics.json.
+        dict, the content of metrics.json. On MNIST-style data it holds `transfer`: for reference-based
+        models the transfer and generation scores (`evaluation.transfer.evaluate_transfer`, with the
+        readers of the data, `evaluation.readers.readers_for`), else `{"available": False, "reason"}`.
     """
     started = time.perf_counter()
     results = {"model": model_summary(model, info)}
@@ -62,6 +66,9 @@ def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=No
         results.update(evaluate_mnist(model, train, test, batch_size, seed))
         if model.reference_based:
             results["health"] = reference_health(model, info, mnist, data_seed, limit, seed)
+            results["transfer"] = evaluate_transfer(model, test, readers_for(folder), seed=seed)
+        else:
+            results["transfer"] = not_applicable(model)
         kind = model_kind(model)
         results["paper"] = {"model": PAPER_NAMES.get(kind), "features": "e" if model.reference_based else "all",
                             "mae": paper_row(kind), "z_mean": PAPER_Z_MEAN_MNIST.get(kind)}

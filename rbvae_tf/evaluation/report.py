@@ -98,7 +98,72 @@ def metrics_markdown(results):
     lines += [_table(("Features", "SAP", "MIG", "DCI D", "DCI C", "DCI I"), rows)]
     if "health" in results:
         lines += ["", *health_markdown(results["health"])]
+    if "transfer" in results:
+        lines += ["", *transfer_markdown(results["transfer"])]
     return "\n".join(lines) + "\n"
+
+
+TRANSFER_TITLE = ("## Attribute transfer and conditional generation as numbers "
+                  "(Fig. 3 and 4, read by independent readers)")
+
+
+def transfer_markdown(transfer):
+    """The transfer/generation section of metrics.md (`evaluation.transfer`), or its n/a line."""
+    if not transfer.get("available"):
+        return [TRANSFER_TITLE, "", f"n/a: {transfer['reason']}."]
+    readers, scores = transfer["readers"], transfer["transfer"]
+    real, errors, style = readers["probe_test"], scores["factor_error"], scores["style_taken"]
+    accuracy = scores["digit_accuracy"]
+    lines = [TRANSFER_TITLE, "",
+             f"Readers (`rbvae_tf/evaluation/readers.py`, {readers['path']}): a small CNN digit classifier and a "
+             f"CNN regressor of the five normalised factors, trained on {readers['train_images']} real probe_train "
+             f"images, never on a model's output. On {real['images']} real probe_test images: digit accuracy "
+             f"{real['digit_accuracy']:.3f}, factor MAE "
+             + ", ".join(f"{name} {real['factor_mae'][c]:.3f}" for name, c in zip(FACTOR_HEADERS, FACTOR_COLUMNS))
+             + ".", "",
+             f"Transfer G(z(A), e(B)) on {scores['pairs']} probe_test pairs (pairing seed {transfer['pair_seed']}), "
+             "read by the readers: the digit should be A's, the factors B's. The trivial outputs bound it: identity "
+             "(A itself) keeps all the content and takes no style, copy (B itself) the reverse. What a good split "
+             "wants: content kept and every style taken near 1 (0: no better than the trivial output).", "",
+             ]
+    rows = [[label, _number(accuracy[key]), *(_number(errors[key][c]) for c in FACTOR_COLUMNS)]
+            for key, label in (("identity", "identity: A itself"), ("copy", "copy: B itself"),
+                               ("output", "transfer G(z(A), e(B))"))]
+    rows.append(["**normalised**", f"**content kept {_number(scores['content_kept'])}**",
+                 *(f"**{_number(style[c])}**" for c in FACTOR_COLUMNS)])
+    lines += [_table(("Output", "Digit acc. (A's label)", *(f"{h} error" for h in FACTOR_HEADERS)), rows), "",
+              "The last row: content kept = (acc - acc_copy) / (acc_identity - acc_copy); per factor, style taken = "
+              "(err_identity - err) / (err_identity - err_copy); Avg is their mean over the five factors.", ""]
+    recon = transfer["reconstruction"]
+    lines += [f"Reconstructions G(z(A), e(A)) read against A (how much the generator's blur costs the readers): "
+              f"digit accuracy {recon['digit_accuracy']:.3f} (A itself {accuracy['identity']:.3f}), factor MAE "
+              + ", ".join(f"{name} {recon['factor_error'][c]:.3f}" for name, c in zip(FACTOR_HEADERS, FACTOR_COLUMNS))
+              + f". Content kept with the reconstructions' digit accuracy in place of A's: "
+              f"{_number(recon['content_kept_of_reconstruction'])} (1: transfer loses no more of the digit than "
+              "reconstruction does).", ""]
+    generation = transfer["generation"]
+    lines += [f"Conditional generation G(z(A), e_j), e_j ~ N(0, I): {generation['images']} probe_test images x "
+              f"{generation['samples']} sampled e (seed {generation['seed']}). The digit should stay A's: "
+              f"{generation['digit_accuracy']:.3f} of the samples are read as A's digit (A itself: "
+              f"{accuracy['identity']:.3f}). The factors should vary as in the data: spread = standard deviation "
+              "of a read factor over the sampled e of one image, averaged over the images; ratio = spread / the "
+              "data's standard deviation (near 1 wanted, 0: e does not move the factor).", ""]
+    rows = [["spread over e", *(_number(generation["spread"][c]) for c in FACTOR_COLUMNS[:-1]), "-"],
+            ["data spread", *(_number(generation["data_spread"][c]) for c in FACTOR_COLUMNS[:-1]), "-"],
+            ["**ratio**", *(f"**{_number(generation['spread_ratio'][c])}**" for c in FACTOR_COLUMNS)]]
+    return lines + [_table(("Generation", *FACTOR_HEADERS), rows)]
+
+
+def transfer_summary(transfer):
+    """One line for the terminal: content kept and style taken of transfer, digit kept in generation."""
+    if not transfer.get("available"):
+        return "transfer: n/a (no e/z split)"
+    scores, generation = transfer["transfer"], transfer["generation"]
+    style = scores["style_taken"]
+    return (f"transfer: content kept {scores['content_kept']:.3f}, style taken {style['mean']:.3f} (R {style['R']:.2f} "
+            f"G {style['G']:.2f} B {style['B']:.2f} scale {style['scale']:.2f} width {style['width']:.2f}); "
+            f"generation: digit kept {generation['digit_accuracy']:.3f}, spread ratio "
+            f"{generation['spread_ratio']['mean']:.2f}")
 
 
 def health_markdown(health):
@@ -143,6 +208,8 @@ def summary_lines(results):
         lines.append(f"reference L1 / all-black {health['reference_l1_ratio']:.3f}, mass of G(z, e~N) / data "
                      f"{health['sampled_mass_ratio']:.3f}, |e| {health['e_norm']:.1f} (prior "
                      f"{health['e_prior_norm']:.1f}), |e_r| {health['reference_target_norm']:.2f}")
+    if "transfer" in results:
+        lines.append(transfer_summary(results["transfer"]))
     if results["paper"]["mae"]:
         lines.append(f"paper ({results['paper']['model']}, {results['paper']['features']}): "
                      f"MAE avg {results['paper']['mae']['mean']:.3f}")

@@ -25,6 +25,16 @@ def _fake_preset(zoo, model, mean, args=None):
         metrics["health"] = {"reference_l1_ratio": 0.444, "sampled_mass_ratio": 1.0, "reference_mass_ratio": 1.0,
                              "e_norm": 5.0, "e_prior_norm": 5.6, "z_norm": 6.0, "z_prior_norm": 5.6,
                              "reference_target_norm": 0.1}
+    if rb:
+        style = {"R": 0.7, "G": 0.8, "B": 0.9, "scale": 0.2, "width": 0.5, "mean": 0.62, "min": 0.2}
+        real = {"images": 5000, "digit_accuracy": 0.925, "factor_mae": _mae(0.037)["mae"]}
+        metrics["transfer"] = {"available": True, "readers": {"path": "zoo/readers/x", "train_images": 5000,
+                                                             "probe_test": real},
+                               "transfer": {"pairs": 1000, "content_kept": 0.66, "style_taken": style},
+                               "generation": {"images": 200, "samples": 10, "digit_accuracy": 0.51,
+                                              "spread_ratio": {"scale": 0.37, "mean": 0.68}}}
+    else:
+        metrics["transfer"] = {"available": False, "reason": "no e/z split"}
     (folder / "metrics.json").write_text(json.dumps(metrics))
     (folder / "metadata.json").write_text("{}")
     fit = {"model": model, "model_args": args or {}, "image_size": 32, "width": 0.5, "batch_size": 36, "epochs": 2,
@@ -54,6 +64,9 @@ def test_report_tables_come_from_the_preset_files_and_keep_the_written_text(tmp_
     assert "| beta-VAE | beta_kl=1 | 0.071 |" in text and "Missing: dip-vae-i, dip-vae-ii, svae, rbvae." in text
     assert "| sRb-VAE | 0.444 |" in text  # branch health
     assert "| sRb-VAE | 0.050 | 0.050 | 0.050 | 0.050 | 0.050 | 0.050 |" in text  # all latents of every model
+    assert "| sRb-VAE | 0.660 | 0.700 | 0.800 | 0.900 | 0.200 | 0.500 | 0.620 | 0.510 | 0.370 | 0.680 |" in text
+    assert "| VAE | n/a |" in text and "1000 probe_test pairs" in text and "200 images x 10 samples" in text
+    assert "digit accuracy 0.925" in text  # the readers' accuracy on real probe_test images
     head = readme.read_text()
     assert "| sRb-VAE | e | 0.060 | 0.064 | 0.189 | 0.123 | 0.310 | 0.820 |" in head and head.endswith("rest\n")
 
@@ -62,3 +75,31 @@ def test_best_of_sweep_is_the_lowest_all_latents_mae():
     rows = [{"model": "dip-vae-i", "run": f"dip-vae-i-{v}", "all": a, "value": v}
             for v, a in zip(train_zoo.SWEEP_VALUES, (0.07, 0.061, 0.065, 0.09))]
     assert train_zoo.best_of_sweep(rows, "dip-vae-i")["value"] == 4
+
+
+def test_refresh_puts_a_new_evaluation_into_a_card_and_keeps_the_rest(tmp_path):
+    """zoo/make_preset.py --refresh: the card's transfer section and evaluation part come from the new
+    metrics.json; the text before and the reading and export sections after are kept; twice is once."""
+    make_preset = _load("make_preset")
+    preset, evaluation = tmp_path / "srbvae-mnist-cpu", tmp_path / "eval"
+    preset.mkdir()
+    evaluation.mkdir()
+    source = make_preset.pathlib.Path(__file__).resolve().parents[2] / "zoo" / "srbvae-mnist-cpu"
+    card = (source / "README.md").read_text()
+    (preset / "README.md").write_text(card)
+    metrics = json.loads((source / "metrics.json").read_text())
+    (preset / "metrics.json").write_text(json.dumps(metrics))
+    metrics["transfer"]["transfer"]["content_kept"] = 0.1234
+    metrics["model"] = {**metrics["model"], "name": "elsewhere", "path": "/somewhere/else"}
+    (evaluation / "metrics.json").write_text(json.dumps(metrics))
+    make_preset.refresh(preset, evaluation)
+    text = (preset / "README.md").read_text()
+    assert "keeps the content with 0.12 and takes the style" in text and text.count(make_preset.TRANSFER_HEADING) == 1
+    assert "| **normalised** | **content kept 0.123** |" in text  # the evaluation part, from the new metrics
+    assert text.split(make_preset.TRANSFER_HEADING)[0] == card.split(make_preset.TRANSFER_HEADING)[0]
+    assert text.endswith(card[card.index("\n**Reading.**"):])  # reading and exported artifacts kept
+    written = json.loads((preset / "metrics.json").read_text())
+    assert written["model"]["path"] == "runs/ablations/r07-er100"  # the run the preset was published from
+    assert "content kept 0.123" in (preset / "metrics.md").read_text()
+    make_preset.refresh(preset, evaluation)
+    assert (preset / "README.md").read_text() == text
