@@ -55,7 +55,10 @@ class FitConfig:
     replicas: int = 1
     learning_rate: float = 1e-4
     model_args: dict = dataclasses.field(default_factory=dict)  # e.g. {"beta_kl": 8.0}
-    # data: the MNIST-style set (default) or folders of images
+    # data: the MNIST-style set (default: built and cached from these settings; `data`: a folder built by
+    # `python cli.py data mnist-style`, whose build arguments replace mnist, data_seed, limit, reference_width)
+    # or folders of images (reference, unlabelled)
+    data: str = None
     mnist: str = None
     data_seed: int = 0
     limit: int = None  # cap every split (quick runs)
