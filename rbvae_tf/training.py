@@ -69,7 +69,7 @@ def resolve_run_dir(out, config):
     if previous != current:
         changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
         raise UserError(f"{candidate} holds an unfinished run with other settings ({', '.join(changed)}); "
-                        "use another --out or the same options to resume it")
+                        "use another --out-dir or the same options to resume it")
     return candidate, True
 
 

@@ -39,7 +39,7 @@ from tests.conftest import REPO
 S = 16
 TINY = dict(image_size=S, width=0.125, target_dim=4, common_dim=4)
 ORIGINAL = b"an output that existed before the call"
-FIT = ["fit", "--preset", "tiny", "--out", "{run}"]
+FIT = ["fit", "--budget", "tiny", "--out-dir", "{run}"]
 GOOD = ["--reference", "{d}/good"]
 
 
@@ -149,7 +149,9 @@ ROWS = [
     ("unknown model", "cli", [*FIT, "--model", "gan"],
      "error: Invalid value for '--model': 'gan' is not one of 'vae', 'beta-vae', 'dip-vae-i', 'dip-vae-ii', "
      "'svae', 'rbvae', 'srbvae'."),
-    ("unknown preset", "cli", [*FIT, "--preset", "huge"],
+    ("unknown budget", "cli", [*FIT, "--budget", "huge"],
+     "error: Invalid value for '--budget': 'huge' is not one of 'tiny', 'cpu', 'paper'."),
+    ("unknown budget, former spelling", "cli", [*FIT, "--preset", "huge"],
      "error: Invalid value for '--preset': 'huge' is not one of 'tiny', 'cpu', 'paper'."),
     ("unknown --model-arg name", "cli", [*FIT, "--model-arg", "no_such=1"],
      "error: srbvae takes no argument 'no_such'; its arguments are ..."),
@@ -210,7 +212,7 @@ ROWS = [
      "error: --replicas does not combine with --workers: each worker uses all its GPUs (or its CPU)"),
     ("--backup-every 0", "cli", [*FIT, "--backup-every", "0"],
      "error: Invalid value for '--backup-every': 0 is not in the range x>=1."),
-    ("fit output in a read-only place", "cli", ["fit", "--preset", "tiny", "--out", "{d}/good/0.png/run"],
+    ("fit output in a read-only place", "cli", ["fit", "--budget", "tiny", "--out-dir", "{d}/good/0.png/run"],
      "error: cannot create {d}/good/0.png/run: {d}/good/0.png is not a folder"),
     ("a folder where an output file is expected", "cli",
      ["transfer", "{d}/rbvae.keras", "--content", "{d}/good/0.png", "--style", "{d}/good/1.png", "--out", "{run}"],
@@ -233,11 +235,11 @@ ROWS = [
     ("bench train unknown model", "cli", ["bench", "train", "--model", "gan"],
      "error: Invalid value for '--model': 'gan' is not one of 'vae', 'beta-vae', 'dip-vae-i', 'dip-vae-ii', "
      "'svae', 'rbvae', 'srbvae'."),
-    ("bench train size not a multiple of 16", "cli", ["bench", "train", "--preset", "tiny", "--image-size", "24"],
+    ("bench train size not a multiple of 16", "cli", ["bench", "train", "--budget", "tiny", "--image-size", "24"],
      "error: --image-size must be a positive multiple of 16, got 24"),
-    ("bench train size not a number", "cli", ["bench", "train", "--preset", "tiny", "--image-size", "big"],
+    ("bench train size not a number", "cli", ["bench", "train", "--budget", "tiny", "--image-size", "big"],
      "error: --image-size takes comma-separated int values, got 'big'"),
-    ("bench train width 0", "cli", ["bench", "train", "--preset", "tiny", "--width", "0"],
+    ("bench train width 0", "cli", ["bench", "train", "--budget", "tiny", "--width", "0"],
      "error: --width values must be > 0, got [0.0]"),
     ("process: unknown model", "proc", [*FIT, "--model", "gan"],
      "error: Invalid value for '--model': 'gan' is not one of 'vae', 'beta-vae', 'dip-vae-i', 'dip-vae-ii', "

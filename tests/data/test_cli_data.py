@@ -12,11 +12,11 @@ def run(*args):
 
 
 def test_builds_and_writes(tmp_path):
-    result = run("--out", str(tmp_path / "ms"), "--size", "16", "--limit", "12", "--seed", "2", "--preview")
+    result = run("--out-dir", str(tmp_path / "ms"), "--image-size", "16", "--limit", "12", "--data-seed", "2", "--preview")
     assert result.exit_code == 0, result.output
     assert "built in" in result.stdout and "preview.png" in result.stdout
     names = sorted(p.name for p in (tmp_path / "ms").iterdir())
-    assert names == ["preview.png", "probe_test.npz", "probe_train.npz", "reference.npz", "unlabelled.npz"]
+    assert names == ["meta.json", "preview.png", "probe_test.npz", "probe_train.npz", "reference.npz", "unlabelled.npz"]
     split = load_split(tmp_path / "ms", "probe_train")
     assert split["images"].shape == (12, 16, 16, 3)
 
@@ -24,10 +24,10 @@ def test_builds_and_writes(tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--size", "20"], "error: size must be a positive multiple of 16, got 20"),
-        (["--size", "0"], "error: size must be a positive multiple of 16, got 0"),
+        (["--image-size", "20"], "error: --image-size must be a positive multiple of 16, got 20"),
+        (["--image-size", "0"], "error: --image-size must be a positive multiple of 16, got 0"),
         (["--limit", "-1"], "error: limit must be an integer >= 0, got -1"),
-        (["--seed", "-3"], "error: seed must be an integer >= 0, got -3"),
+        (["--data-seed", "-3"], "error: seed must be an integer >= 0, got -3"),
         (["--mnist", "/no/such/mnist.npz"], "error: MNIST not found: /no/such/mnist.npz"),
     ],
 )
@@ -36,7 +36,7 @@ def test_bad_input_leaves_output_untouched(tmp_path, args, message):
     out.mkdir()
     (out / "reference.npz").write_bytes(b"previous build")
     before = (out / "reference.npz").stat().st_mtime_ns
-    result = run("--out", str(out), "--limit", "4", *args)
+    result = run("--out-dir", str(out), "--limit", "4", *args)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [result.stderr.strip()]  # one line
     assert result.stderr.startswith(message)
@@ -48,13 +48,13 @@ def test_bad_input_leaves_output_untouched(tmp_path, args, message):
 
 def test_corrupt_mnist(tmp_path):
     (tmp_path / "mnist.npz").write_bytes(b"garbage")
-    result = run("--out", str(tmp_path / "out"), "--mnist", str(tmp_path / "mnist.npz"))
+    result = run("--out-dir", str(tmp_path / "out"), "--mnist", str(tmp_path / "mnist.npz"))
     assert result.exit_code == 2 and result.stderr.startswith("error: cannot read MNIST file")
     assert not (tmp_path / "out").exists()
 
 
 def test_out_is_a_file(tmp_path):
     (tmp_path / "file").write_text("keep")
-    result = run("--out", str(tmp_path / "file"), "--size", "16", "--limit", "2")
+    result = run("--out-dir", str(tmp_path / "file"), "--image-size", "16", "--limit", "2")
     assert result.exit_code == 2 and result.stderr.startswith("error: output")
     assert (tmp_path / "file").read_text() == "keep"

@@ -36,7 +36,7 @@ PINNED = json.loads((REPO / "export" / "web" / "package.json").read_text())["dep
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    """A tiny sRb-VAE run exported with `cli.py export RUN --out EXPORT --web PAGE --samples 4`."""
+    """A tiny sRb-VAE run exported with `cli.py export RUN --out-dir EXPORT --web PAGE --samples 4`."""
     root = tmp_path_factory.mktemp("web")
     model = build_model("srbvae", **TINY)
     model.reference_target.assign(np.random.default_rng(1).standard_normal(TINY["target_dim"]).astype("float32"))
@@ -45,7 +45,7 @@ def page(tmp_path_factory):
     model.save(run / "model.keras")
     (run / "config.json").write_text(json.dumps({"fit": {"model": "srbvae", "preset": "tiny", "limit": SAMPLES}}))
     (run / "status.json").write_text(json.dumps({"finished": True}))
-    result = CliRunner().invoke(cli.cli, ["export", str(run), "--out", str(root / "export"),
+    result = CliRunner().invoke(cli.cli, ["export", str(run), "--out-dir", str(root / "export"),
                                           "--web", str(root / "page"), "--samples", str(SAMPLES)])
     assert result.exit_code == 0, result.output
     assert f"open it with `python -m http.server -d {root / 'page'}`" in result.output
@@ -83,7 +83,7 @@ def test_export_web_errors_are_one_line_with_status_2(page, tmp_path, monkeypatc
     monkeypatch.delenv("RBVAE_ORT_WEB")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("keep me")
-    result = CliRunner().invoke(cli.cli, ["export", str(run), "--out", str(tmp_path / "e"),
+    result = CliRunner().invoke(cli.cli, ["export", str(run), "--out-dir", str(tmp_path / "e"),
                                           "--web", str(tmp_path / "busy"), "--samples", "2"])
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (f"error: refusing to replace {tmp_path / 'busy'}: "
