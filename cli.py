@@ -105,9 +105,10 @@ def option(*declarations, example, **kwargs):
     return click.option(*declarations, **kwargs)
 
 
-def renamed(old, new, name, **kwargs):
+def renamed(old, new, name, required=False, **kwargs):
     """The former spelling `old` of option `new` (parameter `name`): hidden, still accepted, with a one-line
-    note on stderr. `kwargs` give it the same type as `new`."""
+    note on stderr. `kwargs` give it the same type as `new`. `required`: one of the two must be given (click's
+    own `required` on `new` would refuse the former spelling)."""
     dest = "former_" + old.lstrip("-").replace("-", "_")
 
     def decorate(command):
@@ -119,9 +120,13 @@ def renamed(old, new, name, **kwargs):
                     fail(f"{old} is the former name of {new}: give only {new}")
                 click.echo(f"note: {old} is deprecated, use {new}", err=True)
                 params[name] = value
+            if required and params[name] is None:
+                fail(f"Missing option '{new}'.")
             return command(*args, **params)
 
-        return click.option(old, dest, hidden=True, default=None, **kwargs)(wrapper)
+        wrapper = click.option(old, dest, hidden=True, default=None, **kwargs)(wrapper)
+        wrapper.__click_params__[-1].renamed_to = new  # read by docs/make_cli_md.py (the table of former names)
+        return wrapper
 
     return decorate
 
@@ -179,10 +184,10 @@ def data():
 
 
 @data.command("mnist-style", short_help="Build the MNIST-style data set (paper Sec. 5.1).")
-@option("--out-dir", required=True, type=click.Path(file_okay=False),
-        help="Folder to write: one .npz per split and meta.json, the build arguments.",
+@option("--out-dir", type=click.Path(file_okay=False),
+        help="Folder to write: one .npz per split and meta.json, the build arguments [required].",
         example="--out-dir data/ms32")
-@renamed("--out", "--out-dir", "out_dir", type=click.Path(file_okay=False))
+@renamed("--out", "--out-dir", "out_dir", required=True, type=click.Path(file_okay=False))
 @option("--image-size", type=int, default=64, show_default=True, help="Image side in pixels, a multiple of 16.",
         example="--image-size 32")
 @renamed("--size", "--image-size", "image_size", type=int)
@@ -374,9 +379,9 @@ def load_model(model):
 
 @cli.command(short_help="Table-1 probes and disentanglement metrics of a model.")
 @click.argument("model", required=False)
-@option("--out-dir", required=True, type=click.Path(file_okay=False),
-        help="Folder to write metrics.json and metrics.md into.", example="--out-dir eval/mine")
-@renamed("--out", "--out-dir", "out_dir", type=click.Path(file_okay=False))
+@option("--out-dir", type=click.Path(file_okay=False),
+        help="Folder to write metrics.json and metrics.md into [required].", example="--out-dir eval/mine")
+@renamed("--out", "--out-dir", "out_dir", required=True, type=click.Path(file_okay=False))
 @option("--probe", "probe_dir", type=click.Path(),
         help="Labelled folder (one sub-folder per class) instead of the MNIST-style probe splits.",
         example="--probe faces/by-person")
