@@ -255,7 +255,7 @@ def fit(config: FitConfig, out=None, verbose=None, extra_callbacks=(), backup_ev
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False, update_freq="epoch"),
         backup,  # after the history row and model.keras: a resumed epoch is always written again
         *extra_callbacks,
-        *([] if progress == "full" else [TrainingProgress(steps, progress)]),  # after BranchHealth: sees its logs
+        *([TrainingProgress(steps, progress)] if progress in ("compact", "epoch") else []),  # after BranchHealth
         StopOnInterrupt(),  # last: its epoch ends after the checkpoint, the backup and the history row
     ]
     callbacks[-1].install()
