@@ -115,7 +115,7 @@ def mnist_style_source(model, info=None, data=None, mnist=None, data_seed=None, 
     if data is None and mnist is None and data_seed is None:
         data = fit.get("data")
     if data is not None:
-        data_lib.read_built(data, model.image_size, f"{(info or {}).get('name') or 'the model'}")
+        data_lib.read_built(data, model.image_size, f"model {(info or {}).get('name') or ''}".rstrip())
         return pathlib.Path(data).expanduser(), limit
     mnist, data_seed = data_options(info, mnist, data_seed)
     folder = data_lib.cached_mnist_style(size=model.image_size, seed=data_seed, limit=limit, mnist_path=mnist,
