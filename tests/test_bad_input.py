@@ -127,6 +127,10 @@ def d(tmp_path_factory):
                 config.update(module="other_project.models", class_name="Net", registered_name="other_project>Net")
                 data = json.dumps(config).encode()
             target.writestr(item, data)
+    # a built MNIST-style folder at 32 px (the tiny budget and the .keras files are 16 px)
+    from rbvae_tf.data import make_mnist_style
+
+    make_mnist_style(root / "ms32", size=32, limit=8)
     # export folders for the ONNX Runtime scripts: a working one, one without metadata.json
     for name in ("export", "export_no_metadata"):
         (root / name / "onnx").mkdir(parents=True)
@@ -232,6 +236,37 @@ ROWS = [
     ("generate output in a read-only place", "cli",
      ["generate", "{d}/rbvae.keras", "--rows", "1", "--cols", "1", "--images", "{d}/good/0.png",
       "--out", "{d}/good/0.png/grid.png"], "error: cannot write {d}/good/0.png/grid.png: {d}/good/0.png is not a folder"),
+    ("unknown --progress", "cli", [*FIT, "--progress", "loud"],
+     "error: Invalid value for '--progress': 'loud' is not one of 'compact', 'full', 'epoch', 'none'."),
+    ("a former option name with its new one", "cli", [*FIT, "--preset", "cpu"],
+     "error: --preset is the former name of --budget: give only --budget"),
+    ("--data built at another size", "cli", [*FIT, "--data", "{d}/ms32"],
+     "error: --data {d}/ms32 was built at 32 px, but the run is 16 px: train at its size with --image-size 32, "
+     "or build one with `python cli.py data mnist-style --image-size 16`"),
+    ("--data that does not exist", "cli", [*FIT, "--data", "{d}/nowhere"],
+     "error: --data {d}/nowhere: no such folder (build one with `python cli.py data mnist-style --out-dir "
+     "{d}/nowhere`)"),
+    ("--data that was not built", "cli", [*FIT, "--data", "{d}/good"],
+     "error: --data {d}/good is not a built MNIST-style folder (no readable meta.json); build it with "
+     "`python cli.py data mnist-style --out-dir {d}/good`"),
+    ("--data with build options", "cli", [*FIT, "--data", "{d}/ms32", "--limit", "4", "--data-seed", "1"],
+     "error: --data-seed, --limit describe how to build MNIST-style data, but --data {d}/ms32 is built: its "
+     "meta.json gives them"),
+    ("--data with image folders", "cli", [*FIT, "--data", "{d}/ms32", *GOOD, "--unlabelled", "{d}/good"],
+     "error: --data is an MNIST-style folder: it does not combine with --reference/--unlabelled"),
+    ("evaluate --data built at another size", "cli",
+     ["evaluate", "{d}/rbvae.keras", "--data", "{d}/ms32", "--out-dir", "{run}"],
+     "error: --data {d}/ms32 was built at 32 px, but model rbvae is 16 px: build one with "
+     "`python cli.py data mnist-style --image-size 16`"),
+    ("transfer --data built at another size", "cli",
+     ["transfer", "{d}/rbvae.keras", "--data", "{d}/ms32", "--grid", "2", "--out", "{out}"],
+     "error: --data {d}/ms32 was built at 32 px, but model rbvae is 16 px: build one with "
+     "`python cli.py data mnist-style --image-size 16`"),
+    ("evaluate --probe with --data", "cli",
+     ["evaluate", "{d}/rbvae.keras", "--probe", "{d}/good", "--data", "{d}/ms32", "--out-dir", "{run}"],
+     "error: use either --probe (a labelled folder) or --data (an MNIST-style folder), not both"),
+    ("data mnist-style without --out-dir", "cli", ["data", "mnist-style", "--image-size", "16"],
+     "error: Missing option '--out-dir'."),
     ("bench train unknown model", "cli", ["bench", "train", "--model", "gan"],
      "error: Invalid value for '--model': 'gan' is not one of 'vae', 'beta-vae', 'dip-vae-i', 'dip-vae-ii', "
      "'svae', 'rbvae', 'srbvae'."),
