@@ -1,4 +1,5 @@
-"""The configuration of a training run: one small dataclass and three presets.
+"""The configuration of a training run: one small dataclass and three training budgets (`PRESETS`, the CLI's
+`--budget tiny|cpu|paper`; the field keeps its name `preset` so that every config.json stays readable).
 
 `config.json` in a run directory is `asdict(FitConfig)` plus the model's own `get_config()`, so a
 run rebuilds itself: `FitConfig(**config["fit"])` gives the run's configuration back, and the model
