@@ -3,10 +3,11 @@
 Keras' progress bar prints every logged value (16 for sRb-VAE, 22 at an epoch's end with the branch
 health), about 600 characters that wrap over several terminal lines at every step. `TrainingProgress`
 shows the few numbers a person follows while training and leaves the rest to history.csv and
-TensorBoard, which get every value as before:
+TensorBoard, which get every value as before (`python cli.py fit --budget tiny --epochs 2
+--steps-per-epoch 30 --limit 64` on a terminal, 2026-12-01):
 
-    epoch 1/6 step 120/400 ETA 2:13 | loss 1.021e+04 image 1.019e+04 adv 0.1227 d-acc 0.62
-    epoch 1/6: 400 steps in 3:12 (0.48 s/step) | loss 9876 image 9844 adv 0.08813 d-acc 0.64
+    epoch 2/2 step 20/30 ETA 0:01 | loss 1.174e+05 image 5.888e+04 adv 0.6661 d-acc 0.61
+    epoch 2/2: 30 steps in 0:18 (0.61 s/step) | loss 1.155e+05 image 5.795e+04 adv 0.8553 d-acc 0.64
 
 - `loss`: the model's (the encoder-generator player's) loss;
 - the image term: `image` (adversarial family) or `reconstruction` (the VAE family);
