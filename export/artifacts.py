@@ -189,7 +189,7 @@ def _umask():
 
 def _check_destination(out):
     if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is a file, not a folder")
+        raise UserError(f"--out-dir {out} is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / "metadata.json").exists():
         raise UserError(f"refusing to replace {out}: it is not empty and holds no earlier export "
                         "(no metadata.json); choose another --out")

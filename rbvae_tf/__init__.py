@@ -12,5 +12,5 @@ from rbvae_tf.errors import UserError
 from rbvae_tf.models import MODELS, build_model  # registers the models and layers with Keras
 from rbvae_tf.loading import from_preset
 
-__version__ = "0.1.0"
+from rbvae_tf._version import __version__  # read by `cli.py --version` without importing the rest
 __all__ = ["MODELS", "UserError", "__version__", "build_model", "from_preset"]

@@ -134,13 +134,13 @@ def save_image(array, path, scale=1):
         raise UserError(f"cannot write {path}: {error.strerror or error}") from None
 
 
-def probe_test_images(model, info=None, mnist=None, data_seed=None, limit=None):
-    """The MNIST-style `probe_test` images at the model's size (data seed and source of its run)."""
-    from rbvae_tf.loading import data_options
+def probe_test_images(model, info=None, mnist=None, data_seed=None, limit=None, data=None):
+    """The MNIST-style `probe_test` images at the model's size: of the built folder `data`, else of
+    the run's data (`loading.mnist_style_source`)."""
+    from rbvae_tf.loading import mnist_style_source
 
-    mnist, data_seed = data_options(info, mnist, data_seed)
-    folder = data_lib.cached_mnist_style(size=model.image_size, seed=data_seed, limit=limit, mnist_path=mnist)
-    return data_lib.load_split(folder, "probe_test")["images"]
+    folder, cap = mnist_style_source(model, info, data, mnist, data_seed, limit)
+    return data_lib.load_split(folder, "probe_test", cap)["images"]
 
 
 def split_pick(images, count, seed=0):
@@ -160,7 +160,7 @@ def _image_files(paths):
 
 
 def write_conditional_grid(model, out, image_files=(), rows=6, num_targets=8, seed=0, info=None, mnist=None,
-                           data_seed=None, limit=None):
+                           data_seed=None, limit=None, data=None):
     """The `generate` command: a conditional-generation grid (Fig. 3) written to `out` as PNG.
 
     Rows are the images of `image_files` (files or folders), or else `rows` images of the MNIST-style
@@ -170,13 +170,13 @@ def write_conditional_grid(model, out, image_files=(), rows=6, num_targets=8, se
     if image_files:
         images = data_lib.load_images(_image_files(image_files), model.image_size)
     else:
-        images = pick(probe_test_images(model, info, mnist, data_seed, limit), rows, seed)
+        images = pick(probe_test_images(model, info, mnist, data_seed, limit, data), rows, seed)
     path = save_grid(conditional_grid(model, images, num_targets, seed), out, model.image_size)
     return path, f"{len(images)} rows x {num_targets + 2} columns"
 
 
 def write_transfer(model, out, content_files=(), style_files=(), grid=None, seed=0, info=None, mnist=None,
-                   data_seed=None, limit=None):
+                   data_seed=None, limit=None, data=None):
     """The `transfer` command: attribute transfer (Fig. 4) written to `out` as PNG.
 
     - one content and one style file: the transferred image alone, at the model's size;
@@ -189,7 +189,7 @@ def write_transfer(model, out, content_files=(), style_files=(), grid=None, seed
     if grid is not None:
         if content_files or style_files:
             raise UserError("use either --grid or --content/--style, not both")
-        content, style = split_pick(probe_test_images(model, info, mnist, data_seed, limit), grid, seed)
+        content, style = split_pick(probe_test_images(model, info, mnist, data_seed, limit, data), grid, seed)
     else:
         if not content_files or not style_files:
             raise UserError("transfer needs at least one --content and one --style image (or --grid)")

@@ -1,4 +1,5 @@
-"""The configuration of a training run: one small dataclass and three presets.
+"""The configuration of a training run: one small dataclass and three training budgets (`PRESETS`, the CLI's
+`--budget tiny|cpu|paper`; the field keeps its name `preset` so that every config.json stays readable).
 
 `config.json` in a run directory is `asdict(FitConfig)` plus the model's own `get_config()`, so a
 run rebuilds itself: `FitConfig(**config["fit"])` gives the run's configuration back, and the model
@@ -55,7 +56,10 @@ class FitConfig:
     replicas: int = 1
     learning_rate: float = 1e-4
     model_args: dict = dataclasses.field(default_factory=dict)  # e.g. {"beta_kl": 8.0}
-    # data: the MNIST-style set (default) or folders of images
+    # data: the MNIST-style set (default: built and cached from these settings; `data`: a folder built by
+    # `python cli.py data mnist-style`, whose build arguments replace mnist, data_seed, limit, reference_width)
+    # or folders of images (reference, unlabelled)
+    data: str = None
     mnist: str = None
     data_seed: int = 0
     limit: int = None  # cap every split (quick runs)

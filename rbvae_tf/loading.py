@@ -98,6 +98,31 @@ def save_preset(model, directory, fit=None, metadata=None):
 # --- the run's data, from its fit config (info['fit'] of load_trained) ---------------------
 
 
+def mnist_style_source(model, info=None, data=None, mnist=None, data_seed=None, limit=None, reference_width=1):
+    """The MNIST-style folder that a command reads for `model`, and the cap to apply when reading it.
+
+    `data` (a folder of `python cli.py data mnist-style`, checked: built at the model's size), else
+    the built folder the run trained on (its fit config's `data`) unless `mnist` or `data_seed` ask
+    for another build, else the cached build of the given or the run's settings (`data_options`).
+
+    Returns:
+        (pathlib.Path, int or None): the folder and the `limit` of `data.load_split` (None for a
+        cached build, which is already capped).
+    """
+    from rbvae_tf import data as data_lib
+
+    fit = (info or {}).get("fit") or {}
+    if data is None and mnist is None and data_seed is None:
+        data = fit.get("data")
+    if data is not None:
+        data_lib.read_built(data, model.image_size, f"model {(info or {}).get('name') or ''}".rstrip())
+        return pathlib.Path(data).expanduser(), limit
+    mnist, data_seed = data_options(info, mnist, data_seed)
+    folder = data_lib.cached_mnist_style(size=model.image_size, seed=data_seed, limit=limit, mnist_path=mnist,
+                                         reference_width=reference_width)
+    return folder, None
+
+
 def data_options(info, mnist=None, data_seed=None):
     """MNIST source and data seed: the given values, else those of the run's fit config, else defaults.
 

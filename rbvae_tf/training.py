@@ -14,6 +14,7 @@ other worker writes the same files into a temporary folder named after the run (
 worker finds its backup), removed when training has finished.
 """
 
+import dataclasses
 import hashlib
 import json
 import pathlib
@@ -32,6 +33,8 @@ from rbvae_tf.errors import TrainingDiverged, UserError
 from rbvae_tf.files import check_can_create
 from rbvae_tf.models import build_model, paper_adam
 from rbvae_tf.models.adversarial_base import AdversarialBase
+from rbvae_tf.progress import MODES as PROGRESS_MODES
+from rbvae_tf.progress import TrainingProgress
 from rbvae_tf.runtime import kernel_info
 
 SAMPLE_IMAGES = 8
@@ -67,7 +70,7 @@ def resolve_run_dir(out, config):
     if previous != current:
         changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
         raise UserError(f"{candidate} holds an unfinished run with other settings ({', '.join(changed)}); "
-                        "use another --out or the same options to resume it")
+                        "use another --out-dir or the same options to resume it")
     return candidate, True
 
 
@@ -79,6 +82,8 @@ def load_training_data(config):
     shuffles reshuffle at each new iteration of the same dataset object, so each `model.fit` of a
     run gets a new one, whose batches are those of an uninterrupted run from its first step on.
     """
+    if config.data and (config.reference or config.unlabelled):
+        raise UserError("--data is an MNIST-style folder: it does not combine with --reference/--unlabelled")
     if config.reference or config.unlabelled:
         if not (config.reference and config.unlabelled):
             raise UserError("--reference and --unlabelled go together")
@@ -92,8 +97,11 @@ def load_training_data(config):
         health = tuple(data_lib.load_images(data_lib.list_images(folder)[:HEALTH_IMAGES], config.image_size)
                        for folder in (config.unlabelled, config.reference))
     else:
-        folder = data_lib.cached_mnist_style(size=config.image_size, seed=config.data_seed, limit=config.limit,
-                                             mnist_path=config.mnist, reference_width=config.reference_width)
+        if config.data:  # a built folder: `with_built_data` checked its size and took its build arguments
+            folder = config.data
+        else:
+            folder = data_lib.cached_mnist_style(size=config.image_size, seed=config.data_seed, limit=config.limit,
+                                                 mnist_path=config.mnist, reference_width=config.reference_width)
         unlabelled = data_lib.load_split(folder, "unlabelled")["images"]
         reference = data_lib.load_split(folder, "reference")["images"]
 
@@ -110,6 +118,18 @@ def load_training_data(config):
     make_dataset()  # checks that the two sources match
     steps = config.steps_per_epoch or n_unlabelled // config.batch_size
     return make_dataset, steps, data_lib.to_unit_range(samples), tuple(data_lib.to_unit_range(h) for h in health)
+
+
+def with_built_data(config):
+    """`config` training on its built `data` folder: checked to be at `config.image_size` (never resized)
+    and with the folder's build arguments as its data settings, so that config.json says what was read."""
+    if not config.data:
+        return config
+    size = data_lib.read_built(config.data)["size"]
+    meta = data_lib.read_built(config.data, config.image_size, "the run", f"train at its size with --image-size {size}, "
+                               f"or build one with `python cli.py data mnist-style --image-size {config.image_size}`")
+    return dataclasses.replace(config, data=str(pathlib.Path(config.data).expanduser().resolve()), mnist=None,
+                               data_seed=meta["seed"], limit=meta["limit"], reference_width=meta["reference_width"])
 
 
 def use_xla(config, strategy):
@@ -178,18 +198,27 @@ def run_epochs(model, make_dataset, step, steps, epochs, callbacks, verbose):
             break
 
 
-def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=(), backup_every=None):
+def fit(config: FitConfig, out=None, verbose=None, extra_callbacks=(), backup_every=None, progress="compact"):
     """Trains `config.model` and returns the run directory (a `pathlib.Path`).
 
     Re-running with the same config and directory after an interruption resumes from the last
     backup: the last finished epoch, or with `backup_every=N` the last multiple of N steps. Under
     several workers (TF_CONFIG) a non-chief worker returns its temporary folder, removed once the
     run has finished. Raises `UserError` for bad input and `TrainingDiverged` if the loss becomes NaN.
+
+    `progress` is the display (`rbvae_tf.progress`): `compact` (a short line per step, one per
+    epoch), `full` (Keras' line of every value), `epoch` (the epoch lines) or `none`; `verbose=0`
+    is `none`. history.csv and TensorBoard get every value whatever the display.
     """
+    if verbose is not None and not verbose:
+        progress = "none"
+    if progress not in PROGRESS_MODES:
+        raise UserError(f"progress must be one of {', '.join(PROGRESS_MODES)}, got {progress!r}")
     if config.batch_size % config.replicas:
         raise UserError(f"--batch-size {config.batch_size} is not divisible by --replicas {config.replicas}")
     if backup_every is not None and backup_every < 1:
         raise UserError(f"--backup-every must be >= 1 step, got {backup_every}")
+    config = with_built_data(config)
     cluster = cluster_from_environment()
     strategy = get_strategy(config.replicas, cluster)  # first: MultiWorkerMirroredStrategy needs a fresh runtime
     replicas = strategy.num_replicas_in_sync
@@ -218,7 +247,7 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=(), backup_every
         write_status(run_dir, 0, False)
     role = "" if cluster is None else f" (worker {cluster[1]} of {cluster[0]}{', chief' if chief else ''})"
     print(f"training on {replicas} replica{'s' if replicas > 1 else ''}{role}: {config.model} "
-          f"({config.preset} preset) into {run_dir}")
+          f"({config.preset} budget) into {run_dir}")
     callbacks = [
         StopOnNaN(),
         BranchHealth(*health, seed=config.seed),  # before the callbacks that write the logs
@@ -228,11 +257,12 @@ def fit(config: FitConfig, out=None, verbose=1, extra_callbacks=(), backup_every
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False, update_freq="epoch"),
         backup,  # after the history row and model.keras: a resumed epoch is always written again
         *extra_callbacks,
+        *([TrainingProgress(steps, progress)] if progress in ("compact", "epoch") else []),  # after BranchHealth
         StopOnInterrupt(),  # last: its epoch ends after the checkpoint, the backup and the history row
     ]
     callbacks[-1].install()
     try:
-        run_epochs(model, make_dataset, step, steps, config.epochs, callbacks, verbose)
+        run_epochs(model, make_dataset, step, steps, config.epochs, callbacks, 1 if progress == "full" else 0)
     finally:
         callbacks[-1].uninstall()
     if not chief and is_finished(run_dir):

@@ -39,7 +39,7 @@ from tests.conftest import REPO
 S = 16
 TINY = dict(image_size=S, width=0.125, target_dim=4, common_dim=4)
 ORIGINAL = b"an output that existed before the call"
-FIT = ["fit", "--preset", "tiny", "--out", "{run}"]
+FIT = ["fit", "--budget", "tiny", "--out-dir", "{run}"]
 GOOD = ["--reference", "{d}/good"]
 
 
@@ -127,6 +127,10 @@ def d(tmp_path_factory):
                 config.update(module="other_project.models", class_name="Net", registered_name="other_project>Net")
                 data = json.dumps(config).encode()
             target.writestr(item, data)
+    # a built MNIST-style folder at 32 px (the tiny budget and the .keras files are 16 px)
+    from rbvae_tf.data import make_mnist_style
+
+    make_mnist_style(root / "ms32", size=32, limit=8)
     # export folders for the ONNX Runtime scripts: a working one, one without metadata.json
     for name in ("export", "export_no_metadata"):
         (root / name / "onnx").mkdir(parents=True)
@@ -149,7 +153,9 @@ ROWS = [
     ("unknown model", "cli", [*FIT, "--model", "gan"],
      "error: Invalid value for '--model': 'gan' is not one of 'vae', 'beta-vae', 'dip-vae-i', 'dip-vae-ii', "
      "'svae', 'rbvae', 'srbvae'."),
-    ("unknown preset", "cli", [*FIT, "--preset", "huge"],
+    ("unknown budget", "cli", [*FIT, "--budget", "huge"],
+     "error: Invalid value for '--budget': 'huge' is not one of 'tiny', 'cpu', 'paper'."),
+    ("unknown budget, former spelling", "cli", [*FIT, "--preset", "huge"],
      "error: Invalid value for '--preset': 'huge' is not one of 'tiny', 'cpu', 'paper'."),
     ("unknown --model-arg name", "cli", [*FIT, "--model-arg", "no_such=1"],
      "error: srbvae takes no argument 'no_such'; its arguments are ..."),
@@ -210,7 +216,7 @@ ROWS = [
      "error: --replicas does not combine with --workers: each worker uses all its GPUs (or its CPU)"),
     ("--backup-every 0", "cli", [*FIT, "--backup-every", "0"],
      "error: Invalid value for '--backup-every': 0 is not in the range x>=1."),
-    ("fit output in a read-only place", "cli", ["fit", "--preset", "tiny", "--out", "{d}/good/0.png/run"],
+    ("fit output in a read-only place", "cli", ["fit", "--budget", "tiny", "--out-dir", "{d}/good/0.png/run"],
      "error: cannot create {d}/good/0.png/run: {d}/good/0.png is not a folder"),
     ("a folder where an output file is expected", "cli",
      ["transfer", "{d}/rbvae.keras", "--content", "{d}/good/0.png", "--style", "{d}/good/1.png", "--out", "{run}"],
@@ -230,14 +236,45 @@ ROWS = [
     ("generate output in a read-only place", "cli",
      ["generate", "{d}/rbvae.keras", "--rows", "1", "--cols", "1", "--images", "{d}/good/0.png",
       "--out", "{d}/good/0.png/grid.png"], "error: cannot write {d}/good/0.png/grid.png: {d}/good/0.png is not a folder"),
+    ("unknown --progress", "cli", [*FIT, "--progress", "loud"],
+     "error: Invalid value for '--progress': 'loud' is not one of 'compact', 'full', 'epoch', 'none'."),
+    ("a former option name with its new one", "cli", [*FIT, "--preset", "cpu"],
+     "error: --preset is the former name of --budget: give only --budget"),
+    ("--data built at another size", "cli", [*FIT, "--data", "{d}/ms32"],
+     "error: --data {d}/ms32 was built at 32 px, but the run is 16 px: train at its size with --image-size 32, "
+     "or build one with `python cli.py data mnist-style --image-size 16`"),
+    ("--data that does not exist", "cli", [*FIT, "--data", "{d}/nowhere"],
+     "error: --data {d}/nowhere: no such folder (build one with `python cli.py data mnist-style --out-dir "
+     "{d}/nowhere`)"),
+    ("--data that was not built", "cli", [*FIT, "--data", "{d}/good"],
+     "error: --data {d}/good is not a built MNIST-style folder (no readable meta.json); build it with "
+     "`python cli.py data mnist-style --out-dir {d}/good`"),
+    ("--data with build options", "cli", [*FIT, "--data", "{d}/ms32", "--limit", "4", "--data-seed", "1"],
+     "error: --data-seed, --limit describe how to build MNIST-style data, but --data {d}/ms32 is built: its "
+     "meta.json gives them"),
+    ("--data with image folders", "cli", [*FIT, "--data", "{d}/ms32", *GOOD, "--unlabelled", "{d}/good"],
+     "error: --data is an MNIST-style folder: it does not combine with --reference/--unlabelled"),
+    ("evaluate --data built at another size", "cli",
+     ["evaluate", "{d}/rbvae.keras", "--data", "{d}/ms32", "--out-dir", "{run}"],
+     "error: --data {d}/ms32 was built at 32 px, but model rbvae is 16 px: build one with "
+     "`python cli.py data mnist-style --image-size 16`"),
+    ("transfer --data built at another size", "cli",
+     ["transfer", "{d}/rbvae.keras", "--data", "{d}/ms32", "--grid", "2", "--out", "{out}"],
+     "error: --data {d}/ms32 was built at 32 px, but model rbvae is 16 px: build one with "
+     "`python cli.py data mnist-style --image-size 16`"),
+    ("evaluate --probe with --data", "cli",
+     ["evaluate", "{d}/rbvae.keras", "--probe", "{d}/good", "--data", "{d}/ms32", "--out-dir", "{run}"],
+     "error: use either --probe (a labelled folder) or --data (an MNIST-style folder), not both"),
+    ("data mnist-style without --out-dir", "cli", ["data", "mnist-style", "--image-size", "16"],
+     "error: Missing option '--out-dir'."),
     ("bench train unknown model", "cli", ["bench", "train", "--model", "gan"],
      "error: Invalid value for '--model': 'gan' is not one of 'vae', 'beta-vae', 'dip-vae-i', 'dip-vae-ii', "
      "'svae', 'rbvae', 'srbvae'."),
-    ("bench train size not a multiple of 16", "cli", ["bench", "train", "--preset", "tiny", "--image-size", "24"],
+    ("bench train size not a multiple of 16", "cli", ["bench", "train", "--budget", "tiny", "--image-size", "24"],
      "error: --image-size must be a positive multiple of 16, got 24"),
-    ("bench train size not a number", "cli", ["bench", "train", "--preset", "tiny", "--image-size", "big"],
+    ("bench train size not a number", "cli", ["bench", "train", "--budget", "tiny", "--image-size", "big"],
      "error: --image-size takes comma-separated int values, got 'big'"),
-    ("bench train width 0", "cli", ["bench", "train", "--preset", "tiny", "--width", "0"],
+    ("bench train width 0", "cli", ["bench", "train", "--budget", "tiny", "--width", "0"],
      "error: --width values must be > 0, got [0.0]"),
     ("process: unknown model", "proc", [*FIT, "--model", "gan"],
      "error: Invalid value for '--model': 'gan' is not one of 'vae', 'beta-vae', 'dip-vae-i', 'dip-vae-ii', "

@@ -15,8 +15,8 @@ KEYS = {"model", "preset", "image_size", "width", "batch_size", "jit", "steps", 
 
 
 def test_bench_train_prints_a_table_then_json_as_the_last_line():
-    result = CliRunner().invoke(cli.cli, ["bench", "train", "--model", "vae", "--preset", "tiny", "--image-size", "16",
-                                          "--width", "0.125", "--steps", "2", "--warmup", "1", "--jit", "off"])
+    result = CliRunner().invoke(cli.cli, ["bench", "train", "--model", "vae", "--budget", "tiny", "--image-size", "16",
+                                          "--width", "0.125", "--repeats", "2", "--warmup", "1", "--jit", "off"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0].startswith("| model | size | width | XLA | s/step | unlabelled img/s")
@@ -36,7 +36,7 @@ def test_bench_train_prints_a_table_then_json_as_the_last_line():
     (["--width", "0"], "error: --width values must be > 0, got [0.0]"),
 ])
 def test_bench_train_bad_input(args, message):
-    result = CliRunner().invoke(cli.cli, ["bench", "train", "--preset", "tiny", *args])
+    result = CliRunner().invoke(cli.cli, ["bench", "train", "--budget", "tiny", *args])
     assert result.exit_code == 2 and message in result.output, result.output
 
 

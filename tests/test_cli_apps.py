@@ -55,7 +55,7 @@ def assert_user_error(result, message):
 
 
 def test_evaluate_run_directory(files, tmp_path):
-    result = run("evaluate", files / "run", "--out", tmp_path / "eval", *LIMIT)
+    result = run("evaluate", files / "run", "--out-dir", tmp_path / "eval", *LIMIT)
     assert result.exit_code == 0, result.output
     assert "MAE avg" in result.stdout and "metrics.json" in result.stdout
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
@@ -94,7 +94,7 @@ def test_transfer_pair_files_and_probe_grid(files, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["evaluate", "{root}/no-such-run", "--out", "{out}"], "no model at"),
+    (["evaluate", "{root}/no-such-run", "--out-dir", "{out}"], "no model at"),
     (["transfer", "{root}/corrupt.keras", "--grid", "--out", "{out}"], "cannot load model"),
     (["transfer", "{root}/rbvae.keras", "--content", "{root}/corrupt.png", "--style", "{root}/grey.png",
       "--out", "{out}"], "cannot decode image"),
@@ -106,7 +106,7 @@ def test_transfer_pair_files_and_probe_grid(files, tmp_path):
     (["generate", "{root}/rbvae.keras", "--images", "{root}/corrupt.png", "--out", "{out}"], "cannot decode image"),
     (["transfer", "{root}/rbvae.keras", "--grid", "2", "--content", "{root}/grey.png", "--out", "{out}"],
      "use either --grid"),
-    (["evaluate", "{root}/rbvae.keras", "--probe", "{root}/no-folder", "--out", "{out}"], "probe folder not found"),
+    (["evaluate", "{root}/rbvae.keras", "--probe", "{root}/no-folder", "--out-dir", "{out}"], "probe folder not found"),
 ])
 def test_bad_input_is_one_error_line_and_keeps_the_output(files, tmp_path, args, message):
     out = tmp_path / "existing.png"

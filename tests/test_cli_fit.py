@@ -38,7 +38,7 @@ def runs(tmp_path_factory):
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_model_trains_from_the_cli(name, runs):
     out = runs / name
-    result = run_cli("fit", "--model", name, "--preset", "tiny", "--out", out)
+    result = run_cli("fit", "--model", name, "--budget", "tiny", "--out-dir", out)
     assert result.exit_code == 0, result.output
     assert "training on 1 replica:" in result.output
     assert history_epochs(out) == [1, 2]
@@ -88,7 +88,7 @@ def test_interrupted_fit_resumes_and_keeps_each_epoch_once(tmp_path):
         fit(config, out=out, verbose=0, extra_callbacks=[Interrupt()])
     assert history_epochs(out) == [1]
     assert json.loads((out / "status.json").read_text())["finished"] is False
-    result = run_cli("fit", "--model", "rbvae", "--preset", "tiny", "--epochs", 3, "--out", out)
+    result = run_cli("fit", "--model", "rbvae", "--budget", "tiny", "--epochs", 3, "--out-dir", out)
     assert result.exit_code == 0, result.output
     assert "resumed from epoch 1" in result.output
     assert history_epochs(out) == [1, 2, 3]
@@ -115,7 +115,7 @@ def test_unfinished_run_with_other_settings_is_refused(tmp_path):
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
     out = tmp_path / "run"
-    result = CliRunner().invoke(cli.cli, ["fit", "--preset", "tiny", "--out", str(out), *args])
+    result = CliRunner().invoke(cli.cli, ["fit", "--budget", "tiny", "--out-dir", str(out), *args])
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith(message), result.output
@@ -153,8 +153,8 @@ def test_nan_in_a_real_fit_names_the_term_and_the_run_step_and_keeps_the_last_ep
 def test_paper_preset_builds_and_runs_a_step(tmp_path):
     """64 px, width 1 (XLA only with a GPU): one step (opt-in: `python -m pytest -m large`)."""
     out = tmp_path / "paper"
-    result = run_cli("fit", "--preset", "paper", "--epochs", 1, "--steps-per-epoch", 1, "--limit", 72,
-                     "--out", out)
+    result = run_cli("fit", "--budget", "paper", "--epochs", 1, "--steps-per-epoch", 1, "--limit", 72,
+                     "--out-dir", out)
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
     assert (config["fit"]["image_size"], config["fit"]["width"], config["fit"]["batch_size"]) == (64, 1.0, 36)

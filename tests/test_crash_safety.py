@@ -28,7 +28,7 @@ from rbvae_tf.config import FitConfig
 from rbvae_tf.training import fit
 from tests.conftest import REPO
 
-ARGS = ["fit", "--model", "vae", "--preset", "tiny", "--epochs", "3"]
+ARGS = ["fit", "--model", "vae", "--budget", "tiny", "--epochs", "3"]
 CONFIG = FitConfig(model="vae", preset="tiny", epochs=3)
 # How close the final weights come to the uninterrupted run's. Measured: two *uninterrupted* runs of
 # this configuration in one process already end 1.4e-3 apart (multithreaded float reductions on the CPU;
@@ -79,7 +79,7 @@ def test_ctrl_c_stops_after_saving_the_epoch_and_resumes(tmp_path, uninterrupted
     assert json.loads((out / "status.json").read_text()) == {"epochs_completed": 2, "finished": False}
     assert weights_and_steps(out)[1] == 6  # epoch 2 was finished and saved
     assert signal.getsignal(signal.SIGINT) is before  # the handler is removed again
-    result = CliRunner().invoke(cli.cli, [*ARGS, "--out", str(out)])
+    result = CliRunner().invoke(cli.cli, [*ARGS, "--out-dir", str(out)])
     assert result.exit_code == 0, result.output
     assert f"resumed from epoch 2, step 6 in {out}" in result.output
     assert history_epochs(out) == [1, 2, 3]
@@ -99,7 +99,7 @@ def run_started(out):
 @pytest.mark.parametrize("ready", [run_started, first_epoch_written], ids=["before the first backup", "after epoch 1"])
 def test_kill_9_of_a_real_fit_resumes_with_each_epoch_once(ready, tmp_path, uninterrupted):
     out = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "cli.py", *ARGS, "--out", str(out)], cwd=REPO,
+    process = subprocess.Popen([sys.executable, "cli.py", *ARGS, "--out-dir", str(out)], cwd=REPO,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     try:
@@ -117,7 +117,7 @@ def test_kill_9_of_a_real_fit_resumes_with_each_epoch_once(ready, tmp_path, unin
     # killed before the first rename there is none yet; else it loads, at the last finished epoch.
     if (out / "model.keras").exists():
         assert weights_and_steps(out)[1] in (3 * len(done) - 3, 3 * len(done))
-    result = CliRunner().invoke(cli.cli, [*ARGS, "--out", str(out)])
+    result = CliRunner().invoke(cli.cli, [*ARGS, "--out-dir", str(out)])
     assert result.exit_code == 0, result.output
     # Killed before the first backup, the run starts over in the same folder (no "resumed"); killed
     # between an epoch's history row and its backup, that epoch is trained and written again.
@@ -135,7 +135,7 @@ def kill_at_hook(hook, out, tmp_path, *options):
     """Runs `cli.py fit` under `tests/crash_hooks.py`, waits for its pause at `hook`, and kills it -9."""
     marker = tmp_path / "paused"
     process = subprocess.Popen([sys.executable, "-m", "tests.crash_hooks", hook, str(marker), *ARGS,
-                                "--out", str(out), *options], cwd=REPO,
+                                "--out-dir", str(out), *options], cwd=REPO,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     try:
@@ -172,7 +172,7 @@ def test_kill_9_with_backup_every_step_resumes_at_the_step(hook, done, saved_ste
     assert history_epochs(out) == done
     assert weights_and_steps(out)[1] == saved_steps  # model.keras loads: the last one renamed into place
     assert backup_step(out) == resumed_step
-    result = CliRunner().invoke(cli.cli, [*ARGS, "--out", str(out), "--backup-every", "1"])
+    result = CliRunner().invoke(cli.cli, [*ARGS, "--out-dir", str(out), "--backup-every", "1"])
     assert result.exit_code == 0, result.output
     assert f"resumed from epoch {resumed_step // 3}, step {resumed_step} in {out}" in result.output
     assert history_epochs(out) == [1, 2, 3]

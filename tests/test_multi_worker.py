@@ -32,7 +32,7 @@ from tests.conftest import REPO
 # replica tests): 4.8e-7 after 6 steps.
 WEIGHT_TOLERANCE = {"vae": 1e-6, "srbvae": 1e-5}  # 6 steps
 MODELS = {"vae": ["--model", "vae"], "srbvae": ["--model", "srbvae", "--model-arg", "discriminator_dropout=0"]}
-RUN = ["--preset", "tiny"]
+RUN = ["--budget", "tiny"]
 
 
 def free_addresses(n):
@@ -61,7 +61,7 @@ def start_workers(tmp_path, addresses, outs, *options):
         log = open(tmp_path / f"worker{index}.log", "a+")
         logs.append(log)
         processes.append(subprocess.Popen(
-            [sys.executable, "cli.py", "fit", *RUN, *options, "--out", str(out),
+            [sys.executable, "cli.py", "fit", *RUN, *options, "--out-dir", str(out),
              "--workers", ",".join(addresses), "--worker-index", str(index)],
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=environment(tmp_path)))
     return processes, logs
@@ -115,7 +115,7 @@ def worker_folder(output):
 def single_process_run(tmp_path, *options):
     """The same run in one process of its own (1 replica, the same global batch)."""
     out = tmp_path / "single"
-    done = subprocess.run([sys.executable, "cli.py", "fit", *RUN, "--out", str(out), *options], cwd=REPO,
+    done = subprocess.run([sys.executable, "cli.py", "fit", *RUN, "--out-dir", str(out), *options], cwd=REPO,
                           capture_output=True, text=True, timeout=HANG_SECONDS, env=environment(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
     return weights_and_steps(out)

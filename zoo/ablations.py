@@ -124,8 +124,8 @@ def paper_arguments(model, args):
 
 def fit_command(name, root):
     model, args, _, _ = RUNS[name]
-    return ["python", "cli.py", "fit", "--model", model, "--preset", "cpu", *args, *paper_arguments(model, args),
-            "--out", str(root / name)]
+    return ["python", "cli.py", "fit", "--model", model, "--budget", "cpu", *args, *paper_arguments(model, args),
+            "--out-dir", str(root / name)]
 
 
 def run(name, root):
@@ -142,7 +142,7 @@ def run(name, root):
     out = run_dir
     cli = ["python", "cli.py"]
     if not (out / "eval" / "metrics.json").exists():
-        subprocess.run([*cli, "evaluate", str(run_dir), "--out", str(out / "eval")], cwd=REPO, check=True)
+        subprocess.run([*cli, "evaluate", str(run_dir), "--out-dir", str(out / "eval")], cwd=REPO, check=True)
     for kind, extra in (("generate", []), ("transfer", ["--grid", "6"])):
         if RUNS[name][0] not in REFERENCE_BASED:
             break  # the baselines have no e/z split to generate from or transfer (their samples are in samples/)

@@ -2,7 +2,7 @@
 and copies of the run's history.csv and the evaluation's metrics.json / metrics.md.
 
     python zoo/make_preset.py runs/srbvae-cpu eval/srbvae-cpu zoo/srbvae-mnist-cpu
-    python cli.py export srbvae-mnist-cpu --onnx --out exports/srbvae-mnist-cpu
+    python cli.py export srbvae-mnist-cpu --onnx --out-dir exports/srbvae-mnist-cpu
     rm -rf zoo/srbvae-mnist-cpu/export && mkdir zoo/srbvae-mnist-cpu/export
     cp -r exports/srbvae-mnist-cpu/{metadata.json,onnx} zoo/srbvae-mnist-cpu/export/
     python zoo/make_preset.py runs/srbvae-cpu eval/srbvae-cpu zoo/srbvae-mnist-cpu   # card with the export
@@ -105,10 +105,10 @@ def fit_command(fit, out):
     differ = sorted(k for k in set(rebuilt) | set(fit) if rebuilt.get(k) != fit.get(k))
     if differ:
         raise ValueError(f"the preset command does not reproduce this run: {', '.join(differ)} differ")
-    args = ["python", "cli.py", "fit", "--model", fit["model"], "--preset", fit["preset"]]
+    args = ["python", "cli.py", "fit", "--model", fit["model"], "--budget", fit["preset"]]
     for key, value in extra.items():
         args += ["--model-arg", f"{key}={value}"]
-    return " ".join([*args, "--out", str(out)])
+    return " ".join([*args, "--out-dir", str(out)])
 
 
 def write_grids(model, info, run_dir, out_dir):
@@ -225,10 +225,10 @@ def main(run_dir, eval_dir, out_dir, note=None, source=None):
         "Train and evaluate (the run folder's name is free):",
         "",
         f"    {fit_command(fit, 'runs/' + out_dir.name)}",
-        f"    python cli.py evaluate runs/{out_dir.name} --out runs/{out_dir.name}/eval",
+        f"    python cli.py evaluate runs/{out_dir.name} --out-dir runs/{out_dir.name}/eval",
         "",
         "Load: `rbvae_tf.from_preset(\"" + out_dir.name + "\")` or any CLI command with MODEL = "
-        f"`{out_dir.name}` (`python cli.py evaluate {out_dir.name} --out DIR` gives the numbers below).",
+        f"`{out_dir.name}` (`python cli.py evaluate {out_dir.name} --out-dir DIR` gives the numbers below).",
         "",
         "Last epoch (history.csv): " + ", ".join(
             f"{k} {float(v):.4g}" for k, v in last.items() if k not in ("epoch", "seconds")

@@ -19,16 +19,19 @@ from rbvae_tf.data.mnist import load_mnist, mnist_source_id
 from rbvae_tf.data.mnist_style import FACTOR_NAMES, SPLITS, build_mnist_style
 from rbvae_tf.data.pipeline import from_unit_range, to_unit_range, train_dataset
 from rbvae_tf.data.store import (
+    build_arguments,
     cached_mnist_style,
     load_split,
     make_mnist_style,
     preview_png,
+    read_built,
     write_mnist_style,
 )
 
 __all__ = [
     "FACTOR_NAMES",
     "SPLITS",
+    "build_arguments",
     "build_mnist_style",
     "cached_mnist_style",
     "check_images",
@@ -42,6 +45,7 @@ __all__ = [
     "make_mnist_style",
     "mnist_source_id",
     "preview_png",
+    "read_built",
     "to_unit_range",
     "train_dataset",
     "write_mnist_style",

@@ -24,6 +24,7 @@ from rbvae_tf.imaging import make_grid, save_png, tile_scale
 
 BUILD_VERSION = 1  # bump when the images of a given (size, seed, limit, source) change
 ARRAYS = ("images", "factors", "factor_names", "labels")
+META = "meta.json"  # the build arguments of a folder: size, seed, limit, source, version (+ reference_width)
 
 
 def write_mnist_style(out_dir, splits):
@@ -45,12 +46,14 @@ def write_mnist_style(out_dir, splits):
     return written
 
 
-def load_split(directory, split):
+def load_split(directory, split, limit=None):
     """Reads one split written by `write_mnist_style`.
 
     Args:
         directory: str or pathlib.Path. The folder given to `write_mnist_style`.
         split: str. One of `reference`, `unlabelled`, `probe_train`, `probe_test`.
+        limit: int or None. Keep the first `limit` images only (those a build with that limit
+            has: a build's splits are prefixes of the uncapped ones). Defaults to None (all).
 
     Returns:
         dict with `images` uint8 (N, S, S, 3), `factors` float32 (N, 5), `factor_names` list
@@ -65,7 +68,53 @@ def load_split(directory, split):
     except Exception as error:  # zip, zlib, pickle-refusal and key errors alike
         raise UserError(f"cannot read {path}: {error}") from None
     split_data["factor_names"] = [str(name) for name in split_data["factor_names"]]
+    if check_limit(limit) is not None:
+        split_data.update({key: split_data[key][:limit] for key in ("images", "factors", "labels")})
     return split_data
+
+
+def build_arguments(size, seed, limit, mnist_path, reference_width=1):
+    """The `meta.json` of a build: what decides its images (`cached_mnist_style` keys its cache by it)."""
+    meta = {"size": check_size(size), "seed": check_seed(seed), "limit": check_limit(limit)}
+    check_reference_width(reference_width)
+    meta.update(source=mnist_source_id(mnist_path), version=BUILD_VERSION)
+    if reference_width != 1:  # width 1 keeps the keys of earlier caches
+        meta["reference_width"] = reference_width
+    return meta
+
+
+def read_built(directory, image_size=None, needed_by="the model", hint=None):
+    """The build arguments of a folder written by `make_mnist_style` (or the cache), checked.
+
+    Args:
+        directory: str or pathlib.Path. A folder of `python cli.py data mnist-style --out-dir`.
+        image_size: int or None. The size the caller needs: a folder built at another size is a
+            UserError, never resized. Defaults to None (no check).
+        needed_by: str. Who needs that size, for the message. Defaults to `"the model"`.
+        hint: str or None. What to do about a wrong size. Defaults to None: build it again at that size.
+
+    Returns:
+        dict with `size`, `seed`, `limit`, `reference_width` (1 when the file omits it), `source`
+        and `version`.
+    """
+    directory = pathlib.Path(directory).expanduser()
+    if not directory.is_dir():
+        raise UserError(f"--data {directory}: no such folder (build one with "
+                        f"`python cli.py data mnist-style --out-dir {directory}`)")
+    try:
+        meta = json.loads((directory / META).read_text())
+        meta["size"], meta["seed"], meta.setdefault("limit", None)
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError(f"--data {directory} is not a built MNIST-style folder (no readable {META}); build it "
+                        f"with `python cli.py data mnist-style --out-dir {directory}`") from None
+    meta.setdefault("reference_width", 1)
+    if meta.get("version") != BUILD_VERSION:
+        raise UserError(f"--data {directory} was built by another version of the data code (build "
+                        f"{meta.get('version')}, this is {BUILD_VERSION}): build it again")
+    if image_size is not None and meta["size"] != image_size:
+        raise UserError(f"--data {directory} was built at {meta['size']} px, but {needed_by} is {image_size} px: "
+                        + (hint or f"build one with `python cli.py data mnist-style --image-size {image_size}`"))
+    return meta
 
 
 def preview_png(splits, path, columns=10, rows=3):
@@ -107,14 +156,19 @@ def make_mnist_style(out_dir, size=64, seed=0, limit=None, mnist_path=None, prev
         reference_width: int. Outline width of the reference images at 64 px. Defaults to 1.
 
     Returns:
-        list of pathlib.Path written.
+        list of pathlib.Path written: the splits, the preview, and last `meta.json`, the build
+        arguments that `read_built` checks when a command reads the folder (`--data`).
     """
-    check_size(size), check_seed(seed), check_limit(limit), check_reference_width(reference_width)
+    meta = build_arguments(size, seed, limit, mnist_path, reference_width)
     splits = build_mnist_style(load_mnist(mnist_path), size=size, seed=seed, limit=limit,
                                reference_width=reference_width)
+    out_dir = _make_folder(out_dir)
+    (out_dir / META).unlink(missing_ok=True)  # a rebuild cut short must not pass for the former build
     written = write_mnist_style(out_dir, splits)
     if preview:
         written.append(preview_png(splits, pathlib.Path(out_dir).expanduser() / "preview.png"))
+    written.append(_replace_into(pathlib.Path(out_dir).expanduser() / META,
+                                 lambda f: f.write(json.dumps(meta, indent=1).encode())))
     return written
 
 
@@ -126,10 +180,7 @@ def cache_root():
 def mnist_style_key(size=64, seed=0, limit=None, mnist_path=None, reference_width=1):
     """(key, meta): the name of the cache folder of `cached_mnist_style` for these arguments, and the
     arguments it hashes (size, seed, limit, the MNIST source's content hash, `BUILD_VERSION`)."""
-    meta = {"size": check_size(size), "seed": check_seed(seed), "limit": check_limit(limit)}
-    meta.update(source=mnist_source_id(mnist_path), version=BUILD_VERSION)
-    if check_reference_width(reference_width) != 1:  # width 1 keeps the keys of earlier caches
-        meta["reference_width"] = reference_width
+    meta = build_arguments(size, seed, limit, mnist_path, reference_width)
     return hashlib.sha1(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16], meta
 
 

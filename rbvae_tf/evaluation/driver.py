@@ -13,7 +13,7 @@ from rbvae_tf.evaluation.readers import readers_for
 from rbvae_tf.evaluation.transfer import evaluate_transfer, not_applicable
 from rbvae_tf.evaluation.report import write_results
 from rbvae_tf.health import branch_health, discriminator_accuracies
-from rbvae_tf.loading import data_options, reference_width_of
+from rbvae_tf.loading import mnist_style_source, reference_width_of
 
 HEALTH_IMAGES = 1000
 
@@ -28,7 +28,7 @@ def model_summary(model, info=None):
 
 
 def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=None, limit=None,
-             batch_size=BATCH_SIZE, seed=0):
+             batch_size=BATCH_SIZE, seed=0, data=None):
     """Runs the evaluation of `model` and writes `out_dir/metrics.json` and `out_dir/metrics.md`.
 
     Args:
@@ -43,6 +43,9 @@ def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=No
         limit: int or None. Cap on the images of each probe split. Defaults to None (5000 each).
         batch_size: int. Images per encoder call. Defaults to 500.
         seed: int. Seed of the untrained floor, DCI and the folder split. Defaults to 0.
+        data: str, pathlib.Path or None. A built MNIST-style folder (`make_mnist_style`) to read the
+            probe splits from, checked to be at the model's size. Defaults to the run's, if it
+            trained on one, else the cached build of `mnist` and `data_seed`.
 
     Returns:
         dict, the content of metrics.json. On MNIST-style data it holds `transfer`: for reference-based
@@ -57,15 +60,15 @@ def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=No
                            "class_names": list(folder["class_names"])}
         results.update(evaluate_folder(model, folder, batch_size, seed))
     else:
-        mnist, data_seed = data_options(info, mnist, data_seed)
-        folder = data_lib.cached_mnist_style(size=model.image_size, seed=data_seed, limit=limit, mnist_path=mnist)
-        train, test = data_lib.load_split(folder, "probe_train"), data_lib.load_split(folder, "probe_test")
+        folder, cap = mnist_style_source(model, info, data, mnist, data_seed, limit)
+        train, test = data_lib.load_split(folder, "probe_train", cap), data_lib.load_split(folder, "probe_test", cap)
+        built = data_lib.read_built(folder)
         results["data"] = {"source": "mnist-style", "folder": str(folder), "size": model.image_size,
-                           "seed": data_seed, "limit": limit, "probe_train": int(len(train["images"])),
+                           "seed": built["seed"], "limit": limit, "probe_train": int(len(train["images"])),
                            "probe_test": int(len(test["images"]))}
         results.update(evaluate_mnist(model, train, test, batch_size, seed))
         if model.reference_based:
-            results["health"] = reference_health(model, info, mnist, data_seed, limit, seed)
+            results["health"] = reference_health(model, info, mnist, data_seed, limit, seed, data)
             results["transfer"] = evaluate_transfer(model, test, readers_for(folder), seed=seed)
         else:
             results["transfer"] = not_applicable(model)
@@ -77,16 +80,15 @@ def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=No
     return results
 
 
-def reference_health(model, info=None, mnist=None, data_seed=0, limit=None, seed=0):
+def reference_health(model, info=None, mnist=None, data_seed=None, limit=None, seed=0, data=None):
     """Branch health (`rbvae_tf.health`) on the first 1000 unlabelled and reference images of the
-    MNIST-style set the run was trained on (its reference width), plus the discriminators'
-    accuracies of the last epoch of its history.csv when there is one."""
-    folder = data_lib.cached_mnist_style(size=model.image_size, seed=data_seed, limit=limit, mnist_path=mnist,
-                                         reference_width=reference_width_of(info))
-    unlabelled = data_lib.load_split(folder, "unlabelled")["images"][:HEALTH_IMAGES]
-    reference = data_lib.load_split(folder, "reference")["images"][:HEALTH_IMAGES]
+    MNIST-style set the run was trained on (its reference width, or the built `data` folder), plus
+    the discriminators' accuracies of the last epoch of its history.csv when there is one."""
+    folder, cap = mnist_style_source(model, info, data, mnist, data_seed, limit, reference_width_of(info))
+    unlabelled = data_lib.load_split(folder, "unlabelled", cap)["images"][:HEALTH_IMAGES]
+    reference = data_lib.load_split(folder, "reference", cap)["images"][:HEALTH_IMAGES]
     health = branch_health(model, data_lib.to_unit_range(unlabelled), data_lib.to_unit_range(reference), seed)
-    health["reference_width"] = reference_width_of(info)
+    health["reference_width"] = data_lib.read_built(folder)["reference_width"]
     path = (info or {}).get("path")
     history = read_history(os.path.join(path, "history.csv")) if path and os.path.isdir(path) else []
     health["discriminator_accuracy"] = discriminator_accuracies(history)

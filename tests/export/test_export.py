@@ -224,7 +224,7 @@ def test_cli_errors_are_one_line_with_status_2(tmp_path, monkeypatch, srb):
     missing = runner.invoke(cli.cli, ["export", "no-such-run"])
     assert missing.exit_code == 2 and missing.output.startswith("error: no model at 'no-such-run'")
     run = srb[1].parents[1] / "runs" / "tiny-run"
-    opset = runner.invoke(cli.cli, ["export", str(run), "--onnx", "--opset", "9", "--out", "x"])
+    opset = runner.invoke(cli.cli, ["export", str(run), "--onnx", "--opset", "9", "--out-dir", "x"])
     assert opset.exit_code == 2 and opset.output.strip() == "error: --opset must be between 13 and 18, got 9"
     assert not (tmp_path / "x").exists()
 

@@ -63,7 +63,7 @@ def test_a_missing_tool_skips_with_its_command_outside_ci_and_fails_in_ci(monkey
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    """A tiny sRb-VAE run exported with `cli.py export RUN --out EXPORT --web PAGE --samples 4`."""
+    """A tiny sRb-VAE run exported with `cli.py export RUN --out-dir EXPORT --web PAGE --samples 4`."""
     require_tool(runtime_installed(), NO_RUNTIME)
     root = tmp_path_factory.mktemp("web")
     model = build_model("srbvae", **TINY)
@@ -73,7 +73,7 @@ def page(tmp_path_factory):
     model.save(run / "model.keras")
     (run / "config.json").write_text(json.dumps({"fit": {"model": "srbvae", "preset": "tiny", "limit": SAMPLES}}))
     (run / "status.json").write_text(json.dumps({"finished": True}))
-    result = CliRunner().invoke(cli.cli, ["export", str(run), "--out", str(root / "export"),
+    result = CliRunner().invoke(cli.cli, ["export", str(run), "--out-dir", str(root / "export"),
                                           "--web", str(root / "page"), "--samples", str(SAMPLES)])
     assert result.exit_code == 0, result.output
     assert f"open it with `python -m http.server -d {root / 'page'}`" in result.output
@@ -119,7 +119,7 @@ def test_export_web_errors_are_one_line_with_status_2(page, tmp_path, monkeypatc
     monkeypatch.delenv("RBVAE_ORT_WEB")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("keep me")
-    result = CliRunner().invoke(cli.cli, ["export", str(run), "--out", str(tmp_path / "e"),
+    result = CliRunner().invoke(cli.cli, ["export", str(run), "--out-dir", str(tmp_path / "e"),
                                           "--web", str(tmp_path / "busy"), "--samples", "2"])
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (f"error: refusing to replace {tmp_path / 'busy'}: "

@@ -64,5 +64,5 @@ def test_unfinished_run_is_trained_then_evaluated(tmp_path, monkeypatch):
     monkeypatch.setattr(select, "CANDIDATES", {"new": ["--width", "0.5"]})
     monkeypatch.setattr(select, "run", fake_run)
     assert select.main(runs, evals, tmp_path) == "new"
-    assert commands == [["cli.py", "fit", "--out", str(runs / "new")],
-                        ["cli.py", "evaluate", "--out", str(evals / "new")]]
+    assert commands == [["cli.py", "fit", "--out-dir", str(runs / "new")],
+                        ["cli.py", "evaluate", "--out-dir", str(evals / "new")]]
