@@ -92,7 +92,7 @@ def paper_arguments(model, args):
 
 def fit_command(name, root):
     model, args, _, _ = RUNS[name]
-    return ["python", "cli.py", "fit", "--model", model, "--preset", "cpu", *args, *paper_arguments(model, args),
+    return ["python", "cli.py", "fit", "--model", model, "--budget", "cpu", *args, *paper_arguments(model, args),
             "--out", str(root / name)]
 
 
@@ -158,13 +158,25 @@ def row(name, root):
     }
 
 
-def report(root, docs):
+def grid_link(grid, copy, zoo):
+    """The page's link to a run's grid: a preset's own file under `zoo` when it is byte-identical (the run
+    published as that preset), so one image is stored once; else `copy`, written from `grid`."""
+    data = grid.read_bytes()
+    for published in sorted(pathlib.Path(zoo).glob(f"*/{grid.name}")):
+        if published.read_bytes() == data:
+            copy.unlink(missing_ok=True)
+            return f"../zoo/{published.parent.name}/{grid.name}"
+    shutil.copyfile(grid, copy)
+    return f"ablations/{copy.name}"
+
+
+def report(root, docs, zoo=REPO / "zoo"):
     rows = [r for r in (row(name, root) for name in RUNS) if r]
     images = docs / "ablations"
     images.mkdir(parents=True, exist_ok=True)
     for r in rows:
-        for kind in ("generate", "transfer"):
-            shutil.copyfile(root / r["name"] / f"{kind}.png", images / f"{r['name']}-{kind}.png")
+        r["grids"] = {kind: grid_link(root / r["name"] / f"{kind}.png", images / f"{r['name']}-{kind}.png", zoo)
+                      for kind in ("generate", "transfer")}
     lines = [
         "Probes (MAE of linear regressors of the five target factors, mean over factors: e low and z high are "
         "wanted) and digit accuracy (z high, e low are wanted):", "",
@@ -188,7 +200,7 @@ def report(root, docs):
             f"| {r['name']} | {_f(r['ref_l1'])} | {_f(r['sampled_mass'])} | {_f(r['ref_mass'])} "
             f"| {_f(r['e_norm'], 1)} ({_f(r['e_prior'], 1)}) | {_f(r['z_norm'], 1)} | {_f(r['er_norm'], 2)} "
             f"| {r['disc_acc']} "
-            f"| [generation](ablations/{r['name']}-generate.png), [transfer](ablations/{r['name']}-transfer.png) |")
+            f"| [generation]({r['grids']['generate']}), [transfer]({r['grids']['transfer']}) |")
     commands = [f"- `{r['name']}`: `{r['command']}`" for r in rows]
     table = "\n".join(lines) + "\n\nThe `cli.py fit` command of each run:\n\n" + "\n".join(commands) + "\n"
     page = docs / "ablations.md"
@@ -196,7 +208,8 @@ def report(root, docs):
     head, _, rest = text.partition(TABLE_START)
     _, _, tail = rest.partition(TABLE_END)
     page.write_text(f"{head}{TABLE_START}\n{table}{TABLE_END}{tail}")
-    (root / "ablations.json").write_text(json.dumps(rows, indent=1))
+    (root / "ablations.json").write_text(json.dumps([{k: v for k, v in r.items() if k != "grids"} for r in rows],
+                                                    indent=1))
     return rows
 
 

@@ -50,7 +50,7 @@ MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae
 
 def fit_command(name, root):
     model, args = RUNS[name]
-    return ["python", "cli.py", "fit", "--model", model, "--preset", "cpu", *args, "--out", str(root / name)]
+    return ["python", "cli.py", "fit", "--model", model, "--budget", "cpu", *args, "--out", str(root / name)]
 
 
 def run(name, root):

@@ -43,7 +43,7 @@ def test_report_writes_one_row_per_evaluated_run_between_the_markers(tmp_path, m
     _fake_run(root, "b", 0.06, 0.5)
     docs.mkdir()
     (docs / "ablations.md").write_text(f"intro\n{ablations.TABLE_START}\nold\n{ablations.TABLE_END}\noutro\n")
-    rows = ablations.report(root, docs)
+    rows = ablations.report(root, docs, tmp_path / "no-zoo")
     assert [r["name"] for r in rows] == ["a", "b"]
     assert rows[1]["minutes"] == 2.5 and rows[1]["steps"] == 10
     text = (docs / "ablations.md").read_text()
@@ -60,3 +60,22 @@ def test_preset_card_lists_departures_from_the_paper():
     assert lines[0].startswith("- `reference_width` = 3: reference outlines drawn 3 px wide")
     assert lines[1].startswith("- `weight_z_invariance` = 10000: 10000 x MMD(q(z|x), q(z|x_r)) added")
     assert make_preset.departures({"reference_width": 1, "model_args": {}}) == []
+
+
+def test_report_links_a_published_presets_grid_instead_of_storing_it_twice(tmp_path, monkeypatch):
+    monkeypatch.setattr(ablations, "RUNS", {"a": ("srbvae", [], None, "first"), "b": ("srbvae", [], "a", "second")})
+    root, docs, zoo = tmp_path / "runs", tmp_path / "docs", tmp_path / "zoo"
+    _fake_run(root, "a", 0.07, 1.0)
+    _fake_run(root, "b", 0.06, 0.5)
+    (root / "b" / "generate.png").write_bytes(b"grid of b")  # b's generation grid was published as a preset
+    (zoo / "srbvae-mnist-cpu").mkdir(parents=True)
+    (zoo / "srbvae-mnist-cpu" / "generate.png").write_bytes(b"grid of b")
+    (zoo / "srbvae-mnist-cpu" / "transfer.png").write_bytes(b"another grid")
+    (docs / "ablations").mkdir(parents=True)
+    (docs / "ablations" / "b-generate.png").write_bytes(b"grid of b")  # a copy from an earlier report
+    ablations.report(root, docs, zoo)
+    text = (docs / "ablations.md").read_text()
+    assert "[generation](../zoo/srbvae-mnist-cpu/generate.png), [transfer](ablations/b-transfer.png)" in text
+    assert "[generation](ablations/a-generate.png)" in text
+    assert not (docs / "ablations" / "b-generate.png").exists()
+    assert (docs / "ablations" / "b-transfer.png").read_bytes() == b"png"
