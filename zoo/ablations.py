@@ -25,7 +25,7 @@ from rbvae_tf.callbacks import read_history  # noqa: E402
 # name -> (model, extra `cli.py fit` arguments, parent run, what changes against the parent)
 RUNS = {
     "r00-paper": ("srbvae", [], None,
-                  "the paper's objective, 1 px references: the bundled preset's configuration"),
+                  "the paper's objective, 1 px references"),
     "r01-ref3": ("srbvae", ["--reference-width", "3"], "r00-paper",
                  "reference outlines 3 px wide at 64 px (1.5 px at 32 px)"),
     "r02-mmd": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=1000"], "r01-ref3",
@@ -142,11 +142,11 @@ def row(name, root):
     return {
         "name": name, "parent": parent or "-", "change": change, "model": model,
         "command": " ".join(fit_command(name, pathlib.Path("runs/ablations"))) if name not in FORMER else
-        "python cli.py fit --preset cpu at commit 3370be7 (the former bundled preset zoo/srbvae-mnist-cpu; today: "
+        "python cli.py fit --preset cpu at commit 3370be7 (trained before this study; with today's code: "
         "python cli.py fit --reference-width 1 " + " ".join(paper_arguments("srbvae", [])) + ")",
 "steps": steps, "minutes": minutes,
         "cpu": (f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}, load {cpu['loadavg'][0]:.1f}"
-                if cpu else "not recorded (earlier session)"),
+                if cpu else "not recorded"),
         "e": probe["e"]["mae"]["mean"], "z": probe["z"]["mae"]["mean"], "all": probe["all"]["mae"]["mean"],
         "e_s": probe["e_sampled"]["mae"]["mean"], "z_s": probe["z_sampled"]["mae"]["mean"],
         "all_s": probe["all_sampled"]["mae"]["mean"], "digit_e": digits["e"], "digit_z": digits["z"],
