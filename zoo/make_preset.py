@@ -333,7 +333,8 @@ def card_lines(preset, note=None):
         "## Model", "",
         f"`{name}` is " + DESCRIPTIONS[model].format(args=arguments) + ".", "",
         f"**Intended use**: trying the library's pipeline on MNIST-style images ({use}), exporting and serving "
-        "(SavedModel, ONNX, the browser page), and comparing the seven models at one small budget "
+        f"({'SavedModel, ONNX, the browser page' if model in PAPER_Z_MEAN_MNIST else 'SavedModel, ONNX'}), "
+        "and comparing the seven models at one small budget "
         "([REPORT.md](../../REPORT.md)). It is **not** a reproduction of the paper's Table 1: see the limitations.",
         "",
         "## Limitations (measured)", "",
