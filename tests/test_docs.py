@@ -86,7 +86,8 @@ def test_readme_is_a_portal_with_the_essentials_first():
 
 
 def _cli_options():
-    """{command path: option names} of every command of cli.py, e.g. {"fit": {"--model", ...}}."""
+    """{command path: option names} of every command of cli.py, e.g. {"fit": {"--model", ...}}; hidden options
+    (former spellings, still accepted) are left out, so the docs use the current names."""
     import click
 
     spec = importlib.util.spec_from_file_location("rbvae_cli_for_docs", REPO / "cli.py")
@@ -95,7 +96,8 @@ def _cli_options():
     options = {}
 
     def walk(command, path):
-        names = {name for p in command.params if isinstance(p, click.Option) for name in p.opts + p.secondary_opts}
+        names = {name for p in command.params if isinstance(p, click.Option) and not p.hidden
+                 for name in p.opts + p.secondary_opts}
         options[path] = names | {"--help"}
         for name, sub in getattr(command, "commands", {}).items():
             walk(sub, f"{path} {name}".strip())

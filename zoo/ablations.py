@@ -93,7 +93,7 @@ def paper_arguments(model, args):
 def fit_command(name, root):
     model, args, _, _ = RUNS[name]
     return ["python", "cli.py", "fit", "--model", model, "--budget", "cpu", *args, *paper_arguments(model, args),
-            "--out", str(root / name)]
+            "--out-dir", str(root / name)]
 
 
 def run(name, root):
@@ -109,7 +109,7 @@ def run(name, root):
     out = run_dir
     cli = ["python", "cli.py"]
     if not (out / "eval" / "metrics.json").exists():
-        subprocess.run([*cli, "evaluate", str(run_dir), "--out", str(out / "eval")], cwd=REPO, check=True)
+        subprocess.run([*cli, "evaluate", str(run_dir), "--out-dir", str(out / "eval")], cwd=REPO, check=True)
     for kind, extra in (("generate", []), ("transfer", ["--grid", "6"])):
         if not (out / f"{kind}.png").exists():
             subprocess.run([*cli, kind, str(run_dir), *extra, "--out", str(out / f"{kind}.png")], cwd=REPO,

@@ -2,7 +2,7 @@
 and copies of the run's history.csv and the evaluation's metrics.json / metrics.md.
 
     python zoo/make_preset.py runs/srbvae-cpu eval/srbvae-cpu zoo/srbvae-mnist-cpu
-    python cli.py export srbvae-mnist-cpu --onnx --out exports/srbvae-mnist-cpu
+    python cli.py export srbvae-mnist-cpu --onnx --out-dir exports/srbvae-mnist-cpu
     rm -rf zoo/srbvae-mnist-cpu/export && mkdir zoo/srbvae-mnist-cpu/export
     cp -r exports/srbvae-mnist-cpu/{metadata.json,onnx} zoo/srbvae-mnist-cpu/export/
     python zoo/make_preset.py runs/srbvae-cpu eval/srbvae-cpu zoo/srbvae-mnist-cpu   # card with the export
@@ -124,7 +124,7 @@ def fit_command(fit, out):
     args = ["python", "cli.py", "fit", "--model", fit["model"], "--budget", fit["preset"]]
     for key, value in extra.items():
         args += ["--model-arg", f"{key}={value}"]
-    return " ".join([*args, "--out", str(out)])
+    return " ".join([*args, "--out-dir", str(out)])
 
 
 def portable(text, run_dir, source):
@@ -280,7 +280,7 @@ def usage_lines(preset):
               if reference_based else ['codes = model.encode(images)["mean"]     # the 64 latents',
                                        "reconstructions = model(images)"])
     lines += ["```", "", "From the command line, with MODEL = the preset's name:", "", "```bash",
-              f"python cli.py evaluate {name} --out eval/{name}      # the numbers below"]
+              f"python cli.py evaluate {name} --out-dir eval/{name}  # the numbers below"]
     if reference_based:
         lines += [f"python cli.py generate {name} --out grid.png", f"python cli.py transfer {name} --content "
                   "a.png --style b.png --out c.png"]
@@ -349,7 +349,7 @@ def card_lines(preset, note=None):
         "## How to reproduce", "",
         "Train and evaluate (the run folder's name is free):", "",
         f"    {fit_command(fit, 'runs/' + name)}",
-        f"    python cli.py evaluate runs/{name} --out runs/{name}/eval", "",
+        f"    python cli.py evaluate runs/{name} --out-dir runs/{name}/eval", "",
     ]
     if note:
         lines += [note, ""]

@@ -50,7 +50,7 @@ MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae
 
 def fit_command(name, root):
     model, args = RUNS[name]
-    return ["python", "cli.py", "fit", "--model", model, "--budget", "cpu", *args, "--out", str(root / name)]
+    return ["python", "cli.py", "fit", "--model", model, "--budget", "cpu", *args, "--out-dir", str(root / name)]
 
 
 def run(name, root):
@@ -64,7 +64,7 @@ def run(name, root):
         (run_dir / "cpu.json").write_text(json.dumps(
             {"start": start, "end": cpu_info(), "wall_seconds": round(time.time() - began, 1)}, indent=1))
     if not (run_dir / "eval" / "metrics.json").exists():
-        subprocess.run(["python", "cli.py", "evaluate", str(run_dir), "--out", str(run_dir / "eval")],
+        subprocess.run(["python", "cli.py", "evaluate", str(run_dir), "--out-dir", str(run_dir / "eval")],
                        cwd=REPO, check=True)
 
 

@@ -9,7 +9,7 @@ echo "# $(date -u) $(lscpu | grep 'Model name' | sed 's/  */ /g') avx512f=$(grep
 for cfg in "32 0.5 20 5 22" "64 1.0 8 3 10"; do
   set -- $cfg
   for pair in warm 1 2 3; do
-    tf=$(python cli.py bench train --model srbvae --preset paper --image-size "$1" --width "$2" --jit off --steps "$3" --warmup "$4" 2>/dev/null | tail -1)
+    tf=$(python cli.py bench train --model srbvae --budget paper --image-size "$1" --width "$2" --jit off --repeats "$3" --warmup "$4" 2>/dev/null | tail -1)
     th=$("${VENV:?set VENV to the torch venv}/bin/python" "${TORCH_REF:?set TORCH_REF to the PyTorch step script}" "$1" 36 "$2" "$5" 2>/dev/null | tail -1)
     echo "size=$1 width=$2 pair=$pair load=$(cut -d' ' -f1 /proc/loadavg) TF=$tf TORCH=$th" >> "$out"
   done
