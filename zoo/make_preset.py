@@ -10,6 +10,12 @@ and copies of the run's history.csv and the evaluation's metrics.json / metrics.
 The card (README.md) is written by `write_card` from the preset's own files (config.json, history.csv,
 metrics.json, metadata.json, export/metadata.json) and the run record's cpu.json, so every number in it
 comes from committed files; `python zoo/train_zoo.py cards` rewrites the seven cards without training.
+A new evaluation of a published preset goes into it without the run folder:
+
+    python cli.py evaluate srbvae-mnist-cpu --out-dir eval/srbvae-mnist-cpu
+    python zoo/make_preset.py --refresh zoo/srbvae-mnist-cpu eval/srbvae-mnist-cpu
+    python zoo/train_zoo.py cards
+
 A card has the common model-card form: what the model is and is for, its measured limitations, its numbers
 beside the paper's row, how to use it, how to reproduce it, and the provenance last. The numbers are
 sections of `NUMBER_SECTIONS` (one function per table), so another kind of score is one more function.
@@ -367,6 +373,21 @@ def write_card(out_dir, record_dir=None, note=None):
     return preset
 
 
+def refresh(out_dir, eval_dir):
+    """Puts a new evaluation of preset `out_dir` (`python cli.py evaluate <preset> --out-dir eval_dir`) into
+    it: metrics.json (keeping its `model` entry, which names the run the preset was published from) and
+    metrics.md written again from it. The cards follow with `python zoo/train_zoo.py cards`."""
+    from rbvae_tf.evaluation.report import metrics_markdown
+
+    out_dir, eval_dir = pathlib.Path(out_dir), pathlib.Path(eval_dir)
+    metrics = json.loads((eval_dir / "metrics.json").read_text())
+    metrics["model"] = json.loads((out_dir / "metrics.json").read_text())["model"]
+    metrics = json.loads(json.dumps(metrics).replace(str(pathlib.Path.home()), "~"))
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    (out_dir / "metrics.md").write_text(metrics_markdown(metrics))
+    print(f"refreshed {out_dir}/metrics.json and metrics.md; the cards: python zoo/train_zoo.py cards")
+
+
 def draw_grids(model, info, run_dir, out_dir):
     """The preset's figures. Rb models: conditional generation (Fig. 3) and attribute transfer (Fig. 4)
     from the probe_test split; the others: the last epoch's sample grid of `fit`."""
@@ -408,4 +429,7 @@ def main(run_dir, eval_dir, out_dir, note=None, source=None):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    if sys.argv[1:2] == ["--refresh"]:  # python zoo/make_preset.py --refresh zoo/<preset> EVAL_DIR
+        refresh(*sys.argv[2:4])
+    else:
+        main(*sys.argv[1:5])
