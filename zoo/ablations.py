@@ -170,6 +170,21 @@ def grid_link(grid, copy, zoo):
     return f"ablations/{copy.name}"
 
 
+def committed_grid(docs, name, kind, zoo=REPO / "zoo"):
+    """The committed file of run `name`'s `kind` grid: its copy docs/ablations/NAME-KIND.png, or, for a run
+    published as a zoo preset, the preset's own file (which `report` links instead of storing it twice)."""
+    copy = pathlib.Path(docs) / "ablations" / f"{name}-{kind}.png"
+    if copy.exists():
+        return copy
+    from zoo.train_zoo import RESEARCH_RUNS
+
+    published = [pathlib.Path(zoo) / f"{model}-mnist-cpu" / f"{kind}.png" for model, run in RESEARCH_RUNS.items()
+                 if run == name]
+    if not published or not published[0].exists():
+        raise FileNotFoundError(f"no committed {kind} grid of {name}: {copy}")
+    return published[0]
+
+
 def report(root, docs, zoo=REPO / "zoo"):
     rows = [r for r in (row(name, root) for name in RUNS) if r]
     images = docs / "ablations"

@@ -3,6 +3,8 @@
 import importlib.util
 import json
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -79,3 +81,16 @@ def test_report_links_a_published_presets_grid_instead_of_storing_it_twice(tmp_p
     assert "[generation](ablations/a-generate.png)" in text
     assert not (docs / "ablations" / "b-generate.png").exists()
     assert (docs / "ablations" / "b-transfer.png").read_bytes() == b"png"
+
+
+def test_committed_grid_is_the_copy_or_the_published_presets_file(tmp_path):
+    docs, zoo = tmp_path / "docs", tmp_path / "zoo"
+    (docs / "ablations").mkdir(parents=True)
+    (docs / "ablations" / "r01-ref3-generate.png").write_bytes(b"copy")
+    (zoo / "srbvae-mnist-cpu").mkdir(parents=True)
+    (zoo / "srbvae-mnist-cpu" / "transfer.png").write_bytes(b"preset")
+    assert ablations.committed_grid(docs, "r01-ref3", "generate", zoo).read_bytes() == b"copy"
+    assert ablations.committed_grid(docs, "r07-er100", "transfer", zoo).read_bytes() == b"preset"  # published
+    with pytest.raises(FileNotFoundError):
+        ablations.committed_grid(docs, "r01-ref3", "transfer", zoo)
+    assert ablations.committed_grid(REPO / "docs", "r07-er100", "generate") == REPO / "zoo" / "srbvae-mnist-cpu" / "generate.png"
