@@ -66,7 +66,7 @@ def pick_providers(provider="auto"):
     return [PROVIDERS[provider]]
 
 
-# --- session options: the measured rule (BENCHMARKS.md, "ONNX Runtime session options") ----------
+# --- session options: the measured rule (docs/performance.md, "Inference") ----------
 
 SMALL_MACHINE_CPUS = 2  # the largest machine the rule was measured on
 
@@ -87,7 +87,7 @@ def parse_threads(value):
 def session_options(threads="auto", cpus=None, batch=1):
     """The SessionOptions of the ONNX scripts and a description of them.
 
-    The rule `auto`, from measurement (BENCHMARKS.md, "ONNX Runtime session options"): on a machine
+    The rule `auto`, from measurement (docs/performance.md, "Inference"): on a machine
     with at most 2 logical CPUs, batch 1 runs on one intra-op thread, and larger batches on one
     thread per CPU without spin-waiting (`session.intra_op.allow_spinning=0`); each had the lowest
     median of ORT's thread settings at its batch size. ORT's default (spin-waiting threads) lost

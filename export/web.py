@@ -35,7 +35,7 @@ RUNTIME_FILES = ("ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm")
 GRAPHS = ("transfer", "encoder_z", "generator")
 # WebAssembly threads of the page. Browsers give a page threads (SharedArrayBuffer) only when it
 # is cross-origin isolated, which `python -m http.server` does not do; and one intra-op thread
-# was the fastest native setting measured on 2 cores (BENCHMARKS.md). `?threads=N` overrides.
+# was the fastest native setting measured on 2 cores (docs/performance.md). `?threads=N` overrides.
 WASM_THREADS = 1
 # The pair shown on opening: (content sample, style sample).
 OPENING = (0, 1)

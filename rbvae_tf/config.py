@@ -15,7 +15,7 @@ PRESETS = {
                  batch_size=8, limit=256, jit=False, reference_width=1),
     # The best sRb-VAE e-probe from at most 30 minutes of training on a 2-core CPU, chosen by measurement:
     # zoo/select_cpu_preset.py (width 1/2 beat 1/4; 450 steps per epoch were no better and left no margin)
-    # and `cli.py bench train` (XLA no faster at this size); see README. Reference outlines 3 px wide at
+    # and `cli.py bench train` (XLA no faster at this size); see docs/archive/cpu-preset-selection.md. Reference outlines 3 px wide at
     # 64 px: at 32 px the paper's 1 px outline is too faint and the reference branch dies (docs/ablations.md).
     "cpu": dict(image_size=32, width=0.5, target_dim=32, common_dim=32, epochs=6, steps_per_epoch=400,
                 batch_size=36, limit=None, jit=False, reference_width=3),

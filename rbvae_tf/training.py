@@ -135,8 +135,8 @@ def with_built_data(config):
 def use_xla(config, strategy):
     """Whether the run compiles its train step with XLA: the config's `jit`, never with several replicas
     (XLA fails under MirroredStrategy on CPU); `"auto"` (the paper preset) turns it on only when a GPU
-    is visible, because on the CPUs measured here XLA made the sRb-VAE step slower (BENCHMARKS.md:
-    1.1x at 64 px width 1, 2.4-2.8x at 32 px width 1/2)."""
+    is visible, because on the CPUs measured here XLA made the sRb-VAE step slower (docs/performance.md,
+    "Training step": 1.1x at 64 px width 1; the 32 px runs are in docs/archive/benchmarks-2026-11.md)."""
     if strategy.num_replicas_in_sync > 1:
         return False
     if config.jit == "auto":

@@ -69,7 +69,7 @@ def start_workers(tmp_path, addresses, outs, *options):
 
 # A guard against a hung group, not a time limit: on the 2-core machine under a load average of 8 (other
 # jobs), one 3 x 20-step group took over 240 s (epoch 1, with tracing: 65 s); on a quieter day five such
-# runs took 139 s in all (docs/bench/multi-worker-resume-2026-12-01.txt).
+# runs took 139 s in all (benchmarks/results/multi-worker-resume-2026-12-01.txt).
 HANG_SECONDS = 600
 
 
@@ -184,7 +184,7 @@ def test_a_killed_worker_group_resumes_with_the_same_commands(tmp_path):
     # without AVX-512 VNNI/BF16 or AMX, like the AMD AVX2 machine that measured 9.8e-4) and 8.5e-4
     # with oneDNN on one thread (TF_NUM_INTRAOP_THREADS=1): larger than what a lost or repeated step
     # moves a weight (~lr = 1e-4), so it could not tell a wrong resume from round-off. Measured with
-    # docs/bench/multi_worker_resume.py (results: docs/bench/multi-worker-resume-2026-12-01.txt).
+    # benchmarks/multi_worker_resume.py (results: benchmarks/results/multi-worker-resume-2026-12-01.txt).
     uninterrupted = tmp_path / "uninterrupted"
     uninterrupted.mkdir()
     processes, logs = start_workers(uninterrupted, free_addresses(2),

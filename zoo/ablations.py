@@ -26,7 +26,7 @@ from rbvae_tf.callbacks import read_history  # noqa: E402
 # name -> (model, extra `cli.py fit` arguments, parent run, what changes against the parent)
 RUNS = {
     "r00-paper": ("srbvae", [], None,
-                  "the paper's objective, 1 px references: the bundled preset's configuration"),
+                  "the paper's objective, 1 px references"),
     "r01-ref3": ("srbvae", ["--reference-width", "3"], "r00-paper",
                  "reference outlines 3 px wide at 64 px (1.5 px at 32 px)"),
     "r02-mmd": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=1000"], "r01-ref3",
@@ -175,7 +175,7 @@ def restore(name, root, docs):
             shutil.copyfile(source / pathlib.Path(file).name, run_dir / file)
     for kind in ("generate", "transfer"):
         if RUNS[name][0] in REFERENCE_BASED:
-            shutil.copyfile(docs / "ablations" / f"{name}-{kind}.png", run_dir / f"{kind}.png")
+            shutil.copyfile(committed_grid(docs, name, kind), run_dir / f"{kind}.png")
     epochs = json.loads((run_dir / "config.json").read_text())["fit"]["epochs"]
     (run_dir / "status.json").write_text(json.dumps({"epochs_completed": epochs, "finished": True}))
 
@@ -211,11 +211,11 @@ def row(name, root):
     return {
         "name": name, "parent": parent or "-", "change": change, "model": model,
         "command": " ".join(fit_command(name, pathlib.Path("runs/ablations"))) if name not in FORMER else
-        "python cli.py fit --preset cpu at commit 3370be7 (the former bundled preset zoo/srbvae-mnist-cpu; today: "
+        "python cli.py fit --preset cpu at commit 3370be7 (trained before this study; with today's code: "
         "python cli.py fit --reference-width 1 " + " ".join(paper_arguments("srbvae", [])) + ")",
 "steps": steps, "minutes": minutes,
         "cpu": (f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}, load {cpu['loadavg'][0]:.1f}"
-                if cpu else "not recorded (earlier session)"),
+                if cpu else "not recorded"),
         # the unsupervised baselines (seed runs) have one latent space: only "all" and its digit accuracy
         "e": mae(probe, "e"), "z": mae(probe, "z"), "all": mae(probe, "all"),
         "e_s": mae(probe, "e_sampled"), "z_s": mae(probe, "z_sampled"), "all_s": mae(probe, "all_sampled"),
@@ -251,14 +251,40 @@ def seed_table(rows):
     return lines if len(lines) > 5 else []
 
 
-def report(root, docs):
+def grid_link(grid, copy, zoo):
+    """The page's link to a run's grid: a preset's own file under `zoo` when it is byte-identical (the run
+    published as that preset), so one image is stored once; else `copy`, written from `grid`."""
+    data = grid.read_bytes()
+    for published in sorted(pathlib.Path(zoo).glob(f"*/{grid.name}")):
+        if published.read_bytes() == data:
+            copy.unlink(missing_ok=True)
+            return f"../zoo/{published.parent.name}/{grid.name}"
+    shutil.copyfile(grid, copy)
+    return f"ablations/{copy.name}"
+
+
+def committed_grid(docs, name, kind, zoo=REPO / "zoo"):
+    """The committed file of run `name`'s `kind` grid: its copy docs/ablations/NAME-KIND.png, or, for a run
+    published as a zoo preset, the preset's own file (which `report` links instead of storing it twice)."""
+    copy = pathlib.Path(docs) / "ablations" / f"{name}-{kind}.png"
+    if copy.exists():
+        return copy
+    from zoo.train_zoo import RESEARCH_RUNS
+
+    published = [pathlib.Path(zoo) / f"{model}-mnist-cpu" / f"{kind}.png" for model, run in RESEARCH_RUNS.items()
+                 if run == name]
+    if not published or not published[0].exists():
+        raise FileNotFoundError(f"no committed {kind} grid of {name}: {copy}")
+    return published[0]
+
+
+def report(root, docs, zoo=REPO / "zoo"):
     rows = [r for r in (row(name, root) for name in RUNS) if r]
     images = docs / "ablations"
     images.mkdir(parents=True, exist_ok=True)
     for r in rows:
-        for kind in ("generate", "transfer"):
-            if r["model"] in REFERENCE_BASED:
-                shutil.copyfile(root / r["name"] / f"{kind}.png", images / f"{r['name']}-{kind}.png")
+        r["grids"] = ({kind: grid_link(root / r["name"] / f"{kind}.png", images / f"{r['name']}-{kind}.png", zoo)
+                       for kind in ("generate", "transfer")} if r["model"] in REFERENCE_BASED else None)
     lines = [
         "Probes (MAE of linear regressors of the five target factors, mean over factors: e low and z high are "
         "wanted) and digit accuracy (z high, e low are wanted):", "",
@@ -282,8 +308,8 @@ def report(root, docs):
             f"| {r['name']} | {_f(r['ref_l1'])} | {_f(r['sampled_mass'])} | {_f(r['ref_mass'])} "
             f"| {_f(r['e_norm'], 1)} ({_f(r['e_prior'], 1)}) | {_f(r['z_norm'], 1)} | {_f(r['er_norm'], 2)} "
             f"| {r['disc_acc']} "
-            + (f"| [generation](ablations/{r['name']}-generate.png), [transfer](ablations/{r['name']}-transfer.png) |"
-               if r["model"] in REFERENCE_BASED else "| - (no e/z split) |"))
+            + (f"| [generation]({r['grids']['generate']}), [transfer]({r['grids']['transfer']}) |"
+               if r["grids"] else "| - (no e/z split) |"))
     lines += seed_table(rows)
     commands = [f"- `{r['name']}`: `{r['command']}`" for r in rows]
     table = "\n".join(lines) + "\n\nThe `cli.py fit` command of each run:\n\n" + "\n".join(commands) + "\n"
@@ -292,7 +318,8 @@ def report(root, docs):
     head, _, rest = text.partition(TABLE_START)
     _, _, tail = rest.partition(TABLE_END)
     page.write_text(f"{head}{TABLE_START}\n{table}{TABLE_END}{tail}")
-    (root / "ablations.json").write_text(json.dumps(rows, indent=1))
+    (root / "ablations.json").write_text(json.dumps([{k: v for k, v in r.items() if k != "grids"} for r in rows],
+                                                    indent=1))
     return rows
 
 

@@ -7,12 +7,18 @@ and copies of the run's history.csv and the evaluation's metrics.json / metrics.
     cp -r exports/srbvae-mnist-cpu/{metadata.json,onnx} zoo/srbvae-mnist-cpu/export/
     python zoo/make_preset.py runs/srbvae-cpu eval/srbvae-cpu zoo/srbvae-mnist-cpu   # card with the export
 
-The card (README.md) is written from the run's history.csv and the evaluation's metrics.md, so every
-number in it comes from those files. A new evaluation of a published preset (e.g. after a new score was
-added to `evaluate`) goes into it without the run folder:
+The card (README.md) is written by `write_card` from the preset's own files (config.json, history.csv,
+metrics.json, metadata.json, export/metadata.json) and the run record's cpu.json, so every number in it
+comes from committed files; `python zoo/train_zoo.py cards` rewrites the seven cards without training.
+A new evaluation of a published preset goes into it without the run folder:
 
-    python cli.py evaluate srbvae-mnist-cpu --out eval/srbvae-mnist-cpu
+    python cli.py evaluate srbvae-mnist-cpu --out-dir eval/srbvae-mnist-cpu
     python zoo/make_preset.py --refresh zoo/srbvae-mnist-cpu eval/srbvae-mnist-cpu
+    python zoo/train_zoo.py cards
+
+A card has the common model-card form: what the model is and is for, its measured limitations, its numbers
+beside the paper's row, how to use it, how to reproduce it, and the provenance last. The numbers are
+sections of `NUMBER_SECTIONS` (one function per table), so another kind of score is one more function.
 """
 
 import json
@@ -23,28 +29,44 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from rbvae_tf.callbacks import read_history  # noqa: E402
-from rbvae_tf.loading import load_trained, save_preset  # noqa: E402
+from rbvae_tf.evaluation.paper import FACTOR_COLUMNS, PAPER_NAMES, PAPER_TABLE1_MNIST, PAPER_Z_MEAN_MNIST  # noqa: E402
+
+# What each model is, in one paragraph of the card ({args}: its model arguments).
+DESCRIPTIONS = {
+    "vae": "a variational autoencoder (Eq. 1 of the paper, Laplace likelihood) on the paper's Appendix D networks: "
+           "one 64-dimensional latent learned from the unlabelled images only, the paper's unsupervised baseline",
+    "beta-vae": "a beta-VAE (Eq. 1 with the KL weighted; {args}) on the paper's Appendix D networks: one "
+                "64-dimensional latent learned from the unlabelled images only, an unsupervised baseline of Table 1",
+    "dip-vae-i": "a DIP-VAE-I (Eq. 1 plus a penalty pushing the covariance of the posterior means to the identity; "
+                 "{args}) on the paper's Appendix D networks: one 64-dimensional latent learned from the unlabelled "
+                 "images only, an unsupervised baseline of Table 1",
+    "dip-vae-ii": "a DIP-VAE-II (Eq. 1 plus a penalty on the covariance of the whole posterior; {args}) on the "
+                  "paper's Appendix D networks: one 64-dimensional latent learned from the unlabelled images only, "
+                  "an unsupervised baseline of Table 1",
+    "svae": "a symmetric VAE (Pu et al. 2018) trained adversarially with one discriminator d(x, z) on the paper's "
+            "Appendix D networks: one 64-dimensional latent learned from the unlabelled images only, the "
+            "adversarial baseline of Table 1",
+    "rbvae": "a reference-based VAE (Rb-VAE, Eq. 3 of the paper; {args}): trained on unlabelled images and on a "
+             "reference set in which the target factors are constant (white, undilated, full-size digits), it "
+             "splits its latent into e (32 dimensions, meant for the target factors: colour, scale and stroke "
+             "width) and z (32 dimensions, the rest, above all the digit)",
+    "srbvae": "a symmetric reference-based VAE (sRb-VAE, Eq. 8-10 and Alg. 1 of the paper; {args}): Rb-VAE trained "
+              "as a two-player game, two discriminators against the encoders and the generator, on unlabelled "
+              "images and a reference set in which the target factors are constant (white, undilated, full-size "
+              "digits); it splits its latent into e (32 dimensions, meant for the target factors: colour, scale "
+              "and stroke width) and z (32 dimensions, the rest, above all the digit)",
+}
+PAPER_STEPS = 30 * 1666  # the paper's 30 epochs over 60,000 unlabelled images at batch 36
+SATURATED = 0.98  # discriminator accuracy above which the adversarial signal of Eq. 8 is weak
 
 
-def reading(probe, last, accuracy_names):
-    """A plain-words paragraph on the e/z split and the discriminators, from the numbers only."""
-    if "e" not in probe:
-        return ""
-    e, z = probe["e"]["mae"]["mean"], probe["z"]["mae"]["mean"]
-    text = f"**Reading.** Mean MAE on the target factors: e {e:.3f}, z {z:.3f} (the paper: e .060, z .189). "
-    if z <= e:
-        text += "z predicts them at least as well as e: this run has not separated target from common factors."
-    else:
-        text += (f"e predicts them better than z, the intended direction, but z is still far below the constant "
-                 f"floor ({probe['constant']['mae']['mean']:.3f}): the split is partial.")
-    if accuracy_names:
-        accuracies = [float(last[k]) for k in accuracy_names]
-        text += (" Last-epoch discriminator accuracies (real / fake, d then d'): "
-                 + " / ".join(f"{a:.3f}" for a in accuracies))
-        if min(accuracies) > 0.98:
-            text += ": saturated, so the adversarial signal of Eq. 8 is weak next to the reconstruction terms"
-        text += "."
-    return text + " Use it to try the pipeline, not as a reproduction of Table 1."
+def _f(value, digits=3):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _table(headers, rows):
+    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
+            *("| " + " | ".join(str(c) for c in row) + " |" for row in rows)]
 
 
 # Why each departure from the paper is there (docs/ablations.md has the measurements).
@@ -95,7 +117,7 @@ def departures(fit):
 
 def fit_command(fit, out):
     """The `cli.py fit` command that trains the configuration `fit` (a run's config.json "fit"): the
-    preset plus the `--model-arg`s that differ from it. Raises ValueError if the command would not
+    training budget plus the `--model-arg`s that differ from it. Raises ValueError if the command would not
     reproduce `fit` exactly (a setting this function does not spell out)."""
     from rbvae_tf.config import PRESET_MODEL_ARGS, FitConfig
 
@@ -111,37 +133,13 @@ def fit_command(fit, out):
     return " ".join([*args, "--out-dir", str(out)])
 
 
-def write_grids(model, info, run_dir, out_dir):
-    """The preset's figures, as card lines. Rb models: conditional generation (Fig. 3) and attribute
-    transfer (Fig. 4) from the probe_test split; the others: the last epoch's sample grid of `fit`
-    (inputs, reconstructions, samples of the prior)."""
-    if model.reference_based:
-        from rbvae_tf.applications import write_conditional_grid, write_transfer
-
-        write_conditional_grid(model, out_dir / "generate.png", info=info)
-        write_transfer(model, out_dir / "transfer.png", grid=6, info=info)
-        return ["![conditional generation](generate.png)", "",
-                "Conditional generation (`python cli.py generate " + out_dir.name + " --out generate.png`): "
-                "each row a probe image, its reference version G(z, e_r), then G(z, e_j) for e_j ~ N(0, I), "
-                "the same e_j down each column.", "",
-                "![attribute transfer](transfer.png)", "",
-                "Attribute transfer (`python cli.py transfer " + out_dir.name + " --grid 6 --out transfer.png`): "
-                "z from the image at the left of each row, e from the image at the top of each column."]
-    last = sorted((run_dir / "samples").glob("epoch_*.png"))[-1]
-    shutil.copyfile(last, out_dir / "samples.png")
-    return ["![samples](samples.png)", "",
-            f"`samples.png` (the last epoch's `samples/{last.name}` of the run): top row, training images; "
-            "middle, their reconstructions; bottom, images generated from latents drawn from the prior."]
-
-
 def portable(text, run_dir, source):
     """`text` without this machine's paths: the run folder as `source`, the home folder as `~`."""
     text = text.replace(str(run_dir.resolve()), source).replace(str(run_dir), source)
     return text.replace(str(pathlib.Path.home()), "~")
 
 
-TRANSFER_HEADING = "## Attribute transfer and generation as numbers"
-EVALUATION_LINE = "Evaluation (`python cli.py evaluate`):"
+TRANSFER_HEADING = "### Attribute transfer and generation as numbers"
 
 
 def transfer_section(metrics):
@@ -153,7 +151,7 @@ def transfer_section(metrics):
     scores, generation = entry["transfer"], entry["generation"]
     style = scores["style_taken"]
     return [TRANSFER_HEADING, "",
-            f"Read by independent readers (trained on real probe_train images; tables in the evaluation below): "
+            f"Read by independent readers (trained on real probe_train images; the full tables are in metrics.md): "
             f"transfer G(z(A), e(B)) on {scores['pairs']} probe_test pairs keeps the content with "
             f"{scores['content_kept']:.2f} and takes the style with R {style['R']:.2f}, G {style['G']:.2f}, "
             f"B {style['B']:.2f}, scale {style['scale']:.2f}, width {style['width']:.2f} (mean {style['mean']:.2f}); "
@@ -164,105 +162,300 @@ def transfer_section(metrics):
             f"{generation['spread_ratio']['scale']:.2f}, width {generation['spread_ratio']['width']:.2f}).", ""]
 
 
+# --- the card: read from the preset's committed files only ----------------------------------------
+
+
+def read_preset(out_dir, record_dir=None):
+    """Everything a card says, from the preset folder and (for the provenance) its run record."""
+    out_dir = pathlib.Path(out_dir)
+    config = json.loads((out_dir / "config.json").read_text())
+    history = read_history(out_dir / "history.csv")
+    exported = out_dir / "export" / "metadata.json"
+    cpu = pathlib.Path(record_dir) / "cpu.json" if record_dir else None
+    return {"name": out_dir.name, "dir": out_dir, "fit": config["fit"], "model_config": config["model"]["config"],
+            "history": history, "seconds": sum(float(row["seconds"]) for row in history),
+            "metrics": json.loads((out_dir / "metrics.json").read_text()),
+            "metadata": json.loads((out_dir / "metadata.json").read_text()),
+            "export": json.loads(exported.read_text()) if exported.exists() else None,
+            "cpu": json.loads(cpu.read_text()) if cpu and cpu.exists() else None,
+            "kernels": config.get("kernels")}  # written by `fit` since oneDNN became the default
+
+
+def features(model):
+    """The probe row Table 1 reports: e for the reference-based models, all latents otherwise."""
+    return "e" if model in ("rbvae", "srbvae") else "all"
+
+
+def discriminator_accuracies(preset):
+    """{name: last-epoch accuracy} of the discriminators (adversarial models; empty otherwise)."""
+    last = preset["history"][-1]
+    return {k: float(v) for k, v in sorted(last.items()) if "_acc_" in k}
+
+
+def limitations(preset):
+    """Measured limitations, one bullet each, from the numbers alone."""
+    fit, metrics, model = preset["fit"], preset["metrics"], preset["fit"]["model"]
+    probe, digits, key = metrics["probe"], metrics["digit_accuracy"], features(model)
+    steps = fit["epochs"] * fit["steps_per_epoch"]
+    paper, ours = PAPER_TABLE1_MNIST[model], probe[key]["mae"]
+    items = [f"Trained for {steps:,} steps at {fit['image_size']} px and width {fit['width']}: "
+             f"{100 * steps / PAPER_STEPS:.0f} % of the paper's 30 epochs at 64 px and full width."]
+    compared = "better than" if ours["mean"] < paper[-1] else "worse than"
+    worst = max(FACTOR_COLUMNS[:-1], key=lambda c: ours[c] - paper[FACTOR_COLUMNS.index(c)])
+    items.append(f"Table 1 average MAE ({key} latents) {_f(ours['mean'])}, {compared} the paper's "
+                 f"{_f(paper[-1])}; furthest from the paper on {worst} ({_f(ours[worst])} against "
+                 f"{_f(paper[FACTOR_COLUMNS.index(worst)])}).")
+    if model in PAPER_Z_MEAN_MNIST:
+        z, floor = probe["z"]["mae"]["mean"], probe["constant"]["mae"]["mean"]
+        items.append(f"z still holds target factors: its average MAE is {_f(z)}, where the paper has "
+                     f"{_f(PAPER_Z_MEAN_MNIST[model])} and a z without them would be near the constant floor "
+                     f"{_f(floor)}.")
+        items.append(f"The digit (a common factor) is read from z with {_f(digits['z'])} mean per-class accuracy "
+                     f"and from e with {_f(digits['e'])} (chance 0.1): "
+                     + ("the digit is mostly in z." if digits["z"] - digits["e"] >= 0.2 else
+                        "e still carries much of the digit."))
+    else:
+        items.append("Unsupervised: no split into target and common latents, so no attribute transfer or "
+                     f"conditional generation; the digit is read from all latents with {_f(digits['all'])} mean "
+                     "per-class accuracy.")
+    accuracies = discriminator_accuracies(preset)
+    if accuracies and min(accuracies.values()) > SATURATED:
+        items.append(f"The discriminators end at {min(accuracies.values()):.4f}-{max(accuracies.values()):.4f} "
+                     "accuracy: saturated, so the adversarial term is weak next to the reconstruction terms.")
+    items.append("Trained and evaluated on the bundled MNIST-style data of the paper's Sec. 5.1 only; other "
+                 f"images must be brought to {fit['image_size']} x {fit['image_size']} RGB and will be out of "
+                 "its distribution.")
+    return [f"- {item}" for item in items]
+
+
+def probe_section(preset):
+    """Table 1: this preset's probe row beside the paper's row of the same model."""
+    model, probe = preset["fit"]["model"], preset["metrics"]["probe"]
+    key = features(model)
+    rows = [[f"paper, {PAPER_NAMES[model]} ({key})", *(_f(v) for v in PAPER_TABLE1_MNIST[model])],
+            [f"this preset ({key})", *(_f(probe[key]["mae"][c]) for c in FACTOR_COLUMNS)]]
+    if model in PAPER_Z_MEAN_MNIST:
+        rows += [["paper, z (Sec. 5.3)", *["-"] * 5, _f(PAPER_Z_MEAN_MNIST[model])],
+                 ["this preset (z)", *(_f(probe["z"]["mae"][c]) for c in FACTOR_COLUMNS)]]
+    rows.append(["constant predictor (floor)", *(_f(probe["constant"]["mae"][c]) for c in FACTOR_COLUMNS)])
+    wanted = ("e low; z high, near the floor" if model in PAPER_Z_MEAN_MNIST else "low")
+    return ["### Table 1 probe: MAE of linear regressors of the target factors", "",
+            f"Held-out probe split (5,000 / 5,000 images); wanted: {wanted}.", "",
+            *_table(["", "R", "G", "B", "Scale", "Width", "Avg"], rows)]
+
+
+def digit_section(preset):
+    """Digit accuracy of a linear classifier from each set of latents."""
+    digits = preset["metrics"]["digit_accuracy"]
+    keys = [k for k in ("e", "z", "all") if k in digits]
+    wanted = ("The digit is a common factor: wanted high from z, low from e (chance 0.1)." if "e" in digits else
+              "From all latents (chance 0.1); an unsupervised model has no e / z split to compare.")
+    return ["### Digit classification: mean per-class accuracy of a linear classifier", "",
+            wanted, "",
+            *_table(keys, [[_f(digits[k]) for k in keys]])]
+
+
+def disentanglement_section(preset):
+    """SAP, MIG and DCI of the target factors."""
+    names = ("sap", "mig", "dci_disentanglement", "dci_completeness", "dci_informativeness")
+    rows = [[k, *(_f(v[n]) for n in names)] for k, v in preset["metrics"]["metrics"].items()]
+    return ["### Disentanglement metrics of the target factors (normalised)", "",
+            *_table(["latents", "SAP", "MIG", "DCI D", "DCI C", "DCI I"], rows)]
+
+
+def health_section(preset):
+    """The reference branch's health (reference-based models only)."""
+    health = preset["metrics"].get("health")
+    if not health or "reference_l1_ratio" not in health:
+        return []
+    return ["### Reference-branch health (`rbvae_tf/health.py`)", "",
+            *_table(["reference L1 / all-black", "mass G(z, e~N) / data", "mass G(z, e_r) / refs",
+                     "norm of e (prior)", "norm of e_r"],
+                    [[_f(health["reference_l1_ratio"]), _f(health["sampled_mass_ratio"]),
+                      _f(health["reference_mass_ratio"]), f"{_f(health['e_norm'], 2)} ({_f(health['e_prior_norm'], 2)})",
+                      _f(health["reference_target_norm"])]]),
+            "", "Reference L1 below 1: G(z, e_r) draws the reference images rather than a black image; masses "
+            "near 1."]
+
+
+# The card's numbers, one table each; a section returns [] when it does not apply to the model.
+def transfer_numbers(preset):
+    """Fig. 3 / 4 as numbers: the transfer and generation scores of `evaluate` (reference-based models)."""
+    return transfer_section(preset["metrics"])
+
+
+NUMBER_SECTIONS = [probe_section, digit_section, disentanglement_section, health_section, transfer_numbers]
+
+
+def figure_lines(preset):
+    """The preset's figures: Fig. 3 / 4 grids of the reference-based models, the sample grid otherwise."""
+    name = preset["name"]
+    if (preset["dir"] / "generate.png").exists():
+        return ["![conditional generation](generate.png)", "",
+                f"Conditional generation (`python cli.py generate {name} --out generate.png`): each row a probe "
+                "image, its reference version G(z, e_r), then G(z, e_j) for e_j ~ N(0, I), the same e_j down each "
+                "column.", "",
+                "![attribute transfer](transfer.png)", "",
+                f"Attribute transfer (`python cli.py transfer {name} --grid 6 --out transfer.png`): z from the "
+                "image at the left of each row, e from the image at the top of each column."]
+    return ["![samples](samples.png)", "",
+            "`samples.png`, the last epoch's sample grid of the training run: top row, training images; middle, "
+            "their reconstructions; bottom, images generated from latents drawn from the prior."]
+
+
+def usage_lines(preset):
+    name, reference_based = preset["name"], preset["fit"]["model"] in ("rbvae", "srbvae")
+    lines = ["```python", "import rbvae_tf", "", f'model, info = rbvae_tf.from_preset("{name}")',
+             "# images: float32 array (n, {0}, {0}, 3) in [-1, 1]".format(preset["fit"]["image_size"])]
+    lines += (['e = model.encode_target(images)["mean"]   # target latents (colour, scale, width)',
+               'z = model.encode_common(images)["mean"]   # common latents (the digit)',
+               "out = model.transfer(content, style)      # G(z(content), e(style)), in [-1, 1]"]
+              if reference_based else ['codes = model.encode(images)["mean"]     # the 64 latents',
+                                       "reconstructions = model(images)"])
+    lines += ["```", "", "From the command line, with MODEL = the preset's name:", "", "```bash",
+              f"python cli.py evaluate {name} --out-dir eval/{name}  # the numbers below"]
+    if reference_based:
+        lines += [f"python cli.py generate {name} --out grid.png", f"python cli.py transfer {name} --content "
+                  "a.png --style b.png --out c.png"]
+    lines += [f"python cli.py export {name} --onnx                  # SavedModel + ONNX", "```"]
+    if preset["export"]:
+        parity = max(v for k, v in preset["export"]["parity"].items() if k.startswith("onnx/"))
+        lines += ["", f"`export/` holds the ONNX graphs of `python cli.py export {name} --onnx` (largest difference "
+                  f"of a graph to the Keras model {parity:.1e}, `export/metadata.json` under `parity`). Attribute "
+                  "transfer with ONNX Runtime only (no TensorFlow):", "",
+                  f"    python export/onnx_transfer.py zoo/{name}/export --content a.png --style b.png --out c.png"]
+    return lines
+
+
+def provenance(preset):
+    fit, cpu = preset["fit"], preset["cpu"]
+    steps = fit["epochs"] * fit["steps_per_epoch"]
+    text = (f"Trained for {preset['seconds'] / 60:.1f} min ({len(preset['history'])} epochs x {fit['steps_per_epoch']} "
+            f"steps = {steps:,} steps of batch {fit['batch_size']}, seed {fit['seed']}; the sum of the epochs' "
+            "`seconds` in history.csv)")
+    if cpu:
+        start = cpu["start"]
+        load = start["loadavg"][0]
+        text += (f" on {start['cores']} cores of an {start['model_name']} "
+                 f"({'AVX-512' if start['avx512'] else 'no AVX-512'}), load average {load:.1f} at the start "
+                 f"({'other work was running' if load >= 0.5 else 'idle'})")
+        if "wall_seconds" in cpu:
+            text += f"; `fit` took {cpu['wall_seconds'] / 60:.1f} min of wall time"
+    else:
+        text += " on a 2-core CPU (not recorded)"
+    kernels = preset.get("kernels")
+    text += (f"; TensorFlow's {'oneDNN' if kernels['onednn'] else 'Eigen'} CPU kernels (chosen by "
+             f"{kernels['onednn_chosen_by']})" if kernels else "; CPU kernels not recorded (trained before `fit` "
+             "recorded them)")
+    return text + ". Step times depend on the machine and its load: see [docs/performance.md](../../docs/performance.md)."
+
+
+def card_lines(preset, note=None):
+    fit, model, name = preset["fit"], preset["fit"]["model"], preset["name"]
+    arguments = ", ".join(f"{k} = {v}" for k, v in sorted((fit.get("model_args") or {}).items())) or "the paper's"
+    key, probe = features(model), preset["metrics"]["probe"]
+    summary = (f"{PAPER_NAMES[model]} trained on the bundled MNIST-style data at {fit['image_size']} px: Table 1 "
+               f"average MAE {_f(probe[key]['mae']['mean'])} on {key} (the paper: {_f(PAPER_TABLE1_MNIST[model][-1])})"
+               + (f", z {_f(probe['z']['mae']['mean'])} (the paper: {_f(PAPER_Z_MEAN_MNIST[model])})"
+                  if model in PAPER_Z_MEAN_MNIST else "") + ".")
+    use = ("attribute transfer: z from one image, e from another, as in the paper's Fig. 4; conditional "
+           "generation, Fig. 3; feature learning, Table 1" if model in PAPER_Z_MEAN_MNIST else
+           "feature learning, Table 1; reconstructions and samples")
+    numbers = []
+    for section in NUMBER_SECTIONS:
+        lines = section(preset)
+        numbers += [*lines, ""] if lines else []
+    lines = [
+        f"# {name}", "", summary, "",
+        "## Model", "",
+        f"`{name}` is " + DESCRIPTIONS[model].format(args=arguments) + ".", "",
+        f"**Intended use**: trying the library's pipeline on MNIST-style images ({use}), exporting and serving "
+        f"({'SavedModel, ONNX, the browser page' if model in PAPER_Z_MEAN_MNIST else 'SavedModel, ONNX'}), "
+        "and comparing the seven models at one small budget "
+        "([REPORT.md](../../REPORT.md)). It is **not** a reproduction of the paper's Table 1: see the limitations.",
+        "",
+        "## Limitations (measured)", "",
+        *limitations(preset), "",
+        "## Results", "",
+        "From `python cli.py evaluate` on the preset (`metrics.json`; every table of the evaluation is in "
+        "[metrics.md](metrics.md)).", "",
+        *numbers,
+        *figure_lines(preset), "",
+        "## How to use", "",
+        *usage_lines(preset), "",
+        "## How to reproduce", "",
+        "Train and evaluate (the run folder's name is free):", "",
+        f"    {fit_command(fit, 'runs/' + name)}",
+        f"    python cli.py evaluate runs/{name} --out-dir runs/{name}/eval", "",
+    ]
+    if note:
+        lines += [note, ""]
+    changes = departures(fit)
+    if changes:
+        lines += ["Where this configuration departs from the paper:", "", *changes, ""]
+    lines += ["## Provenance", "", provenance(preset)]
+    return lines
+
+
+def write_card(out_dir, record_dir=None, note=None):
+    """Writes `out_dir`/README.md from the preset's files (and `record_dir`/cpu.json for the provenance)."""
+    preset = read_preset(out_dir, record_dir)
+    (pathlib.Path(out_dir) / "README.md").write_text("\n".join(card_lines(preset, note)) + "\n")
+    return preset
+
+
 def refresh(out_dir, eval_dir):
-    """Puts a new evaluation of preset `out_dir` (`python cli.py evaluate <preset> --out eval_dir`) into it:
-    metrics.json (keeping its `model` entry, which names the run the preset was published from), metrics.md
-    written again from it, and in the card the transfer section and the evaluation part; the rest of the
-    card is kept as written."""
+    """Puts a new evaluation of preset `out_dir` (`python cli.py evaluate <preset> --out-dir eval_dir`) into
+    it: metrics.json (keeping its `model` entry, which names the run the preset was published from) and
+    metrics.md written again from it. The cards follow with `python zoo/train_zoo.py cards`."""
     from rbvae_tf.evaluation.report import metrics_markdown
 
     out_dir, eval_dir = pathlib.Path(out_dir), pathlib.Path(eval_dir)
     metrics = json.loads((eval_dir / "metrics.json").read_text())
     metrics["model"] = json.loads((out_dir / "metrics.json").read_text())["model"]
     metrics = json.loads(json.dumps(metrics).replace(str(pathlib.Path.home()), "~"))
-    text = (out_dir / "README.md").read_text()
-    head, found, rest = text.partition(EVALUATION_LINE)
-    if not found:
-        raise SystemExit(f"{out_dir / 'README.md'} has no line {EVALUATION_LINE!r}")
-    head = head.split(TRANSFER_HEADING)[0]
-    ends = [i for i in (rest.find("\n**Reading.**"), rest.find("\n## Exported artifacts")) if i >= 0]
-    tail = rest[min(ends):] if ends else "\n"
-    markdown = metrics_markdown(metrics)
-    section = "".join(line + "\n" for line in transfer_section(metrics))
-    card = (head + section + EVALUATION_LINE + "\n\n"
-            + markdown.split("\n", 2)[2] + tail)
-    (out_dir / "README.md").write_text(card)
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
-    (out_dir / "metrics.md").write_text(markdown)
-    print(f"refreshed {out_dir}")
+    (out_dir / "metrics.md").write_text(metrics_markdown(metrics))
+    print(f"refreshed {out_dir}/metrics.json and metrics.md; the cards: python zoo/train_zoo.py cards")
+
+
+def draw_grids(model, info, run_dir, out_dir):
+    """The preset's figures. Rb models: conditional generation (Fig. 3) and attribute transfer (Fig. 4)
+    from the probe_test split; the others: the last epoch's sample grid of `fit`."""
+    if model.reference_based:
+        from rbvae_tf.applications import write_conditional_grid, write_transfer
+
+        write_conditional_grid(model, out_dir / "generate.png", info=info)
+        write_transfer(model, out_dir / "transfer.png", grid=6, info=info)
+    else:
+        shutil.copyfile(sorted((run_dir / "samples").glob("epoch_*.png"))[-1], out_dir / "samples.png")
 
 
 def main(run_dir, eval_dir, out_dir, note=None, source=None):
     """Publishes run `run_dir` (evaluated into `eval_dir`) as preset `out_dir`; `note` goes on the card,
     `source` is how the card and metrics name the run folder (default: `runs/<its name>`)."""
+    from rbvae_tf.loading import load_trained, save_preset
+
     run_dir, eval_dir, out_dir = map(pathlib.Path, (run_dir, eval_dir, out_dir))
     source = source or f"runs/{run_dir.name}"
     model, info = load_trained(str(run_dir))
     history = read_history(run_dir / "history.csv")
-    seconds = sum(float(row["seconds"]) for row in history)
     metrics = json.loads((eval_dir / "metrics.json").read_text())
     fit = info["fit"]
     metadata = {
         "model": fit["model"], "preset": fit["preset"], "image_size": model.image_size,
         "target_dim": model.target_dim, "common_dim": model.common_dim, "value_range": [-1, 1],
-        "epochs": len(history), "training_seconds": round(seconds), "probe_mae_mean": {
-            k: v["mae"]["mean"] for k, v in metrics["probe"].items()},
+        "epochs": len(history), "training_seconds": round(sum(float(row["seconds"]) for row in history)),
+        "probe_mae_mean": {k: v["mae"]["mean"] for k, v in metrics["probe"].items()},
         "digit_accuracy": metrics["digit_accuracy"],
         "reference_target": model.reference_target.numpy().tolist() if model.reference_based else None,
     }
     save_preset(model, out_dir, fit=fit, metadata=metadata)
-    last = history[-1]
-    arguments = ", ".join(f"`{k}` = {v}" for k, v in sorted((fit.get("model_args") or {}).items()))
-    arguments = arguments or "the paper's objective"
-    card = [
-        f"# {out_dir.name}",
-        "",
-        f"{fit['model']} ({arguments}) trained on the bundled MNIST-style data "
-        f"({model.image_size} px, width {model.width}, {len(history)} epochs x {fit['steps_per_epoch']} steps = "
-        f"{len(history) * fit['steps_per_epoch']:,} steps, batch {fit['batch_size']}, seed {fit['seed']}): "
-        f"{seconds / 60:.1f} min of training (the epochs' `seconds` in history.csv) on {machine(run_dir)}.",
-        "",
-        "Train and evaluate (the run folder's name is free):",
-        "",
-        f"    {fit_command(fit, 'runs/' + out_dir.name)}",
-        f"    python cli.py evaluate runs/{out_dir.name} --out-dir runs/{out_dir.name}/eval",
-        "",
-        "Load: `rbvae_tf.from_preset(\"" + out_dir.name + "\")` or any CLI command with MODEL = "
-        f"`{out_dir.name}` (`python cli.py evaluate {out_dir.name} --out-dir DIR` gives the numbers below).",
-        "",
-        "Last epoch (history.csv): " + ", ".join(
-            f"{k} {float(v):.4g}" for k, v in last.items() if k not in ("epoch", "seconds")
-            and not k.startswith("health_")),
-        "",
-        *write_grids(model, info, run_dir, out_dir),
-        "",
-        *transfer_section(metrics),
-        EVALUATION_LINE,
-        "",
-        (eval_dir / "metrics.md").read_text().split("\n", 2)[2],
-    ]
-    changes = departures(fit)
-    if changes:
-        card[4:4] = ["## Where this configuration departs from the paper", "", *changes, ""]
-    if note:
-        card[4:4] = [note, ""]
-    accuracy_names = [n for n in model.metric_names if "_acc_" in n]  # empty unless adversarial
-    reading_text = reading(metrics["probe"], last, accuracy_names)
-    if reading_text:
-        card += ["", reading_text]
-    exported = out_dir / "export" / "metadata.json"
-    if exported.exists():  # written by `python cli.py export <preset> --onnx`, copied here (see __doc__)
-        parity = max(v for k, v in json.loads(exported.read_text())["parity"].items() if k.startswith("onnx/"))
-        card += ["", "## Exported artifacts", "",
-                 f"`export/` holds the ONNX graphs and `metadata.json` of `python cli.py export {out_dir.name} "
-                 f"--onnx` (largest difference of an ONNX graph to the Keras model {parity:.1e}, recorded in "
-                 "`metadata.json` under `parity`). Attribute transfer with ONNX Runtime only:", "",
-                 f"    python export/onnx_transfer.py zoo/{out_dir.name}/export --content a.png --style b.png "
-                 "--out c.png"]
-    (out_dir / "README.md").write_text("\n".join(card) + "\n")
+    draw_grids(model, info, run_dir, out_dir)
     shutil.copyfile(run_dir / "history.csv", out_dir / "history.csv")
     for name in ("metrics.json", "metrics.md"):
         (out_dir / name).write_text(portable((eval_dir / name).read_text(), run_dir, source))
+    write_card(out_dir, run_dir, note)
     print(f"wrote {out_dir}")
 
 

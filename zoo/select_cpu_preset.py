@@ -6,7 +6,8 @@ the comparison the preset is chosen from.
 Candidates (issue #3): 32 px at width 1/4 and 1/2, steps chosen from `python cli.py bench train` so
 that each trains for 24-29 minutes (width 1/2 twice: 2400 and 2700 steps). Every step is a plain `cli.py` command, printed before it runs;
 a finished run or evaluation is reused, an interrupted run resumes. Writes
-`zoo/cpu-preset-selection.md` and `.json`: training time (sum of the epochs' `seconds` in
+`docs/archive/cpu-preset-selection.md` and `.json` (the choice of the `cpu` budget's width and steps, kept
+in the archive): training time (sum of the epochs' `seconds` in
 history.csv, i.e. without start-up and saving), Table-1 probe MAE on e, z and all latents, and the
 digit-classification accuracy of e and z (lower on e, higher on z is the intended split).
 """
@@ -54,7 +55,7 @@ def summarise(run_dir, eval_dir):
     }
 
 
-def main(runs=ROOT / "runs", evals=ROOT / "eval", out=ROOT / "zoo"):
+def main(runs=ROOT / "runs", evals=ROOT / "eval", out=ROOT / "docs" / "archive"):
     """Trains and evaluates what is missing, writes `out`/cpu-preset-selection.{md,json}, returns the best."""
     runs, evals, out = map(pathlib.Path, (runs, evals, out))
     results = {}

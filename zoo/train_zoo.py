@@ -4,6 +4,7 @@
     python zoo/train_zoo.py run beta-vae-16     # one run
     python zoo/train_zoo.py publish             # the best of each sweep -> zoo/<model>-mnist-cpu/
     python zoo/train_zoo.py report              # REPORT.md (Table 1 side by side), from the committed files
+    python zoo/train_zoo.py cards               # the seven cards (zoo/*/README.md), from the committed files
     python zoo/train_zoo.py tolerance           # |subset - card| of the card test, per preset and number
     python zoo/train_zoo.py tolerance rbvae     # the same for some models only
 
@@ -44,6 +45,7 @@ RUNS["svae"] = ("svae", [])
 # Presets trained elsewhere (the reference-branch research) -> the run they publish.
 RESEARCH_RUNS = {"rbvae": "rb02-betae10", "srbvae": "r07-er100"}
 RECORDS = REPO / "docs" / "zoo" / "runs"  # config, history, CPU and metrics of every run (committed)
+RESEARCH_RECORDS = REPO / "docs" / "ablations" / "runs"  # the same for the reference-branch runs
 MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae")
 
 
@@ -140,6 +142,16 @@ def publish(root, research_root, zoo):
             (records / name / pathlib.Path(file).name).write_text(text)
 
 
+def cards(zoo):
+    """Rewrites the seven cards from committed files only: each preset's own files and its run record
+    (docs/zoo/runs, docs/ablations/runs) for the CPU; no model is loaded, nothing is trained."""
+    from zoo.make_preset import write_card
+
+    for model, (record, note) in preset_sources(RECORDS, RESEARCH_RECORDS).items():
+        write_card(pathlib.Path(zoo) / f"{model}-mnist-cpu", record, note)
+        print(f"wrote {pathlib.Path(zoo) / f'{model}-mnist-cpu' / 'README.md'}")
+
+
 def tolerance(subsets=(1000,), models=None):
     """Measures the card test's tolerance: |number on the first N probe images - number on the card|
     for every preset (or those of `models`) and number that tests/zoo/test_presets.py checks. Prints a
@@ -168,7 +180,7 @@ def tolerance(subsets=(1000,), models=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["run", "publish", "report", "tolerance"])
+    parser.add_argument("action", choices=["run", "publish", "report", "cards", "tolerance"])
     parser.add_argument("names", nargs="*", help="Runs to train and evaluate (default: all).")
     parser.add_argument("--root", default="runs/zoo", help="Folder of the runs.")
     parser.add_argument("--research-root", default="runs/ablations",
@@ -180,6 +192,8 @@ def main():
         run_named(parser, args.names, RUNS, run, root)
     elif args.action == "publish":
         publish(root, pathlib.Path(args.research_root).resolve(), pathlib.Path(args.zoo))
+    elif args.action == "cards":
+        cards(args.zoo)
     elif args.action == "tolerance":
         tolerance((500, 1000, 2000), args.names or None)  # names: models, e.g. `tolerance rbvae srbvae`
     else:

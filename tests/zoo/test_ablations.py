@@ -3,6 +3,8 @@
 import importlib.util
 import json
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -43,7 +45,7 @@ def test_report_writes_one_row_per_evaluated_run_between_the_markers(tmp_path, m
     _fake_run(root, "b", 0.06, 0.5)
     docs.mkdir()
     (docs / "ablations.md").write_text(f"intro\n{ablations.TABLE_START}\nold\n{ablations.TABLE_END}\noutro\n")
-    rows = ablations.report(root, docs)
+    rows = ablations.report(root, docs, tmp_path / "no-zoo")
     assert [r["name"] for r in rows] == ["a", "b"]
     assert rows[1]["minutes"] == 2.5 and rows[1]["steps"] == 10
     text = (docs / "ablations.md").read_text()
@@ -72,3 +74,35 @@ def test_seed_table_gives_mean_and_range_of_complete_groups_only(monkeypatch):
     cells = [c.strip() for c in lines[-1].split("|")[3:-1]]
     assert cells[0] == "0.070 [0.060-0.080]" and cells[3] == "-" and cells[5] == "0.800 [0.700-0.900]"
     assert ablations.seed_table(rows[3:]) == []
+
+
+def test_report_links_a_published_presets_grid_instead_of_storing_it_twice(tmp_path, monkeypatch):
+    monkeypatch.setattr(ablations, "RUNS", {"a": ("srbvae", [], None, "first"), "b": ("srbvae", [], "a", "second")})
+    root, docs, zoo = tmp_path / "runs", tmp_path / "docs", tmp_path / "zoo"
+    _fake_run(root, "a", 0.07, 1.0)
+    _fake_run(root, "b", 0.06, 0.5)
+    (root / "b" / "generate.png").write_bytes(b"grid of b")  # b's generation grid was published as a preset
+    (zoo / "srbvae-mnist-cpu").mkdir(parents=True)
+    (zoo / "srbvae-mnist-cpu" / "generate.png").write_bytes(b"grid of b")
+    (zoo / "srbvae-mnist-cpu" / "transfer.png").write_bytes(b"another grid")
+    (docs / "ablations").mkdir(parents=True)
+    (docs / "ablations" / "b-generate.png").write_bytes(b"grid of b")  # a copy from an earlier report
+    ablations.report(root, docs, zoo)
+    text = (docs / "ablations.md").read_text()
+    assert "[generation](../zoo/srbvae-mnist-cpu/generate.png), [transfer](ablations/b-transfer.png)" in text
+    assert "[generation](ablations/a-generate.png)" in text
+    assert not (docs / "ablations" / "b-generate.png").exists()
+    assert (docs / "ablations" / "b-transfer.png").read_bytes() == b"png"
+
+
+def test_committed_grid_is_the_copy_or_the_published_presets_file(tmp_path):
+    docs, zoo = tmp_path / "docs", tmp_path / "zoo"
+    (docs / "ablations").mkdir(parents=True)
+    (docs / "ablations" / "r01-ref3-generate.png").write_bytes(b"copy")
+    (zoo / "srbvae-mnist-cpu").mkdir(parents=True)
+    (zoo / "srbvae-mnist-cpu" / "transfer.png").write_bytes(b"preset")
+    assert ablations.committed_grid(docs, "r01-ref3", "generate", zoo).read_bytes() == b"copy"
+    assert ablations.committed_grid(docs, "r07-er100", "transfer", zoo).read_bytes() == b"preset"  # published
+    with pytest.raises(FileNotFoundError):
+        ablations.committed_grid(docs, "r01-ref3", "transfer", zoo)
+    assert ablations.committed_grid(REPO / "docs", "r07-er100", "generate") == REPO / "zoo" / "srbvae-mnist-cpu" / "generate.png"

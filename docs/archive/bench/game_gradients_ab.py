@@ -1,7 +1,7 @@
 """The sRb-VAE step with one backward pass through each discriminator (`AdversarialBase.game_gradients`)
 against the former step with one backward pass per player, in ONE process.
 
-    python docs/bench/game_gradients_ab.py 64 1.0 [ROUNDS] [STEPS]
+    python docs/archive/bench/game_gradients_ab.py 64 1.0 [ROUNDS] [STEPS]
 
 Both models are built with the paper preset. The former step is the same `train_step` with `game_gradients`
 replaced by two `tape.gradient` calls, one per player. (Runs 1 and 2 in BENCHMARKS.md used a first version of
@@ -18,7 +18,7 @@ import sys
 import time
 import types
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "docs" / "bench"))
 

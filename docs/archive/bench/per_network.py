@@ -1,13 +1,14 @@
 """Where the sRb-VAE step's time goes, network by network, in TensorFlow and in the eager PyTorch reference.
 
-    python docs/bench/per_network.py tf 64 1.0                 # this project's networks
-    VENV/bin/python docs/bench/per_network.py torch 64 1.0     # ../shared/bench/torch_ref_srbvae.py's networks
+    python docs/archive/bench/per_network.py tf 64 1.0                 # this project's networks
+    VENV/bin/python docs/archive/bench/per_network.py torch 64 1.0     # $TORCH_REF's networks
 
 Each network (encoder, generator, d(x, z, e)) runs forward + backward (gradients of its parameters) on
 72 rows, the batch each sees in one stage of the batched step (two batches of 36); median of 10 calls
 after 3 warm-up calls, in milliseconds. The same Appendix D networks in both frameworks, fp32, 2 threads.
 """
 
+import os
 import pathlib
 import statistics
 import sys
@@ -31,7 +32,7 @@ def tensorflow_times(size, width):
     import numpy as np
     import tensorflow as tf
 
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3]))
     from rbvae_tf.networks import build_discriminator, build_encoder, build_generator
 
     rng = np.random.default_rng(0)
@@ -56,7 +57,7 @@ def tensorflow_times(size, width):
 def torch_times(size, width):
     import torch
 
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "shared" / "bench"))
+    sys.path.insert(0, str(pathlib.Path(os.environ["TORCH_REF"]).resolve().parent))  # not part of this project
     from torch_ref_srbvae import Disc, Encoder, Generator
 
     torch.manual_seed(0)

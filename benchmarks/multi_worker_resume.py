@@ -1,14 +1,14 @@
 """Is the resume of a killed 2-worker group exact, and where does its distance to a 1-process run
 come from? (issue 21; tests/test_multi_worker.py::test_a_killed_worker_group_resumes_with_the_same_commands)
 
-    TF_ENABLE_ONEDNN_OPTS=1 python docs/bench/multi_worker_resume.py onednn1
-    TF_ENABLE_ONEDNN_OPTS=0 python docs/bench/multi_worker_resume.py onednn0
-    TF_ENABLE_ONEDNN_OPTS=1 TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 python docs/bench/multi_worker_resume.py onednn1_t1
+    TF_ENABLE_ONEDNN_OPTS=1 python benchmarks/multi_worker_resume.py onednn1
+    TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/multi_worker_resume.py onednn0
+    TF_ENABLE_ONEDNN_OPTS=1 TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 python benchmarks/multi_worker_resume.py onednn1_t1
 
 Runs the test's 3 x 20 steps of the tiny VAE (global batch 8) five times, each in processes of its
 own: two uninterrupted 2-worker groups (A, A2), a group killed in epoch 2 and restarted with the
 same commands (R), and two 1-process runs (S, S2); prints the largest weight differences as JSON.
-Results: docs/bench/multi-worker-resume-2026-12-01.txt.
+Results: benchmarks/results/multi-worker-resume-2026-12-01.txt.
 """
 
 import json
@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests import test_multi_worker as mw  # noqa: E402  (the test's own helpers and options)

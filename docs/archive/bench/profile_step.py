@@ -1,8 +1,8 @@
 """Where one sRb-VAE training step spends its time, op by op, and how fast its convolutions can go at best.
 
-    python docs/bench/profile_step.py tf 64 1.0            # op profile of this project's step (paper preset)
-    VENV/bin/python docs/bench/profile_step.py torch 64 1.0  # op profile of ../shared/bench/torch_ref_srbvae.py
-    python docs/bench/profile_step.py convs 64 1.0         # conv FLOPs of our step and their floor in time
+    python docs/archive/bench/profile_step.py tf 64 1.0            # op profile of this project's step (paper preset)
+    VENV/bin/python docs/archive/bench/profile_step.py torch 64 1.0  # op profile of $TORCH_REF
+    python docs/archive/bench/profile_step.py convs 64 1.0         # conv FLOPs of our step and their floor in time
 
 `tf`: 5 untimed steps, then a `tf.profiler` trace of STEPS steps; op time per step summed by op type from
 the trace's xplane (ops of the two inter-op threads may overlap, so shares matter more than sums; run
@@ -16,13 +16,14 @@ One table row per conv call (GFLOP/s of each of its three ops), then the total.
 
 import collections
 import glob
+import os
 import pathlib
 import statistics
 import sys
 import tempfile
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 BATCH = 36
 
 
@@ -69,7 +70,7 @@ def tf_profile(size, width, steps):
 def torch_profile(size, width, steps):
     from torch.profiler import ProfilerActivity, profile
 
-    sys.path.insert(0, str(ROOT.parent / "shared" / "bench"))
+    sys.path.insert(0, str(pathlib.Path(os.environ["TORCH_REF"]).resolve().parent))  # not part of this project
     import torch_ref_srbvae
 
     torch_ref_srbvae.main(size, BATCH, width, 3)
