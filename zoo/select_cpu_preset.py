@@ -27,7 +27,7 @@ from rbvae_tf.training import is_finished  # noqa: E402
 
 DISCRIMINATOR_ACCURACIES = [name for name in SRbVAE.metric_names if "_acc_" in name]
 
-CANDIDATES = {  # run name: extra `cli.py fit` options on top of `--budget cpu` (6 epochs, 32 px, batch 36)
+CANDIDATES = {  # run name: extra `cli.py fit` options on top of `--preset cpu` (6 epochs, 32 px, batch 36)
     "w025": ["--width", "0.25", "--steps-per-epoch", "1000"],
     "w05": ["--width", "0.5", "--steps-per-epoch", "400"],
     "w05-450": ["--width", "0.5", "--steps-per-epoch", "450"],  # the most width 1/2 steps that fit in 30 min
@@ -62,9 +62,9 @@ def main(runs=ROOT / "runs", evals=ROOT / "eval", out=ROOT / "docs" / "archive")
     for name, options in CANDIDATES.items():
         run_dir, eval_dir = runs / name, evals / name
         if not is_finished(run_dir):
-            run([sys.executable, "cli.py", "fit", "--budget", "cpu", *options, "--out-dir", str(run_dir)])
+            run([sys.executable, "cli.py", "fit", "--preset", "cpu", *options, "--out", str(run_dir)])
         if not (eval_dir / "metrics.json").exists():
-            run([sys.executable, "cli.py", "evaluate", str(run_dir), "--out-dir", str(eval_dir)])
+            run([sys.executable, "cli.py", "evaluate", str(run_dir), "--out", str(eval_dir)])
         results[name] = summarise(run_dir, eval_dir)
     # the best e-probe to 3 decimals (differences below that are noise of the probe); ties go to the faster run
     best = min(results, key=lambda n: (round(results[n]["probe_mae"]["e"], 3), results[n]["training_seconds"]))
