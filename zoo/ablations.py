@@ -180,6 +180,16 @@ def restore(name, root, docs):
     (run_dir / "status.json").write_text(json.dumps({"epochs_completed": epochs, "finished": True}))
 
 
+def transfer_scores(metrics):
+    """(content kept, style taken per factor, generation digit kept) of `evaluate`'s transfer scores, or None
+    (a baseline, or a run evaluated before the scores existed: `rm -r RUN/eval` and `run` evaluates again)."""
+    entry = metrics.get("transfer") or {}
+    if not entry.get("available"):
+        return None
+    return {"content": entry["transfer"]["content_kept"], "style": entry["transfer"]["style_taken"],
+            "generation_digit": entry["generation"]["digit_accuracy"]}
+
+
 def mae(probe, key):
     """The mean MAE over the target factors of one probe, or None where the model has no such latents."""
     return probe[key]["mae"]["mean"] if key in probe else None
@@ -224,6 +234,7 @@ def row(name, root):
         "ref_mass": health.get("reference_mass_ratio"), "e_norm": health.get("e_norm"),
         "e_prior": health.get("e_prior_norm"), "z_norm": health.get("z_norm"),
         "er_norm": health.get("reference_target_norm"), "disc_acc": acc or "-",
+        "transfer": transfer_scores(metrics),
         "factors": dict(probe.get("e", probe["all"])["mae"]),
     }
 
@@ -297,6 +308,18 @@ def report(root, docs, zoo=REPO / "zoo"):
             f"| {r['name']} | {r['change']} (parent {r['parent']}) | {r['steps']} | {r['minutes']:.1f} | {r['cpu']} "
             f"| {_f(r['e'])} | {_f(r['z'])} | {_f(r['all'])} | {_f(r['e_s'])} | {_f(r['z_s'])} | {_f(r['all_s'])} "
             f"| {_f(r['digit_e'])} | {_f(r['digit_z'])} | {_f(r['digit_all'])} |")
+    lines += [
+        "", "Attribute transfer G(z(A), e(B)) and conditional generation G(z(A), e ~ N(0, I)) read by independent "
+        "readers ([transfer-scores.md](transfer-scores.md)): content kept and style taken, 1 = perfect, 0 = nothing "
+        "moved (targets: content >= .90, style >= .80 for colour, scale and width):", "",
+        "| run | content kept | style R | style G | style B | style scale | style width | generation: digit kept |",
+        "|" + "---|" * 8,
+    ]
+    for r in rows:
+        t = r["transfer"]
+        if t:
+            lines.append(f"| {r['name']} | {_f(t['content'], 2)} | " + " | ".join(
+                _f(t["style"][k], 2) for k in ("R", "G", "B", "scale", "width")) + f" | {_f(t['generation_digit'], 2)} |")
     lines += [
         "", "Branch health (`rbvae_tf/health.py`) and grids:", "",
         "| run | ref L1 / all-black | mass G(z, e~N) / data | mass G(z, e_r) / refs | mean norm e (prior) "
