@@ -377,7 +377,7 @@ def load_model(model):
     return load_trained(model)
 
 
-@cli.command(short_help="Table-1 probes and disentanglement metrics of a model.")
+@cli.command(short_help="Table-1 probes, disentanglement metrics and transfer scores of a model.")
 @click.argument("model", required=False)
 @option("--out-dir", type=click.Path(file_okay=False),
         help="Folder to write metrics.json and metrics.md into [required].", example="--out-dir eval/mine")
@@ -392,7 +392,7 @@ def load_model(model):
         help="Seed of the untrained floor, DCI and the folder split.", example="--seed 1")
 @user_errors
 def evaluate(model, out_dir, probe_dir, data, mnist, data_seed, limit, batch_size, seed):
-    """Table-1 probes and disentanglement metrics of a trained model.
+    """Table-1 probes, disentanglement metrics and transfer/generation scores of a trained model.
 
     MODEL is a run directory, a .keras file or a zoo preset (`python cli.py zoo`) [default: the
     most recently finished run under runs/]. Writes OUT_DIR/metrics.json and OUT_DIR/metrics.md
