@@ -377,7 +377,7 @@ def load_model(model):
     return load_trained(model)
 
 
-@cli.command(short_help="Table-1 probes, disentanglement metrics and transfer scores of a model.")
+@cli.command(short_help="Probes, disentanglement and transfer scores of a model.")
 @click.argument("model", required=False)
 @option("--out-dir", type=click.Path(file_okay=False),
         help="Folder to write metrics.json and metrics.md into [required].", example="--out-dir eval/mine")
