@@ -94,7 +94,7 @@ def test_transfer_pair_files_and_probe_grid(files, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["evaluate", "{root}/no-such-run", "--out-dir", "{out}"], "no model at"),
+    (["evaluate", "{root}/no-such-run", "--out-dir", "{out}.d"], "no model at"),
     (["transfer", "{root}/corrupt.keras", "--grid", "--out", "{out}"], "cannot load model"),
     (["transfer", "{root}/rbvae.keras", "--content", "{root}/corrupt.png", "--style", "{root}/grey.png",
       "--out", "{out}"], "cannot decode image"),
@@ -106,7 +106,7 @@ def test_transfer_pair_files_and_probe_grid(files, tmp_path):
     (["generate", "{root}/rbvae.keras", "--images", "{root}/corrupt.png", "--out", "{out}"], "cannot decode image"),
     (["transfer", "{root}/rbvae.keras", "--grid", "2", "--content", "{root}/grey.png", "--out", "{out}"],
      "use either --grid"),
-    (["evaluate", "{root}/rbvae.keras", "--probe", "{root}/no-folder", "--out-dir", "{out}"], "probe folder not found"),
+    (["evaluate", "{root}/rbvae.keras", "--probe", "{root}/no-folder", "--out-dir", "{out}.d"], "probe folder not found"),
 ])
 def test_bad_input_is_one_error_line_and_keeps_the_output(files, tmp_path, args, message):
     out = tmp_path / "existing.png"
