@@ -3,6 +3,7 @@ so an existing output is never half-written and an error leaves it intact."""
 
 import os
 import pathlib
+import shutil
 import tempfile
 
 from rbvae_tf.errors import UserError
@@ -64,3 +65,26 @@ def write_atomically(path, write, mode="wb"):
 def write_text_atomically(path, text):
     """`write_atomically` for a text file."""
     return write_atomically(path, lambda stream: stream.write(text), mode="w")
+
+
+def publish_folder(place, build, marker):
+    """Builds a folder with `build(temporary)` next to `place` and renames it into place when complete.
+
+    The folder exists under its name only once complete; if another process published the same folder
+    first (so `place/marker` exists), that one is kept. A failed build leaves nothing behind.
+
+    Returns:
+        pathlib.Path: `place`.
+    """
+    place = pathlib.Path(place)
+    temporary = make_folder(place.with_name(f".{place.name}.{os.getpid()}.tmp"))
+    try:
+        build(temporary)
+        try:
+            os.replace(temporary, place)
+        except OSError:  # another process finished the same folder first
+            if not (place / marker).is_file():
+                raise
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    return place

@@ -32,3 +32,29 @@ def test_failed_write_keeps_the_old_file(tmp_path):
         write_atomically(path, broken, mode="w")
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_publish_folder_renames_a_complete_build_and_leaves_nothing_after_a_failure(tmp_path):
+    from rbvae_tf.files import publish_folder
+
+    def build(folder):
+        (folder / "done.json").write_text("{}")
+
+    place = publish_folder(tmp_path / "cache" / "key", build, "done.json")
+    assert (place / "done.json").read_text() == "{}" and sorted(p.name for p in place.parent.iterdir()) == ["key"]
+
+    def failing(folder):
+        (folder / "half").write_text("x")
+        raise RuntimeError("build failed")
+
+    with pytest.raises(RuntimeError):
+        publish_folder(tmp_path / "cache" / "other", failing, "done.json")
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["key"]  # no half-built folder
+
+    def second(folder):  # a second build of an already published folder keeps the first
+        (folder / "done.json").write_text("second")
+        (folder / "extra").write_text("x")
+
+    place.joinpath("sub").mkdir()  # a non-empty target: os.replace fails, the published one is kept
+    assert publish_folder(place, second, "done.json") == place
+    assert (place / "done.json").read_text() == "{}" and not (place / "extra").exists()

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import pathlib
-import shutil
 import time
 
 import numpy as np
@@ -19,6 +18,7 @@ from rbvae_tf.data.mnist import load_mnist, mnist_source_id
 from rbvae_tf.data.mnist_style import build_mnist_style
 from rbvae_tf.errors import UserError
 from rbvae_tf.files import make_folder as _make_folder
+from rbvae_tf.files import publish_folder
 from rbvae_tf.files import write_atomically as _replace_into
 from rbvae_tf.imaging import make_grid, save_png, tile_scale
 
@@ -205,19 +205,13 @@ def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None, reference_w
     folder = cache_root() / "mnist_style" / key
     if (folder / "meta.json").is_file():
         return folder
-    temporary = _make_folder(folder.with_name(f".{key}.{os.getpid()}.tmp"))
-    try:
+
+    def build(temporary):
         started = time.perf_counter()
         splits = build_mnist_style(load_mnist(mnist_path), size=size, seed=seed, limit=limit,
                                    reference_width=reference_width)
         write_mnist_style(temporary, splits)
         meta["build_seconds"] = round(time.perf_counter() - started, 1)
         (temporary / "meta.json").write_text(json.dumps(meta, indent=1))
-        try:
-            os.replace(temporary, folder)
-        except OSError:  # another process finished the same build first
-            if not (folder / "meta.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-    return folder
+
+    return publish_folder(folder, build, "meta.json")

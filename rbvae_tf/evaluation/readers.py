@@ -24,9 +24,7 @@ Example:
 """
 
 import json
-import os
 import pathlib
-import shutil
 import time
 
 import keras
@@ -37,7 +35,7 @@ from rbvae_tf.batching import as_float, in_batches
 from rbvae_tf.data import load_split
 from rbvae_tf.data.store import cache_root, mnist_style_key
 from rbvae_tf.evaluation.encoding import python_random_seeded
-from rbvae_tf.files import make_folder
+from rbvae_tf.files import make_folder, publish_folder
 from rbvae_tf.metrics import FACTOR_NAMES, normalise_factors
 
 READER_VERSION = 1  # bump when the architecture or the training changes
@@ -221,16 +219,6 @@ def readers_for(folder, seed=0):
             return readers
     readers = train_readers(load_split(folder, "probe_train"), load_split(folder, "probe_test"), seed)
     readers.info["data"] = folder.name
-    place = cache_root() / "readers" / name
-    temporary = place.with_name(f".{name}.{os.getpid()}.tmp")
-    try:
-        readers.save(temporary)
-        try:
-            os.replace(temporary, place)
-        except OSError:  # another process saved the same readers first
-            if not (place / "readers.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+    place = publish_folder(cache_root() / "readers" / name, readers.save, "readers.json")
     readers.info["path"] = str(place)
     return readers
