@@ -62,9 +62,9 @@ def main(runs=ROOT / "runs", evals=ROOT / "eval", out=ROOT / "docs" / "archive")
     for name, options in CANDIDATES.items():
         run_dir, eval_dir = runs / name, evals / name
         if not is_finished(run_dir):
-            run([sys.executable, "cli.py", "fit", "--preset", "cpu", *options, "--out", str(run_dir)])
+            run([sys.executable, "cli.py", "fit", "--budget", "cpu", *options, "--out-dir", str(run_dir)])
         if not (eval_dir / "metrics.json").exists():
-            run([sys.executable, "cli.py", "evaluate", str(run_dir), "--out", str(eval_dir)])
+            run([sys.executable, "cli.py", "evaluate", str(run_dir), "--out-dir", str(eval_dir)])
         results[name] = summarise(run_dir, eval_dir)
     # the best e-probe to 3 decimals (differences below that are noise of the probe); ties go to the faster run
     best = min(results, key=lambda n: (round(results[n]["probe_mae"]["e"], 3), results[n]["training_seconds"]))
