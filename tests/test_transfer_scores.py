@@ -52,7 +52,9 @@ def test_readers_trained_on_real_images_read_real_test_images():
     assert scores["factor_mae"]["mean"] < TINY_BOUNDS["factor_mae"], scores
 
 
-def test_readers_are_trained_once_cached_and_read_the_same_after_loading(monkeypatch):
+def test_readers_are_trained_once_cached_and_read_the_same_after_loading(monkeypatch, tmp_path):
+    # a cache of its own: another test of this worker may have cached full readers for the same data
+    monkeypatch.setenv("RBVAE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(readers_lib, "EPOCHS", {"digit": 2, "factors": 2})  # the caching, not the accuracy
     folder = data.cached_mnist_style(size=16, seed=0, limit=200)
     first = readers_lib.readers_for(folder)
