@@ -42,16 +42,15 @@ CHOSEN_BY = choose_kernels()
 
 def cpu_info(cpuinfo="/proc/cpuinfo"):
     """`{"cpu": model name, "cpu_flags": the KERNEL_FLAGS it has}`, as `lscpu` reports them."""
-    name, flags = platform.processor() or platform.machine(), set()
+    fields = {}  # the first processor's entries
     try:
         for line in pathlib.Path(cpuinfo).read_text().splitlines():
             key, _, value = line.partition(":")
-            if key.strip() == "model name" and name in ("", platform.processor(), platform.machine()):
-                name = value.strip()
-            elif key.strip() == "flags" and not flags:
-                flags = set(value.split())
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    flags = set(fields.get("flags", "").split())
+    name = fields.get("model name") or platform.processor() or platform.machine()
     return {"cpu": name, "cpu_flags": [f for f in KERNEL_FLAGS if f in flags]}
 
 
