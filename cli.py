@@ -24,6 +24,7 @@ from click.core import ParameterSource  # noqa: E402
 MODEL_NAMES = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae")
 BUDGETS = ("tiny", "cpu", "paper")
 PROGRESS_MODES = ("compact", "full", "epoch", "none")
+LR_SCHEDULE_NAMES = ("constant", "cosine")  # rbvae_tf.config.LR_SCHEDULES (a test keeps them equal)
 
 
 def package_version():
@@ -275,7 +276,13 @@ BUILD_OPTIONS = ("mnist", "data_seed", "limit", "reference_width")  # how to bui
 @option("--common-dim", type=click.IntRange(min=1), help="Dz, latents of the common factors [default: the budget's].",
         example="--common-dim 16")
 @option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), default=1e-4, show_default=True,
-        help="Learning rate of Adam (both players).", example="--lr 2e-4")
+        help="Learning rate of Adam (both players, unless --discriminator-lr).", example="--lr 2e-4")
+@option("--discriminator-lr", "discriminator_learning_rate", type=click.FloatRange(min=0, min_open=True),
+        help="Learning rate of the discriminators' Adam (sVAE, sRb-VAE) [default: --lr].",
+        example="--discriminator-lr 3e-5")
+@option("--lr-schedule", type=click.Choice(LR_SCHEDULE_NAMES), default="constant", show_default=True,
+        help="constant (the paper), or cosine: every learning rate decays to 0 over the run's epochs x steps.",
+        example="--lr-schedule cosine")
 @option("--seed", type=int, default=0, show_default=True,
         help="Seed of the weights, the sampling noise and the data order.", example="--seed 1")
 @option("--jit/--no-jit", default=None, help="Compile the train step with XLA [default: the budget's].",

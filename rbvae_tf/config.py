@@ -37,6 +37,8 @@ PRESET_MODEL_ARGS = {
     "paper": {},
 }
 
+LR_SCHEDULES = ("constant", "cosine")
+
 
 @dataclasses.dataclass
 class FitConfig:
@@ -55,6 +57,11 @@ class FitConfig:
     jit: bool = None  # XLA, or "auto": on with a GPU only (`training.use_xla`); off with --replicas > 1
     replicas: int = 1
     learning_rate: float = 1e-4
+    # The discriminator player's Adam (sVAE, sRb-VAE); None: `learning_rate`, as in the paper.
+    discriminator_learning_rate: float = None
+    # "constant" (the paper) or "cosine": both players' rates decay to 0 over the run's epochs x steps
+    # (`training.learning_rates`).
+    lr_schedule: str = "constant"
     model_args: dict = dataclasses.field(default_factory=dict)  # e.g. {"beta_kl": 8.0}
     # data: the MNIST-style set (default: built and cached from these settings; `data`: a folder built by
     # `python cli.py data mnist-style`, whose build arguments replace mnist, data_seed, limit, reference_width)
@@ -73,6 +80,9 @@ class FitConfig:
         for key, value in PRESETS[self.preset].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"unknown learning-rate schedule {self.lr_schedule!r}; choose one of "
+                             f"{', '.join(LR_SCHEDULES)}")
         self.model_args = {**PRESET_MODEL_ARGS[self.preset].get(self.model, {}), **self.model_args}
 
     @property

@@ -144,15 +144,28 @@ def use_xla(config, strategy):
     return bool(config.jit)
 
 
-def make_model(config, strategy):
-    """Builds and compiles the model inside the strategy's scope (both optimizers too)."""
+def learning_rates(config, total_steps):
+    """(model player's, discriminator player's) learning rate: numbers, or Keras schedules of the
+    optimizer's step. "cosine" decays each from its value to 0 over `total_steps` (the run's epochs x
+    steps per epoch); a resumed run continues on the same curve (the step is in the backup)."""
+    rates = (config.learning_rate, config.discriminator_learning_rate or config.learning_rate)
+    if config.lr_schedule == "cosine":
+        return tuple(keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps) for rate in rates)
+    return rates
+
+
+def make_model(config, strategy, total_steps=None):
+    """Builds and compiles the model inside the strategy's scope (both optimizers too). `total_steps`:
+    the run's epochs x steps per epoch, for a decaying learning rate (default: the config's)."""
     keras.utils.set_random_seed(config.seed)
     jit = use_xla(config, strategy)
+    total_steps = total_steps or config.epochs * (config.steps_per_epoch or 1)
+    model_rate, discriminator_rate = learning_rates(config, total_steps)
     with strategy.scope():
         model = build_model(config.model, **config.model_kwargs)
-        optimizers = {"optimizer": paper_adam(config.learning_rate)}
+        optimizers = {"optimizer": paper_adam(model_rate)}
         if isinstance(model, AdversarialBase):
-            optimizers["discriminator_optimizer"] = paper_adam(config.learning_rate)
+            optimizers["discriminator_optimizer"] = paper_adam(discriminator_rate)
         model.compile(jit_compile=jit, **optimizers)
         if not model.optimizer.built:  # its variables too are made in the strategy's scope, before `fit`
             model.optimizer.build(model.trainable_variables)
@@ -232,7 +245,7 @@ def fit(config: FitConfig, out=None, verbose=None, extra_callbacks=(), backup_ev
         run_dir, resuming = worker_dir(out, config, cluster[1]), True
     make_dataset, steps, samples, health = load_training_data(config)
     run_dir.mkdir(parents=True, exist_ok=True)
-    model = make_model(config, strategy)
+    model = make_model(config, strategy, total_steps=config.epochs * steps)
     backup = Backup(run_dir / "backup", steps, backup_every)
     if resuming:
         backup.restore(model)

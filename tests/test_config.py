@@ -41,3 +41,27 @@ def test_xla_auto_is_on_only_with_a_gpu(monkeypatch):
     assert use_xla(FitConfig(preset="paper"), one) is True
     assert use_xla(FitConfig(preset="paper"), two) is False  # XLA fails under MirroredStrategy
     assert use_xla(FitConfig(preset="cpu"), one) is False and use_xla(FitConfig(preset="cpu", jit=True), one) is True
+
+
+def test_learning_rates_constant_cosine_and_the_discriminators_own():
+    import tensorflow as tf
+
+    from rbvae_tf.training import learning_rates, make_model
+
+    assert learning_rates(FitConfig(learning_rate=3e-4), 100) == (3e-4, 3e-4)
+    assert learning_rates(FitConfig(learning_rate=3e-4, discriminator_learning_rate=3e-5), 100) == (3e-4, 3e-5)
+    model_rate, discriminator_rate = learning_rates(
+        FitConfig(learning_rate=3e-4, discriminator_learning_rate=1e-4, lr_schedule="cosine"), 100)
+    # cosine decay: the full rate at step 0, half of it half-way, 0 at the end of the run
+    assert [float(model_rate(step)) for step in (0, 50, 100)] == pytest.approx([3e-4, 1.5e-4, 0.0], rel=1e-6, abs=1e-12)
+    assert float(discriminator_rate(50)) == pytest.approx(5e-5)
+    with pytest.raises(ValueError, match="unknown learning-rate schedule 'step'"):
+        FitConfig(lr_schedule="step")
+
+    config = FitConfig(model="srbvae", preset="tiny", learning_rate=2e-4, discriminator_learning_rate=2e-5,
+                       lr_schedule="cosine")
+    model = make_model(config, tf.distribute.get_strategy(), total_steps=10)
+    model.optimizer.iterations.assign(5)  # as a backup restores it: the run continues on the same curve
+    model.discriminator_optimizer.iterations.assign(5)
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
+    assert float(model.discriminator_optimizer.learning_rate) == pytest.approx(1e-5)

@@ -69,6 +69,19 @@ RUNS = {
                             "--model-arg", "weight_reference_target=100", "--model-arg", "reference_transfer_fakes=true"],
                  "r07-er100", "the reference versions G(z(x), e_r) of the unlabelled images judged by d' among its "
                               "fakes, against real references"),
+    # The discriminators' learning rate and a decaying learning rate (issue 20, items 2 and 3), against r10-lr3e4.
+    "r13-dlr3e5": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                              "--model-arg", "weight_reference_target=100", "--lr", "3e-4",
+                              "--discriminator-lr", "3e-5"],
+                   "r10-lr3e4", "the discriminators' Adam at 3e-5, 10x slower than the model player's 3e-4"),
+    "r14-cosine": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                              "--model-arg", "weight_reference_target=100", "--lr", "3e-4",
+                              "--lr-schedule", "cosine"],
+                   "r10-lr3e4", "both learning rates decay from 3e-4 to 0 over the run (cosine)"),
+    "v0-vae-lr3e4": ("vae", ["--reference-width", "3", "--lr", "3e-4"], None,
+                     "the VAE at learning rate 3e-4 (the recipe's rate)"),
+    "v1-vae-cosine": ("vae", ["--reference-width", "3", "--lr", "3e-4", "--lr-schedule", "cosine"], "v0-vae-lr3e4",
+                      "the learning rate decays from 3e-4 to 0 over the run (cosine)"),
     # The recipe at equal budget: learning rate 3e-4 (r10-lr3e4 beat 1e-4) for Rb-VAE and the best baseline,
     # DIP-VAE-I (lambda_od = 4, the zoo preset), then training seeds 1 and 2 of the three: the spread of every number.
     **{f"s{seed}-rb02-lr3e4": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10", "--lr", "3e-4",
@@ -81,6 +94,10 @@ RUNS = {
     **{f"s{seed}-r10": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
                                    "--model-arg", "weight_reference_target=100", "--lr", "3e-4", "--seed", str(seed)],
                         "r10-lr3e4", f"training seed {seed}") for seed in (1, 2)},
+    # The longer budget (issue 20, item 5): the three configurations above at 30 x 400 = 12,000 steps, seed 0.
+    "l0-dip-vae-i-lr3e4": ("dip-vae-i", ["--reference-width", "3", "--model-arg", "lambda_od=4", "--lr", "3e-4",
+                                         "--epochs", "30"],
+                           "s0-dip-vae-i-lr3e4", "30 epochs (12,000 steps) instead of 6"),
     "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
                   "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
     "rb02-betae10": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10"], "rb01-ref3",
