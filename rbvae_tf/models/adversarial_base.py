@@ -32,9 +32,10 @@ class DiscriminatorCall:
     Unpacks as `(real_logits, fake_logits)`; keeps the call's `inputs` and `logits` for `game_gradients`.
     """
 
-    def __init__(self, inputs, logits):
+    def __init__(self, inputs, logits, r1=None):
         self.inputs = list(inputs)
         self.logits = logits
+        self.r1 = r1  # mean squared gradient norm at the real rows' inputs (with `weight_r1`), else None
         self.real, self.fake = ops.split(logits, 2, axis=0)
 
     def __iter__(self):
@@ -54,23 +55,31 @@ class AdversarialBase(LatentModel):
             a discriminator sees, real and fake rows alike, so that the two image distributions overlap
             and the discriminators cannot separate them perfectly (beyond the paper; docs/ablations.md).
             Defaults to 0.0 (the paper).
+        weight_r1: float. gamma of the R1 penalty (Mescheder et al., 2018) added to the discriminator
+            player's loss: gamma / 2 times the mean over the real (q) rows of the squared norm of
+            d's gradient at all its inputs (image and latents), one per discriminator, logged as
+            `<discriminator>_r1` (beyond the paper; docs/ablations.md). Defaults to 0.0 (the paper).
         **kwargs: the arguments of `LatentModel`; subclasses add one weight per Eq. 10 term.
     """
 
     discriminator_names = ()
 
     def __init__(self, discriminator_dropout=0.25, weight_adversarial=1.0, discriminator_dropout_mode="element",
-                 discriminator_noise=0.0, **kwargs):
+                 discriminator_noise=0.0, weight_r1=0.0, **kwargs):
         super().__init__(**kwargs)
         self.discriminator_dropout = discriminator_dropout
         self.discriminator_dropout_mode = discriminator_dropout_mode
         self.weight_adversarial = weight_adversarial
         self.discriminator_noise = discriminator_noise
+        self.weight_r1 = weight_r1
+        if weight_r1:
+            self.trackers.update({f"{name}_r1": keras.metrics.Mean(name=f"{name}_r1")
+                                  for name in self.discriminator_names})
 
     def get_config(self):
         return {**super().get_config(), "discriminator_dropout": self.discriminator_dropout,
                 "discriminator_dropout_mode": self.discriminator_dropout_mode,
-                "weight_adversarial": self.weight_adversarial, "discriminator_noise": self.discriminator_noise}
+                "weight_adversarial": self.weight_adversarial, "discriminator_noise": self.discriminator_noise, "weight_r1": self.weight_r1}
 
     # --- the two players ---------------------------------------------------------------------------
 
@@ -111,6 +120,8 @@ class AdversarialBase(LatentModel):
         """`discriminator` on the real rows and the fake rows in one call (no layer mixes rows).
 
         The first input is the image; with `discriminator_noise` it gets this step's instance noise.
+        With `weight_r1`, an inner tape also takes d's gradient at the inputs of the real rows (recorded
+        by the train step's tape, which differentiates the penalty with respect to d's weights).
         """
         inputs = [ops.concatenate([real, fake], 0) for real, fake in zip(real_inputs, fake_inputs)]
         if self.discriminator_noise:
@@ -118,7 +129,17 @@ class AdversarialBase(LatentModel):
             rows, size = ops.shape(images)[0], self.image_size
             noise = ops.reshape(self.sample_noise(rows, size * size * 3), (rows, size, size, 3))
             inputs[0] = images + self.discriminator_noise * noise
-        return DiscriminatorCall(inputs, discriminator(inputs, training=True))
+        if not self.weight_r1:
+            return DiscriminatorCall(inputs, discriminator(inputs, training=True))
+        with tf.GradientTape(watch_accessed_variables=False) as inner:
+            inner.watch(inputs)
+            logits = discriminator(inputs, training=True)
+            real = ops.sum(ops.split(logits, 2, axis=0)[0])
+        # no layer mixes rows: the gradient of the real rows' sum is each real row's own, 0 on the fake rows
+        gradients = inner.gradient(real, inputs)
+        rows = ops.shape(logits)[0] // 2
+        squared = sum(ops.sum(ops.reshape(ops.square(g[:rows]), (rows, -1)), axis=1) for g in gradients)
+        return DiscriminatorCall(inputs, logits, r1=ops.mean(squared))
 
     def game_gradients(self, tape, calls, model_loss, recon_loss, discriminator_loss):
         """Both players' gradients, with one backward pass through each discriminator instead of two.
@@ -174,13 +195,18 @@ class AdversarialBase(LatentModel):
                 f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake))
                 for name, (real, fake) in pairs.items()}
             discriminator_loss = sum(discriminator_losses.values())
+            r1 = {f"{name}_r1": call.r1 for name, call in pairs.items() if call.r1 is not None}
+            r1_loss = 0.5 * self.weight_r1 * sum(r1.values()) / replicas if r1 else None
             # Gradients are summed across replicas: divide so N replicas equal one on the global batch.
             scaled = [loss / replicas for loss in (model_loss, recon_loss, discriminator_loss)]
         model_grads, discriminator_grads = self.game_gradients(tape, list(pairs.values()), *scaled)
+        if r1_loss is not None:  # the penalty is the discriminator player's only: d's weights alone
+            discriminator_grads = [g if p is None else (p if g is None else g + p) for g, p in
+                                   zip(discriminator_grads, tape.gradient(r1_loss, self.discriminator_variables))]
         del tape
         self.optimizer.apply(model_grads, self.model_variables)
         self.discriminator_optimizer.apply(discriminator_grads, self.discriminator_variables)
-        logs = {"loss": model_loss, "adversarial": adversarial, **recon, **discriminator_losses}
+        logs = {"loss": model_loss, "adversarial": adversarial, **recon, **discriminator_losses, **r1}
         for name, (real, fake) in pairs.items():
             logs[f"{name}_acc_real"] = losses.binary_accuracy(real, is_real=True)
             logs[f"{name}_acc_fake"] = losses.binary_accuracy(fake, is_real=False)
