@@ -275,8 +275,9 @@ BUILD_OPTIONS = ("mnist", "data_seed", "limit", "reference_width")  # how to bui
         example="--target-dim 16")
 @option("--common-dim", type=click.IntRange(min=1), help="Dz, latents of the common factors [default: the budget's].",
         example="--common-dim 16")
-@option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), default=1e-4, show_default=True,
-        help="Learning rate of Adam (both players, unless --discriminator-lr).", example="--lr 2e-4")
+@option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True),
+        help="Learning rate of Adam (both players, unless --discriminator-lr) [default: the budget's: cpu 3e-4, "
+             "tiny and paper 1e-4 (the paper's)].", example="--lr 2e-4")
 @option("--discriminator-lr", "discriminator_learning_rate", type=click.FloatRange(min=0, min_open=True),
         help="Learning rate of the discriminators' Adam (sVAE, sRb-VAE) [default: --lr].",
         example="--discriminator-lr 3e-5")

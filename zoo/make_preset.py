@@ -115,19 +115,31 @@ def departures(fit):
             for key, value in sorted(changes.items())]
 
 
+# config.json "fit" fields a preset command spells out when they differ from the budget's, and their option
+FLAGS = {"epochs": "--epochs", "steps_per_epoch": "--steps-per-epoch", "seed": "--seed", "learning_rate": "--lr",
+         "discriminator_learning_rate": "--discriminator-lr", "lr_schedule": "--lr-schedule",
+         "reference_width": "--reference-width"}
+
+
 def fit_command(fit, out):
     """The `cli.py fit` command that trains the configuration `fit` (a run's config.json "fit"): the
-    training budget plus the `--model-arg`s that differ from it. Raises ValueError if the command would not
-    reproduce `fit` exactly (a setting this function does not spell out)."""
+    training budget plus the options (`FLAGS`) and `--model-arg`s that differ from it. Raises ValueError
+    if the command would not reproduce `fit` exactly (a setting this function does not spell out)."""
     from rbvae_tf.config import PRESET_MODEL_ARGS, FitConfig
 
+    fit = json.loads(FitConfig(**fit).to_json())  # a config.json written before a field existed: its default
     preset_args = PRESET_MODEL_ARGS[fit["preset"]].get(fit["model"], {})
     extra = {k: v for k, v in sorted((fit.get("model_args") or {}).items()) if preset_args.get(k) != v}
-    rebuilt = json.loads(FitConfig(model=fit["model"], preset=fit["preset"], model_args=dict(extra)).to_json())
+    budget = json.loads(FitConfig(model=fit["model"], preset=fit["preset"]).to_json())
+    options = {key: fit[key] for key in FLAGS if fit[key] != budget[key]}
+    rebuilt = json.loads(FitConfig(model=fit["model"], preset=fit["preset"], model_args=dict(extra),
+                                   **options).to_json())
     differ = sorted(k for k in set(rebuilt) | set(fit) if rebuilt.get(k) != fit.get(k))
     if differ:
         raise ValueError(f"the preset command does not reproduce this run: {', '.join(differ)} differ")
     args = ["python", "cli.py", "fit", "--model", fit["model"], "--budget", fit["preset"]]
+    for key, value in options.items():
+        args += [FLAGS[key], str(value)]
     for key, value in extra.items():
         args += ["--model-arg", f"{key}={value}"]
     return " ".join([*args, "--out-dir", str(out)])
