@@ -101,6 +101,11 @@ RUNS = {
     "l0-dip-vae-i-lr3e4": ("dip-vae-i", ["--reference-width", "3", "--model-arg", "lambda_od=4", "--lr", "3e-4",
                                          "--epochs", "30"],
                            "s0-dip-vae-i-lr3e4", "30 epochs (12,000 steps) instead of 6"),
+    "l0-r10": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
+                          "--model-arg", "weight_reference_target=100", "--lr", "3e-4", "--epochs", "30"],
+               "r10-lr3e4", "30 epochs (12,000 steps) instead of 6"),
+    "l0-rb02-lr3e4": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10", "--lr", "3e-4", "--epochs", "30"],
+                      "s0-rb02-lr3e4", "30 epochs (12,000 steps) instead of 6"),
     "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
                   "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
     "rb02-betae10": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10"], "rb01-ref3",
@@ -264,6 +269,12 @@ def row(name, root):
 SEED_GROUPS = {"sRb-VAE (r10-lr3e4)": ("r10-lr3e4", "s1-r10", "s2-r10"),
                "Rb-VAE (rb02-betae10, lr 3e-4)": ("s0-rb02-lr3e4", "s1-rb02-lr3e4", "s2-rb02-lr3e4"),
                "DIP-VAE-I (lambda_od 4, lr 3e-4)": ("s0-dip-vae-i-lr3e4", "s1-dip-vae-i-lr3e4", "s2-dip-vae-i-lr3e4")}
+
+
+# The same three configurations at 30 x 400 = 12,000 steps (issue 20, item 5), seed 0.
+LONG_GROUPS = {"sRb-VAE (r10-lr3e4), 12,000 steps": ("l0-r10",),
+               "Rb-VAE (rb02-betae10, lr 3e-4), 12,000 steps": ("l0-rb02-lr3e4",),
+               "DIP-VAE-I (lambda_od 4, lr 3e-4), 12,000 steps": ("l0-dip-vae-i-lr3e4",)}
 
 
 def seed_table(rows):

@@ -11,6 +11,7 @@ import pathlib
 from rbvae_tf.evaluation.paper import FACTOR_COLUMNS, PAPER_NAMES, PAPER_TABLE1_MNIST, PAPER_Z_MEAN_MNIST
 
 START, END = "<!-- generated: python zoo/train_zoo.py report -->", "<!-- end of generated -->"
+SEEDS_START, SEEDS_END = "<!-- seeds table: python zoo/train_zoo.py report -->", "<!-- end of seeds table -->"
 README_START, README_END = "<!-- zoo table: python zoo/train_zoo.py report -->", "<!-- end of zoo table -->"
 MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae")
 REFERENCE_BASED = ("rbvae", "srbvae")
@@ -256,6 +257,67 @@ def generated(presets, sweeps):
     return lines
 
 
+def seed_summary(records, groups):
+    """{label: {model, names, e/z/all/digit_e/digit_z: (mean, min, max) or None}} over the training seeds of
+    each group (label -> (model, run names)) whose records (`records`/NAME/metrics.json) are all present."""
+    summary = {}
+    for label, (model, names) in groups.items():
+        paths = [pathlib.Path(records) / name / "metrics.json" for name in names]
+        if not all(path.exists() for path in paths):
+            continue
+        runs = [json.loads(path.read_text()) for path in paths]
+        row = {"model": model, "names": names}
+        for key, get in (("e", lambda m: m["probe"].get("e")), ("z", lambda m: m["probe"].get("z")),
+                         ("all", lambda m: m["probe"].get("all"))):
+            values = [entry["mae"]["mean"] for entry in map(get, runs) if entry]
+            row[key] = (sum(values) / len(values), min(values), max(values)) if values else None
+        for key in ("e", "z", "all"):
+            values = [m["digit_accuracy"][key] for m in runs if key in m["digit_accuracy"]]
+            row[f"digit_{key}"] = (sum(values) / len(values), min(values), max(values)) if values else None
+        summary[label] = row
+    return summary
+
+
+def _spread(value):
+    return "-" if value is None else f"{value[0]:.3f} [{value[1]:.3f}-{value[2]:.3f}]"
+
+
+def seed_rows(summary):
+    """Table 1's average MAE over training seeds beside the paper's: mean [min-max] of each configuration."""
+    rows = []
+    for label, row in summary.items():
+        model, feats = row["model"], features(row["model"])
+        rows.append([label, len(row["names"]), feats, _f(PAPER_TABLE1_MNIST[model][-1]), _spread(row[feats]),
+                     _f(PAPER_Z_MEAN_MNIST.get(model)), _spread(row["z"]), _spread(row[f"digit_{feats}"]),
+                     _spread(row["digit_z"])])
+    return _table(["Configuration", "Seeds", "Features", "Avg MAE, paper", "Avg MAE, ours", "z MAE, paper",
+                   "z MAE, ours", "Digit acc. (features)", "Digit acc. (z)"], rows)
+
+
+def orderings(summary):
+    """One sentence per pair of configurations: which has the lower Table 1 MAE, and whether the gap exceeds
+    both seed ranges (resolved) or not."""
+    lines, labels = [], list(summary)
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            (ma, la, ha), (mb, lb, hb) = (summary[k][features(summary[k]["model"])] for k in (a, b))
+            low, high = (a, b) if ma <= mb else (b, a)
+            if min(len(summary[k]["names"]) for k in (a, b)) < 2:
+                verdict = "one training seed, no range: not resolved."
+            elif ha < lb or hb < la:
+                verdict = "**resolved** (the seed ranges do not overlap)."
+            else:
+                verdict = "not resolved (the seed ranges overlap)."
+            lines.append(f"- {low} below {high} by {abs(ma - mb):.3f}: {verdict}")
+    return lines
+
+
+def seed_section(summary, title, text):
+    if not summary:
+        return []
+    return [f"## {title}", "", text, "", *seed_rows(summary), "", *orderings(summary), ""]
+
+
 def headline(presets):
     """The README's table: Table 1's average MAE, the paper's and ours, with the digit accuracies."""
     rows = []
@@ -280,11 +342,17 @@ def _replace_between(path, start, end, lines, new_file_head="# Report\n\n"):
     path.write_text(f"{head}{start}\n" + "\n".join(lines) + f"\n{end}{tail}")
 
 
-def write_report(zoo, sweeps, out, readme=None):
+def write_report(zoo, sweeps, out, readme=None, seeds=None):
     """Regenerates the part of `out` between START and END (creating the file if needed), and the
-    headline table of `readme` between README_START and README_END."""
+    headline table of `readme` between README_START and README_END. `seeds`: a list of (title, text,
+    `seed_summary`) sections, after the presets' tables; the first also goes to `readme` between
+    SEEDS_START and SEEDS_END when it has those markers."""
     presets = {m: p for m in MODELS if (p := load_preset(zoo, m))}
-    _replace_between(out, START, END, generated(presets, sweeps))
+    sections = [line for title, text, summary in seeds or [] for line in seed_section(summary, title, text)]
+    _replace_between(out, START, END, generated(presets, sweeps) + sections)
     if readme is not None:
         _replace_between(readme, README_START, README_END, headline(presets))
+        if seeds and SEEDS_START in pathlib.Path(readme).read_text():
+            summary = seeds[0][2]
+            _replace_between(readme, SEEDS_START, SEEDS_END, [*seed_rows(summary), "", *orderings(summary)])
     return presets

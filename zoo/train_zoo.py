@@ -144,6 +144,22 @@ def publish(root, research_root, zoo):
             (records / name / pathlib.Path(file).name).write_text(text)
 
 
+def seed_sections():
+    """REPORT.md's sections over training seeds, from the research runs' records (docs/ablations/runs):
+    the issue-20 comparison at 2,400 steps (`ablations.SEED_GROUPS`) and at 12,000 (`ablations.LONG_GROUPS`)."""
+    from zoo.ablations import LONG_GROUPS, RUNS as RESEARCH, SEED_GROUPS
+    from zoo.report import seed_summary
+
+    def groups(named):
+        return {label: (RESEARCH[names[0]][0], names) for label, names in named.items()}
+
+    return [("Training seeds at 2,400 steps", "The comparison of the research issue at the cpu budget (learning rate "
+             "3e-4, 2,400 steps; docs/ablations.md): mean [min-max] over training seeds 0, 1, 2. An ordering holds "
+             "only where the gap exceeds both ranges.", seed_summary(RESEARCH_RECORDS, groups(SEED_GROUPS))),
+            ("Five times the budget: 12,000 steps", "The same three configurations trained for 30 x 400 = 12,000 "
+             "steps (seed 0; docs/ablations.md, runs l0-*).", seed_summary(RESEARCH_RECORDS, groups(LONG_GROUPS)))]
+
+
 def cards(zoo):
     """Rewrites the seven cards from committed files only: each preset's own files and its run record
     (docs/zoo/runs, docs/ablations/runs) for the CPU; no model is loaded, nothing is trained."""
@@ -201,7 +217,8 @@ def main():
     else:
         from zoo.report import write_report
 
-        write_report(pathlib.Path(args.zoo), sweep_rows(RECORDS), REPO / "REPORT.md", REPO / "README.md")
+        write_report(pathlib.Path(args.zoo), sweep_rows(RECORDS), REPO / "REPORT.md", REPO / "README.md",
+                     seeds=seed_sections())
 
 
 if __name__ == "__main__":

@@ -99,3 +99,35 @@ def test_refresh_puts_a_new_evaluation_into_the_preset_and_its_card(tmp_path):
     make_preset.write_card(preset)
     text = (preset / "README.md").read_text()
     assert text.count(make_preset.TRANSFER_HEADING) == 1 and "keeps the content with 0.12 and takes the style" in text
+
+
+def _fake_record(records, name, model, mean, digit_z=0.8):
+    rb = model in ("rbvae", "srbvae")
+    probe = {"e": _mae(mean), "z": _mae(0.1), "all": _mae(0.05)} if rb else {"all": _mae(mean)}
+    digits = {"e": 0.3, "z": digit_z, "all": 0.8} if rb else {"all": 0.78}
+    (records / name).mkdir(parents=True)
+    (records / name / "metrics.json").write_text(json.dumps({"probe": probe, "digit_accuracy": digits}))
+
+
+def test_seed_tables_give_mean_and_range_and_say_which_orderings_are_resolved(tmp_path):
+    records = tmp_path / "runs"
+    for i, mean in enumerate((0.060, 0.070, 0.065)):
+        _fake_record(records, f"s{i}-srb", "srbvae", mean, digit_z=0.7 + i / 10)
+    for i, mean in enumerate((0.050, 0.061, 0.052)):
+        _fake_record(records, f"s{i}-dip", "dip-vae-i", mean)
+    for i, mean in enumerate((0.080, 0.090, 0.085)):
+        _fake_record(records, f"s{i}-rb", "rbvae", mean)
+    groups = {"sRb": ("srbvae", ("s0-srb", "s1-srb", "s2-srb")), "DIP": ("dip-vae-i", ("s0-dip", "s1-dip", "s2-dip")),
+              "Rb": ("rbvae", ("s0-rb", "s1-rb", "s2-rb")), "absent": ("vae", ("s0-vae",))}
+    summary = report.seed_summary(records, groups)
+    assert list(summary) == ["sRb", "DIP", "Rb"]  # a group with a missing record is left out
+    rows = "\n".join(report.seed_rows(summary))
+    assert "| sRb | 3 | e | 0.060 | 0.065 [0.060-0.070] | 0.189 | 0.100 [0.100-0.100] | 0.300 [0.300-0.300] " \
+           "| 0.800 [0.700-0.900] |" in rows
+    assert "| DIP | 3 | all | 0.064 | 0.054 [0.050-0.061] | - | - | 0.780 [0.780-0.780] | - |" in rows
+    lines = report.orderings(summary)
+    assert lines == ["- DIP below sRb by 0.011: not resolved (the seed ranges overlap).",
+                     "- sRb below Rb by 0.020: **resolved** (the seed ranges do not overlap).",
+                     "- DIP below Rb by 0.031: **resolved** (the seed ranges do not overlap)."]
+    one = report.seed_summary(records, {"sRb": ("srbvae", ("s0-srb",)), "Rb": ("rbvae", ("s0-rb",))})
+    assert report.orderings(one) == ["- sRb below Rb by 0.020: one training seed, no range: not resolved."]
