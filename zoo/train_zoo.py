@@ -43,7 +43,7 @@ for _model, _arg in SWEEPS.items():
 RUNS["svae"] = ("svae", [])
 
 # Presets trained elsewhere (the reference-branch research) -> the run they publish.
-RESEARCH_RUNS = {"rbvae": "rb02-betae10", "srbvae": "r07-er100"}
+RESEARCH_RUNS = {"rbvae": "rb02-betae10", "srbvae": "r10-lr3e4"}
 RECORDS = REPO / "docs" / "zoo" / "runs"  # config, history, CPU and metrics of every run (committed)
 RESEARCH_RECORDS = REPO / "docs" / "ablations" / "runs"  # the same for the reference-branch runs
 MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae")

@@ -15,7 +15,7 @@ def _load(name):
     return module
 
 
-ablations, make_preset = _load("ablations"), _load("make_preset")
+ablations, make_preset, train_zoo = _load("ablations"), _load("make_preset"), _load("train_zoo")
 
 
 def _fake_run(root, name, mae_e, ref_l1):
@@ -102,7 +102,8 @@ def test_committed_grid_is_the_copy_or_the_published_presets_file(tmp_path):
     (zoo / "srbvae-mnist-cpu").mkdir(parents=True)
     (zoo / "srbvae-mnist-cpu" / "transfer.png").write_bytes(b"preset")
     assert ablations.committed_grid(docs, "r01-ref3", "generate", zoo).read_bytes() == b"copy"
-    assert ablations.committed_grid(docs, "r07-er100", "transfer", zoo).read_bytes() == b"preset"  # published
+    published = train_zoo.RESEARCH_RUNS["srbvae"]
+    assert ablations.committed_grid(docs, published, "transfer", zoo).read_bytes() == b"preset"  # published
     with pytest.raises(FileNotFoundError):
         ablations.committed_grid(docs, "r01-ref3", "transfer", zoo)
-    assert ablations.committed_grid(REPO / "docs", "r07-er100", "generate") == REPO / "zoo" / "srbvae-mnist-cpu" / "generate.png"
+    assert ablations.committed_grid(REPO / "docs", published, "generate") == REPO / "zoo" / "srbvae-mnist-cpu" / "generate.png"
