@@ -112,6 +112,8 @@ def test_unfinished_run_with_other_settings_is_refused(tmp_path):
     (["--model-arg", "beta_kl"], "error: --model-arg takes KEY=VALUE, got 'beta_kl'"),
     (["--mnist", "/nonexistent/mnist.npz"], "error: "),
     (["--replicas", "2", "--jit"], "error: --jit does not work with --replicas > 1"),
+    (["--lr-schedule", "step"], "error: Invalid value for '--lr-schedule': 'step' is not one of"),
+    (["--discriminator-lr", "0"], "error: Invalid value for '--discriminator-lr': 0.0 is not in the range x>0."),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
     out = tmp_path / "run"
