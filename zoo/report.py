@@ -147,8 +147,24 @@ def budget_rows(presets):
         arguments = ", ".join(f"{k}={v}" for k, v in sorted((fit.get("model_args") or {}).items())) or "-"
         rows.append([f"[{preset['name']}](zoo/{preset['name']}/README.md)", PAPER_NAMES[model], arguments,
                      f"{fit['image_size']} px", fit["width"], fit["batch_size"],
-                     f"{fit['epochs'] * fit['steps_per_epoch']:,}", f"{preset['minutes']:.1f}"])
-    return _table(["Preset", "Model", "Arguments", "Images", "Width", "Batch", "Steps", "Train min"], rows)
+                     f"{fit['epochs'] * fit['steps_per_epoch']:,}", f"{fit.get('learning_rate', 1e-4):g}",
+                     f"{preset['minutes']:.1f}"])
+    return _table(["Preset", "Model", "Arguments", "Images", "Width", "Batch", "Steps", "Learning rate",
+                   "Train min"], rows)
+
+
+def learning_rate_note(presets):
+    """A sentence when the presets did not all train at one learning rate (their comparison is then not at
+    one recipe), else nothing."""
+    rates = {}
+    for model, preset in present(presets):
+        rates.setdefault(f"{preset['fit'].get('learning_rate', 1e-4):g}", []).append(PAPER_NAMES[model])
+    if len(rates) < 2:
+        return ""
+    return (" The presets did not all train at one learning rate (" + "; ".join(
+        f"{rate}: {', '.join(names)}" for rate, names in rates.items()) + "), so the tables below compare them "
+        "at one budget but not at one recipe; the training-seed sections at the end compare sRb-VAE, Rb-VAE "
+        "and DIP-VAE-I at one recipe.")
 
 
 def sweep_table(sweeps, presets):
@@ -209,7 +225,7 @@ def generated(presets, sweeps):
         "Every preset trained on the bundled MNIST-style data (data seed 0, references drawn 3 px wide at 64 px) "
         "with the same image size, width, batch and number of steps, on the CPU; `Train min` is the sum of the "
         "epochs' `seconds` in the preset's history.csv (the card names the CPU and its load)."
-        + (f" Missing: {', '.join(missing)}." if missing else ""), "",
+        + learning_rate_note(presets) + (f" Missing: {', '.join(missing)}." if missing else ""), "",
         "## Table 1 (MNIST), side by side", "",
         "Mean absolute error of linear regressors of the five target factors (normalised colour R, G, B, scale "
         "and stroke width) on the held-out probe split; lower is better. Features as in the paper: all latents "
