@@ -249,7 +249,7 @@ def row(name, root):
         "name": name, "parent": parent or "-", "change": change, "model": model,
         "command": " ".join(fit_command(name, pathlib.Path("runs/ablations"))) if name not in FORMER else
         "python cli.py fit --preset cpu at commit 3370be7 (trained before this study; with today's code: "
-        "python cli.py fit --reference-width 1 " + " ".join(paper_arguments("srbvae", [])) + ")",
+        "python cli.py fit --reference-width 1 --lr 1e-4 " + " ".join(paper_arguments("srbvae", [])) + ")",
 "steps": steps, "minutes": minutes,
         "cpu": (f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}, load {cpu['loadavg'][0]:.1f}"
                 if cpu else "not recorded"),
