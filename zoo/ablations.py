@@ -23,6 +23,11 @@ sys.path.insert(0, str(REPO))
 
 from rbvae_tf.callbacks import read_history  # noqa: E402
 
+# The arguments of r07-er100 (the cpu recipe's sRb-VAE objective) and of r10-lr3e4 (the same at 3e-4),
+# which most later runs change by one argument.
+R07 = ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000", "--model-arg", "weight_reference_target=100"]
+R10 = [*R07, "--lr", "3e-4"]
+
 # name -> (model, extra `cli.py fit` arguments, parent run, what changes against the parent)
 RUNS = {
     "r00-paper": ("srbvae", [], None,
@@ -47,39 +52,27 @@ RUNS = {
                               "--model-arg", "weight_reference_target=10",
                               "--model-arg", "discriminator_dropout_mode=input"],
                    "r03-er", "discriminator dropout zeroes whole inputs (image, z, e features) of the last block"),
-    "r07-er100": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                             "--model-arg", "weight_reference_target=100"],
+    "r07-er100": ("srbvae", R07,
                   "r03-er", "e(x_r) pulled to e_r 10x harder: 100 x -log q(e_r | x_r)"),
     # The game's levers (issue 20), each against the cpu preset's sRb-VAE (r07-er100) unless its parent says.
-    "r08-dropin": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                              "--model-arg", "weight_reference_target=100",
-                              "--model-arg", "discriminator_dropout_mode=input"],
+    "r08-dropin": ("srbvae", [*R07, "--model-arg", "discriminator_dropout_mode=input"],
                    "r07-er100", "Appendix D's dropout read as whole inputs: each of the image's, z's and e's "
                                 "feature vectors zeroed with p=0.25 before the last block"),
-    "r09-adv100": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                              "--model-arg", "weight_reference_target=100", "--model-arg", "weight_adversarial=100"],
+    "r09-adv100": ("srbvae", [*R07, "--model-arg", "weight_adversarial=100"],
                    "r07-er100", "the Eq. 8 term weighted 100 (it was ~0.1 % of the model player's loss)"),
-    "r10-lr3e4": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                             "--model-arg", "weight_reference_target=100", "--lr", "3e-4"],
+    "r10-lr3e4": ("srbvae", R10,
                   "r07-er100", "learning rate 3e-4 for both players (the VAE's best at 2,400 steps)"),
-    "r11-noise": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                             "--model-arg", "weight_reference_target=100", "--model-arg", "discriminator_noise=0.2"],
+    "r11-noise": ("srbvae", [*R07, "--model-arg", "discriminator_noise=0.2"],
                   "r07-er100", "instance noise: N(0, 0.2^2) added to every image the discriminators see"),
-    "r12-xref": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                            "--model-arg", "weight_reference_target=100", "--model-arg", "reference_transfer_fakes=true"],
+    "r12-xref": ("srbvae", [*R07, "--model-arg", "reference_transfer_fakes=true"],
                  "r07-er100", "the reference versions G(z(x), e_r) of the unlabelled images judged by d' among its "
                               "fakes, against real references"),
     # The discriminators' learning rate and a decaying learning rate (issue 20, items 2 and 3), against r10-lr3e4.
-    "r13-dlr3e5": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                              "--model-arg", "weight_reference_target=100", "--lr", "3e-4",
-                              "--discriminator-lr", "3e-5"],
+    "r13-dlr3e5": ("srbvae", [*R10, "--discriminator-lr", "3e-5"],
                    "r10-lr3e4", "the discriminators' Adam at 3e-5, 10x slower than the model player's 3e-4"),
-    "r14-cosine": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                              "--model-arg", "weight_reference_target=100", "--lr", "3e-4",
-                              "--lr-schedule", "cosine"],
+    "r14-cosine": ("srbvae", [*R10, "--lr-schedule", "cosine"],
                    "r10-lr3e4", "both learning rates decay from 3e-4 to 0 over the run (cosine)"),
-    "r15-r1": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                          "--model-arg", "weight_reference_target=100", "--lr", "3e-4", "--model-arg", "weight_r1=10"],
+    "r15-r1": ("srbvae", [*R10, "--model-arg", "weight_r1=10"],
                "r10-lr3e4", "R1 penalty on the discriminators' real rows, gamma 10 (their gradient at the inputs)"),
     "v0-vae-lr3e4": ("vae", ["--reference-width", "3", "--lr", "3e-4"], None,
                      "the VAE at learning rate 3e-4 (the recipe's rate)"),
@@ -94,15 +87,13 @@ RUNS = {
                                                   "--lr", "3e-4", "--seed", str(seed)],
                                     None, f"DIP-VAE-I, lambda_od 4 (the zoo preset), learning rate 3e-4, "
                                           f"training seed {seed}") for seed in (0, 1, 2)},
-    **{f"s{seed}-r10": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                                   "--model-arg", "weight_reference_target=100", "--lr", "3e-4", "--seed", str(seed)],
+    **{f"s{seed}-r10": ("srbvae", [*R10, "--seed", str(seed)],
                         "r10-lr3e4", f"training seed {seed}") for seed in (1, 2)},
     # The longer budget (issue 20, item 5): the three configurations above at 30 x 400 = 12,000 steps, seed 0.
     "l0-dip-vae-i-lr3e4": ("dip-vae-i", ["--reference-width", "3", "--model-arg", "lambda_od=4", "--lr", "3e-4",
                                          "--epochs", "30"],
                            "s0-dip-vae-i-lr3e4", "30 epochs (12,000 steps) instead of 6"),
-    "l0-r10": ("srbvae", ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000",
-                          "--model-arg", "weight_reference_target=100", "--lr", "3e-4", "--epochs", "30"],
+    "l0-r10": ("srbvae", [*R10, "--epochs", "30"],
                "r10-lr3e4", "30 epochs (12,000 steps) instead of 6"),
     "l0-rb02-lr3e4": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10", "--lr", "3e-4", "--epochs", "30"],
                       "s0-rb02-lr3e4", "30 epochs (12,000 steps) instead of 6"),
