@@ -80,16 +80,17 @@ def from_preset(name_or_path):
     return model, {"name": path.name, "path": str(path), "fit": config.get("fit")}
 
 
-def save_preset(model, directory, fit=None, metadata=None):
-    """Writes a zoo preset: `config.json` (model class + config, fit config), `model.weights.h5`
-    (model weights only, no optimizer state) and `metadata.json`. The card (README.md) is the
-    caller's. Loaded back with `from_preset(directory)`."""
+def save_preset(model, directory, fit=None, metadata=None, kernels=None):
+    """Writes a zoo preset: `config.json` (model class + config, fit config and, if given, the run's
+    `kernels` record), `model.weights.h5` (model weights only, no optimizer state) and `metadata.json`.
+    The card (README.md) is the caller's. Loaded back with `from_preset(directory)`."""
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     clean = type(model).from_config(model.get_config())  # not compiled: no optimizer state in the file
     clean.set_weights(model.get_weights())
     clean.save_weights(directory / "model.weights.h5")
-    config = {"model": keras.saving.serialize_keras_object(clean), "fit": fit}
+    config = {"model": keras.saving.serialize_keras_object(clean), "fit": fit,
+              **({"kernels": kernels} if kernels else {})}
     (directory / "config.json").write_text(json.dumps(config, indent=2))
     (directory / "metadata.json").write_text(json.dumps(metadata or {}, indent=2))
     return directory

@@ -19,6 +19,9 @@ import platform
 import sys
 
 ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS"
+# Set beside it when rbvae_tf sets it, so that a child process (a script that imports rbvae_tf and runs
+# `cli.py fit`) still records the choice as rbvae_tf's, not the user's.
+SET_BY_RBVAE_TF = "RBVAE_TF_SET_ONEDNN_OPTS"
 # The flags that decide which kernels TensorFlow picks and how fast they run.
 KERNEL_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
 
@@ -30,10 +33,10 @@ def choose_kernels(environ=os.environ, modules=sys.modules):
     rbvae_tf, so its own per-CPU default holds) or `"rbvae_tf"` (set to 1 here).
     """
     if ONEDNN_VARIABLE in environ:
-        return "user"
+        return "rbvae_tf" if environ.get(SET_BY_RBVAE_TF) == environ[ONEDNN_VARIABLE] else "user"
     if "tensorflow" in modules:
         return "tensorflow"
-    environ[ONEDNN_VARIABLE] = "1"
+    environ[ONEDNN_VARIABLE] = environ[SET_BY_RBVAE_TF] = "1"
     return "rbvae_tf"
 
 

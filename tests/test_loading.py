@@ -18,13 +18,15 @@ def model():
 
 def test_preset_round_trip(model, tmp_path):
     model.reference_target.assign(np.arange(3, dtype=np.float32))
-    save_preset(model, tmp_path / "p", fit={"model": "rbvae", "preset": "tiny"}, metadata={"k": 1})
+    save_preset(model, tmp_path / "p", fit={"model": "rbvae", "preset": "tiny"}, metadata={"k": 1},
+                kernels={"onednn": True, "cpu": "Fake CPU"})
     loaded, info = from_preset(tmp_path / "p")
     x = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
     np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))
     np.testing.assert_array_equal(loaded.reference_target.numpy(), [0.0, 1.0, 2.0])
     assert info["fit"] == {"model": "rbvae", "preset": "tiny"} and info["name"] == "p"
     assert json.loads((tmp_path / "p" / "metadata.json").read_text()) == {"k": 1}
+    assert json.loads((tmp_path / "p" / "config.json").read_text())["kernels"] == {"onednn": True, "cpu": "Fake CPU"}
 
 
 def test_preset_of_a_trained_model_holds_its_weights_only(tmp_path):

@@ -25,7 +25,10 @@ def test_tensorflow_imported_first_keeps_its_own_default():
 def test_otherwise_onednn_is_turned_on():
     environ = {}
     assert runtime.choose_kernels(environ, {}) == "rbvae_tf"
-    assert environ == {"TF_ENABLE_ONEDNN_OPTS": "1"}
+    assert environ == {"TF_ENABLE_ONEDNN_OPTS": "1", "RBVAE_TF_SET_ONEDNN_OPTS": "1"}
+    # a child process inherits the variable: still rbvae_tf's choice, unless the user changed it since
+    assert runtime.choose_kernels(dict(environ), {}) == "rbvae_tf"
+    assert runtime.choose_kernels({**environ, "TF_ENABLE_ONEDNN_OPTS": "0"}, {}) == "user"
 
 
 def test_cpu_info_reads_the_model_name_and_the_kernel_flags(tmp_path):
@@ -36,7 +39,7 @@ def test_cpu_info_reads_the_model_name_and_the_kernel_flags(tmp_path):
 
 
 def kernels_in_a_fresh_process(onednn):
-    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_ENABLE_ONEDNN_OPTS", runtime.SET_BY_RBVAE_TF)}
     if onednn is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = onednn
     code = "import json, rbvae_tf.runtime as r; print(json.dumps(r.kernel_info()))"

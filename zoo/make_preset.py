@@ -204,6 +204,20 @@ def discriminator_accuracies(preset):
     return {k: float(v) for k, v in sorted(last.items()) if "_acc_" in k}
 
 
+PLATEAU = 1.0  # % per epoch: below this fall of the image term over the last epochs, more training changes little
+
+
+def reconstruction_trend(history, window=5):
+    """(last value, value `window` epochs before, mean % fall per epoch) of the image reconstruction term in
+    history.csv (`reconstruction`, or `image` for the adversarial models), or None for a shorter history."""
+    column = "reconstruction" if "reconstruction" in history[0] else "image"
+    values = [float(row[column]) for row in history]
+    if len(values) <= window:
+        return None
+    last, before = values[-1], values[-1 - window]
+    return last, before, 100 * (before - last) / before / window
+
+
 def limitations(preset):
     """Measured limitations, one bullet each, from the numbers alone."""
     fit, metrics, model = preset["fit"], preset["metrics"], preset["fit"]["model"]
@@ -212,6 +226,14 @@ def limitations(preset):
     paper, ours = PAPER_TABLE1_MNIST[model], probe[key]["mae"]
     items = [f"Trained for {steps:,} steps at {fit['image_size']} px and width {fit['width']}: "
              f"{100 * steps / PAPER_STEPS:.0f} % of the paper's 30 epochs at 64 px and full width."]
+    trend = reconstruction_trend(preset["history"])
+    if trend:
+        last, before, fall = trend
+        items.append(f"The image reconstruction term (-log p(x | latents) per training image, mean of the epoch) "
+                     f"ended at {last:,.0f} nats, "
+                     f"on average {fall:.2f} % per epoch below its value five epochs earlier ({before:,.0f}): "
+                     + ("still falling, more training would still change the model." if fall > PLATEAU else
+                        f"less than {PLATEAU:.0f} % per epoch, near its plateau at this learning rate."))
     compared = "better than" if ours["mean"] < paper[-1] else "worse than"
     worst = max(FACTOR_COLUMNS[:-1], key=lambda c: ours[c] - paper[FACTOR_COLUMNS.index(c)])
     items.append(f"Table 1 average MAE ({key} latents) {_f(ours['mean'])}, {compared} the paper's "
@@ -356,9 +378,8 @@ def provenance(preset):
     else:
         text += " on a 2-core CPU (not recorded)"
     kernels = preset.get("kernels")
-    text += (f"; TensorFlow's {'oneDNN' if kernels['onednn'] else 'Eigen'} CPU kernels (chosen by "
-             f"{kernels['onednn_chosen_by']})" if kernels else "; CPU kernels not recorded (trained before `fit` "
-             "recorded them)")
+    text += (f"; TensorFlow's {'oneDNN' if kernels['onednn'] else 'Eigen'} CPU kernels" if kernels else
+             "; CPU kernels not recorded (trained before `fit` recorded them)")
     return text + ". Step times depend on the machine and its load: see [docs/performance.md](../../docs/performance.md)."
 
 
@@ -383,7 +404,7 @@ def card_lines(preset, note=None):
         f"`{name}` is " + DESCRIPTIONS[model].format(args=arguments) + ".", "",
         f"**Intended use**: trying the library's pipeline on MNIST-style images ({use}), exporting and serving "
         f"({'SavedModel, ONNX, the browser page' if model in PAPER_Z_MEAN_MNIST else 'SavedModel, ONNX'}), "
-        "and comparing the seven models at one small budget "
+        "and comparing the seven models at one recipe "
         "([REPORT.md](../../REPORT.md)). It is **not** a reproduction of the paper's Table 1: see the limitations.",
         "",
         "## Limitations (measured)", "",
@@ -462,7 +483,8 @@ def main(run_dir, eval_dir, out_dir, note=None, source=None):
         "digit_accuracy": metrics["digit_accuracy"],
         "reference_target": model.reference_target.numpy().tolist() if model.reference_based else None,
     }
-    save_preset(model, out_dir, fit=fit, metadata=metadata)
+    kernels = json.loads((run_dir / "config.json").read_text()).get("kernels")  # which CPU kernels trained it
+    save_preset(model, out_dir, fit=fit, metadata=metadata, kernels=kernels)
     draw_grids(model, info, run_dir, out_dir)
     shutil.copyfile(run_dir / "history.csv", out_dir / "history.csv")
     for name in ("metrics.json", "metrics.md"):

@@ -153,18 +153,26 @@ def budget_rows(presets):
                    "Train min"], rows)
 
 
-def learning_rate_note(presets):
-    """A sentence when the presets did not all train at one learning rate (their comparison is then not at
-    one recipe), else nothing."""
-    rates = {}
+def recipe_note(presets):
+    """A sentence when the presets did not all train for one number of steps at one learning rate (their
+    comparison is then not at one recipe), else one saying that they did."""
+    recipes = {}
     for model, preset in present(presets):
-        rates.setdefault(f"{preset['fit'].get('learning_rate', 1e-4):g}", []).append(PAPER_NAMES[model])
-    if len(rates) < 2:
-        return ""
-    return (" The presets did not all train at one learning rate (" + "; ".join(
-        f"{rate}: {', '.join(names)}" for rate, names in rates.items()) + "), so the tables below compare them "
-        "at one budget but not at one recipe; the training-seed sections at the end compare sRb-VAE, Rb-VAE "
-        "and DIP-VAE-I at one recipe.")
+        fit = preset["fit"]
+        recipe = f"{fit['epochs'] * fit['steps_per_epoch']:,} steps at {fit.get('learning_rate', 1e-4):g}"
+        recipes.setdefault(recipe, []).append(PAPER_NAMES[model])
+    if len(recipes) == 1:
+        return f" All of them trained for {next(iter(recipes))}: one recipe."
+    return (" The presets did not all train at one recipe (" + "; ".join(
+        f"{recipe}: {', '.join(names)}" for recipe, names in recipes.items()) + "), so the tables below compare "
+        "them at one data budget only; the training-seed sections at the end compare sRb-VAE, Rb-VAE and "
+        "DIP-VAE-I at one recipe.")
+
+
+def sweep_budget(sweeps):
+    """"2,400 steps, learning rate 0.0001": the steps and learning rate of the sweep runs (one for all)."""
+    budgets = {(r["steps"], r["learning_rate"]) for r in sweeps}
+    return "; ".join(f"{steps:,} steps, learning rate {rate:g}" for steps, rate in sorted(budgets)) or "-"
 
 
 def sweep_table(sweeps, presets):
@@ -220,12 +228,11 @@ def generated(presets, sweeps):
     """The generated part of REPORT.md, as lines."""
     missing = [m for m in MODELS if m not in presets]
     lines = [
-        "## The presets: one data budget", "",
+        "## The presets", "",
         *budget_rows(presets), "",
         "Every preset trained on the bundled MNIST-style data (data seed 0, references drawn 3 px wide at 64 px) "
-        "with the same image size, width, batch and number of steps, on the CPU; `Train min` is the sum of the "
-        "epochs' `seconds` in the preset's history.csv (the card names the CPU and its load)."
-        + learning_rate_note(presets) + (f" Missing: {', '.join(missing)}." if missing else ""), "",
+        "with the same image size, width and batch, on the CPU; `Train min` is the sum of the epochs' `seconds` "
+        "in the preset's history.csv (the card names the CPU and its load)." + recipe_note(presets) + (f" Missing: {', '.join(missing)}." if missing else ""), "",
         "## Table 1 (MNIST), side by side", "",
         "Mean absolute error of linear regressors of the five target factors (normalised colour R, G, B, scale "
         "and stroke width) on the held-out probe split; lower is better. Features as in the paper: all latents "
@@ -256,8 +263,9 @@ def generated(presets, sweeps):
         "black image; masses near 1; norms of the posterior means beside the prior's.", "",
         *health_rows(presets), "",
         "## Sweeps of the tuned baselines", "",
-        "Each run at the budget above with one regularisation weight; the preset is the lowest all-latents MAE "
-        "(the paper tuned these weights in [1, 50] and reported the best). Commands: "
+        f"Each run at {sweep_budget(sweeps)} with one regularisation weight; the preset trains the weight of the "
+        "lowest all-latents MAE at the presets' recipe (the paper tuned these weights in [1, 50] and reported the "
+        "best). Commands: "
         "`python zoo/train_zoo.py run NAME` (NAME = model-value, e.g. `beta-vae-16`); records in "
         "[docs/zoo/runs](docs/zoo/runs).", "",
         *sweep_table(sweeps, presets), "",
@@ -274,15 +282,16 @@ def generated(presets, sweeps):
 
 
 def seed_summary(records, groups):
-    """{label: {model, names, e/z/all/digit_e/digit_z: (mean, min, max) or None}} over the training seeds of
-    each group (label -> (model, run names)) whose records (`records`/NAME/metrics.json) are all present."""
+    """{label: {model, names, planned, e/z/all/digit_e/digit_z: (mean, min, max) or None}} over the training
+    seeds of each group (label -> (model, run names)): `names` are the runs whose records
+    (`records`/NAME/metrics.json) exist, `planned` how many the group names; a group with none is left out."""
     summary = {}
     for label, (model, names) in groups.items():
-        paths = [pathlib.Path(records) / name / "metrics.json" for name in names]
-        if not all(path.exists() for path in paths):
+        done = [name for name in names if (pathlib.Path(records) / name / "metrics.json").exists()]
+        if not done:
             continue
-        runs = [json.loads(path.read_text()) for path in paths]
-        row = {"model": model, "names": names}
+        runs = [json.loads((pathlib.Path(records) / name / "metrics.json").read_text()) for name in done]
+        row = {"model": model, "names": tuple(done), "planned": len(names)}
         for key, get in (("e", lambda m: m["probe"].get("e")), ("z", lambda m: m["probe"].get("z")),
                          ("all", lambda m: m["probe"].get("all"))):
             values = [entry["mae"]["mean"] for entry in map(get, runs) if entry]
@@ -303,7 +312,8 @@ def seed_rows(summary):
     rows = []
     for label, row in summary.items():
         model, feats = row["model"], features(row["model"])
-        rows.append([label, len(row["names"]), feats, _f(PAPER_TABLE1_MNIST[model][-1]), _spread(row[feats]),
+        seeds = len(row["names"])
+        rows.append([label, seeds if seeds == row.get("planned", seeds) else f"{seeds} of {row['planned']}", feats, _f(PAPER_TABLE1_MNIST[model][-1]), _spread(row[feats]),
                      _f(PAPER_Z_MEAN_MNIST.get(model)), _spread(row["z"]), _spread(row[f"digit_{feats}"]),
                      _spread(row["digit_z"])])
     return _table(["Configuration", "Seeds", "Features", "Avg MAE, paper", "Avg MAE, ours", "z MAE, paper",

@@ -64,6 +64,26 @@ def test_preset_card_lists_departures_from_the_paper():
     assert make_preset.departures({"reference_width": 1, "model_args": {}}) == []
 
 
+def test_card_says_whether_the_reconstruction_term_was_still_falling():
+    def history(values, column="reconstruction"):
+        return [{"epoch": str(i + 1), column: str(v)} for i, v in enumerate(values)]
+
+    last, before, fall = make_preset.reconstruction_trend(history([200, 120, 110, 100, 90, 80, 70]))
+    assert (last, before) == (70, 120) and fall == pytest.approx(100 * 50 / 120 / 5)
+    # the adversarial models log the image term as `image`; a flat end is a plateau
+    assert make_preset.reconstruction_trend(history([9, 8, 100, 100, 99.9, 99.8, 99.7, 99.6], "image"))[2] < 0.1
+    assert make_preset.reconstruction_trend(history([3, 2, 1])) is None  # too short to say
+    fit = {"model": "vae", "epochs": 7, "steps_per_epoch": 10, "image_size": 32, "width": 0.5}
+    mae = {k: 0.07 for k in ("R", "G", "B", "scale", "width", "mean")}
+    preset = {"fit": fit, "history": history([200, 120, 110, 100, 90, 80, 70]),
+              "metrics": {"probe": {"all": {"mae": mae}}, "digit_accuracy": {"all": 0.8}}}
+    text = "\n".join(make_preset.limitations(preset))
+    assert "ended at 70 nats, on average 8.33 % per epoch below its value five epochs earlier (120): still falling" in text
+    preset["history"] = history([9, 8, 100, 100, 99.9, 99.8, 99.7, 99.6])
+    preset["fit"]["epochs"] = 8
+    assert "near its plateau" in "\n".join(make_preset.limitations(preset))
+
+
 def test_seed_table_gives_mean_and_range_of_complete_groups_only(monkeypatch):
     monkeypatch.setattr(ablations, "SEED_GROUPS", {"A": ("a0", "a1", "a2"), "B": ("b0", "b1", "b2")})
     keys = ("e", "z", "all", "digit_e", "digit_z", "digit_all")
@@ -102,7 +122,7 @@ def test_committed_grid_is_the_copy_or_the_published_presets_file(tmp_path):
     (zoo / "srbvae-mnist-cpu").mkdir(parents=True)
     (zoo / "srbvae-mnist-cpu" / "transfer.png").write_bytes(b"preset")
     assert ablations.committed_grid(docs, "r01-ref3", "generate", zoo).read_bytes() == b"copy"
-    published = train_zoo.RESEARCH_RUNS["srbvae"]
+    published = train_zoo.PRESET_RUNS["srbvae"]
     assert ablations.committed_grid(docs, published, "transfer", zoo).read_bytes() == b"preset"  # published
     with pytest.raises(FileNotFoundError):
         ablations.committed_grid(docs, "r01-ref3", "transfer", zoo)

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.zoo.test_ablations import _load
 
 report, train_zoo = _load("report"), _load("train_zoo")
@@ -50,7 +52,7 @@ def test_report_tables_come_from_the_preset_files_and_keep_the_written_text(tmp_
     _fake_preset(zoo, "srbvae", 0.0644)
     sweeps = [{"model": "beta-vae", "run": f"beta-vae-{v}", "weight": "beta_kl", "value": v,
                "all": 0.07 + v / 1000, "factors": _mae(0.07 + v / 1000)["mae"], "digits": 0.7, "minutes": 2.0,
-               "load": 0.3, "cpu": "Fake CPU, AVX-512"} for v in (1, 16)]
+               "load": 0.3, "cpu": "Fake CPU, AVX-512", "steps": 2400, "learning_rate": 1e-4} for v in (1, 16)]
     out, readme = tmp_path / "REPORT.md", tmp_path / "README.md"
     out.write_text(f"# Report\n\nwritten before\n\n{report.START}\nold\n{report.END}\n\nwritten after\n")
     readme.write_text(f"intro\n{report.README_START}\n{report.README_END}\nrest\n")
@@ -63,12 +65,36 @@ def test_report_tables_come_from_the_preset_files_and_keep_the_written_text(tmp_
     assert "| beta-VAE | beta_kl=16 | 0.086 | 0.086 | 0.086 | 0.086 | 0.086 | 0.086 | 0.700 | 2.0 | 0.3 | Fake CPU, AVX-512 | **chosen** |" in text
     assert "| beta-VAE | beta_kl=1 | 0.071 |" in text and "Missing: dip-vae-i, dip-vae-ii, svae, rbvae." in text
     assert "| sRb-VAE | 0.444 |" in text  # branch health
+    assert "All of them trained for 20 steps at 0.0001: one recipe." in text
+    assert "Each run at 2,400 steps, learning rate 0.0001 with one regularisation weight" in text
     assert "| sRb-VAE | 0.050 | 0.050 | 0.050 | 0.050 | 0.050 | 0.050 |" in text  # all latents of every model
     assert "| sRb-VAE | 0.660 | 0.700 | 0.800 | 0.900 | 0.200 | 0.500 | 0.620 | 0.510 | 0.370 | 0.680 |" in text
     assert "| VAE | n/a |" in text and "1000 probe_test pairs" in text and "200 images x 10 samples" in text
     assert "digit accuracy 0.925" in text  # the readers' accuracy on real probe_test images
     head = readme.read_text()
     assert "| sRb-VAE | e | 0.060 | 0.064 | 0.189 | 0.123 | 0.310 | 0.820 |" in head and head.endswith("rest\n")
+
+
+def test_recipe_note_names_the_presets_of_each_recipe(tmp_path):
+    _fake_preset(tmp_path, "vae", 0.07)
+    _fake_preset(tmp_path, "srbvae", 0.06)
+    presets = {m: report.load_preset(tmp_path, m) for m in ("vae", "srbvae")}
+    assert report.recipe_note(presets) == " All of them trained for 20 steps at 0.0001: one recipe."
+    presets["srbvae"]["fit"]["learning_rate"] = 3e-4
+    note = report.recipe_note(presets)
+    assert "(20 steps at 0.0001: VAE; 20 steps at 0.0003: sRb-VAE)" in note and "one data budget only" in note
+
+
+def test_a_tuned_baselines_preset_must_train_the_weight_its_sweep_chose(tmp_path, monkeypatch):
+    rows = [{"model": m, "run": f"{m}-{v}", "all": 0.07 - (v == best) * 0.01, "value": v}
+            for m, best in (("beta-vae", 16), ("dip-vae-i", 4), ("dip-vae-ii", 16)) for v in train_zoo.SWEEP_VALUES]
+    sources = train_zoo.preset_sources(rows, tmp_path)
+    assert sources["beta-vae"][0] == tmp_path / train_zoo.PRESET_RUNS["beta-vae"]
+    assert "`beta_kl` = 16 had the lowest" in sources["beta-vae"][1]
+    assert f"python zoo/ablations.py run {train_zoo.PRESET_RUNS['srbvae']}" in sources["srbvae"][1]
+    monkeypatch.setitem(train_zoo.PRESET_RUNS, "beta-vae", "l0-vae")  # a run without the chosen weight
+    with pytest.raises(SystemExit, match="does not train beta_kl=16"):
+        train_zoo.preset_sources(rows, tmp_path)
 
 
 def test_best_of_sweep_is_the_lowest_all_latents_mae():
@@ -94,7 +120,7 @@ def test_refresh_puts_a_new_evaluation_into_the_preset_and_its_card(tmp_path):
     make_preset.refresh(preset, evaluation)
     written = json.loads((preset / "metrics.json").read_text())
     # the run the preset was published from
-    assert written["model"]["path"] == f"runs/ablations/{train_zoo.RESEARCH_RUNS['srbvae']}"
+    assert written["model"]["path"] == f"runs/ablations/{train_zoo.PRESET_RUNS['srbvae']}"
     assert written["transfer"]["transfer"]["content_kept"] == 0.1234
     assert "content kept 0.123" in (preset / "metrics.md").read_text()
     make_preset.write_card(preset)
@@ -119,9 +145,13 @@ def test_seed_tables_give_mean_and_range_and_say_which_orderings_are_resolved(tm
     for i, mean in enumerate((0.080, 0.090, 0.085)):
         _fake_record(records, f"s{i}-rb", "rbvae", mean)
     groups = {"sRb": ("srbvae", ("s0-srb", "s1-srb", "s2-srb")), "DIP": ("dip-vae-i", ("s0-dip", "s1-dip", "s2-dip")),
-              "Rb": ("rbvae", ("s0-rb", "s1-rb", "s2-rb")), "absent": ("vae", ("s0-vae",))}
+              "Rb": ("rbvae", ("s0-rb", "s1-rb", "s2-rb")), "absent": ("vae", ("s0-vae",)),
+              "part": ("dip-vae-i", ("s0-dip", "s1-dip", "s9-dip"))}
     summary = report.seed_summary(records, groups)
-    assert list(summary) == ["sRb", "DIP", "Rb"]  # a group with a missing record is left out
+    assert list(summary) == ["sRb", "DIP", "Rb", "part"]  # a group with no record is left out
+    assert summary["part"]["names"] == ("s0-dip", "s1-dip") and summary["part"]["all"][0] == pytest.approx(0.0555)
+    assert "| part | 2 of 3 | all | 0.064 | 0.056 [0.050-0.061] |" in "\n".join(report.seed_rows(summary))
+    del summary["part"]
     rows = "\n".join(report.seed_rows(summary))
     assert "| sRb | 3 | e | 0.060 | 0.065 [0.060-0.070] | 0.189 | 0.100 [0.100-0.100] | 0.300 [0.300-0.300] " \
            "| 0.800 [0.700-0.900] |" in rows
