@@ -101,7 +101,10 @@ def test_zoo_dir_follows_rbvae_zoo(tmp_path, monkeypatch):
     monkeypatch.setenv("RBVAE_ZOO", str(tmp_path))
     assert presets.zoo_dir() == tmp_path and presets.available_presets() == ["mine"]
     row = presets.preset_rows()[0]
-    assert row["model"] == "srbvae" and row["probe_e"] is None and row["budget"] == "6 x 400 steps, batch 36"
+    fit = json.loads((REPO / "zoo" / PRESET / "config.json").read_text())["fit"]
+    assert row["model"] == "srbvae" and row["probe_e"] is None
+    budget = f"{fit['epochs']} x {fit['steps_per_epoch']} steps, batch {fit['batch_size']}"
+    assert row["budget"] == budget == "30 x 400 steps, batch 36"
     monkeypatch.setenv("RBVAE_ZOO", str(tmp_path / "mine"))
     assert presets.preset_table() == f"no presets in {tmp_path / 'mine'}"
 
@@ -116,12 +119,14 @@ def test_cli_zoo_lists_every_preset_with_its_probe_numbers():
     for name in names:
         folder = REPO / "zoo" / name
         metrics = json.loads((folder / "metrics.json").read_text())
-        model = json.loads((folder / "config.json").read_text())["fit"]["model"]
+        fit = json.loads((folder / "config.json").read_text())["fit"]
+        model = fit["model"]
         row = next(line for line in result.output.splitlines() if line.startswith(f"| {name} |"))
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         with open(folder / "history.csv", newline="") as f:
             minutes = sum(float(row["seconds"]) for row in csv.DictReader(f)) / 60
-        assert cells[:5] == [name, model, "32 px", "6 x 400 x 36", f"{minutes:.1f}"]
+        steps = f"{fit['epochs']} x {fit['steps_per_epoch']} x {fit['batch_size']}"
+        assert cells[:5] == [name, model, "32 px", steps, f"{minutes:.1f}"]
         probe, digits, transfer = metrics["probe"], metrics["digit_accuracy"], metrics["transfer"]
         short = lambda value: f"{value:.3f}".replace("0.", ".", 1)  # noqa: E731
         assert cells[5:11] == [short(probe[k]["mae"]["mean"]) if k in probe else "–" for k in ("e", "z", "all")] + [

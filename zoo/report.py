@@ -232,7 +232,8 @@ def generated(presets, sweeps):
         *budget_rows(presets), "",
         "Every preset trained on the bundled MNIST-style data (data seed 0, references drawn 3 px wide at 64 px) "
         "with the same image size, width and batch, on the CPU; `Train min` is the sum of the epochs' `seconds` "
-        "in the preset's history.csv (the card names the CPU and its load)." + recipe_note(presets) + (f" Missing: {', '.join(missing)}." if missing else ""), "",
+        "in the preset's history.csv (the card names the CPU and its load)." + recipe_note(presets)
+        + (f" Missing: {', '.join(missing)}." if missing else ""), "",
         "## Table 1 (MNIST), side by side", "",
         "Mean absolute error of linear regressors of the five target factors (normalised colour R, G, B, scale "
         "and stroke width) on the held-out probe split; lower is better. Features as in the paper: all latents "
@@ -313,7 +314,8 @@ def seed_rows(summary):
     for label, row in summary.items():
         model, feats = row["model"], features(row["model"])
         seeds = len(row["names"])
-        rows.append([label, seeds if seeds == row.get("planned", seeds) else f"{seeds} of {row['planned']}", feats, _f(PAPER_TABLE1_MNIST[model][-1]), _spread(row[feats]),
+        count = seeds if seeds == row.get("planned", seeds) else f"{seeds} of {row['planned']}"
+        rows.append([label, count, feats, _f(PAPER_TABLE1_MNIST[model][-1]), _spread(row[feats]),
                      _f(PAPER_Z_MEAN_MNIST.get(model)), _spread(row["z"]), _spread(row[f"digit_{feats}"]),
                      _spread(row["digit_z"])])
     return _table(["Configuration", "Seeds", "Features", "Avg MAE, paper", "Avg MAE, ours", "z MAE, paper",

@@ -78,7 +78,8 @@ def test_card_says_whether_the_reconstruction_term_was_still_falling():
     preset = {"fit": fit, "history": history([200, 120, 110, 100, 90, 80, 70]),
               "metrics": {"probe": {"all": {"mae": mae}}, "digit_accuracy": {"all": 0.8}}}
     text = "\n".join(make_preset.limitations(preset))
-    assert "ended at 70 nats, on average 8.33 % per epoch below its value five epochs earlier (120): still falling" in text
+    assert ("ended at 70 nats, on average 8.33 % per epoch below its value five epochs earlier (120): "
+            "still falling") in text
     preset["history"] = history([9, 8, 100, 100, 99.9, 99.8, 99.7, 99.6])
     preset["fit"]["epochs"] = 8
     assert "near its plateau" in "\n".join(make_preset.limitations(preset))
