@@ -47,6 +47,8 @@ RUNS["svae"] = ("svae", [])
 # The seven presets -> the run of zoo/ablations.py each publishes: the recipe at 12,000 steps, seed 0.
 PRESET_RUNS = {"vae": "l0-vae", "beta-vae": "l0-beta-vae-16", "dip-vae-i": "l0-dip-vae-i-lr3e4",
                "dip-vae-ii": "l0-dip-vae-ii-16", "svae": "l0-svae", "rbvae": "l0-rb02-lr3e4", "srbvae": "l0-r10"}
+# The reference-branch research's configuration (docs/ablations.md) that each reference-based preset trains.
+RESEARCH_CONFIGURATIONS = {"rbvae": "rb02-betae10", "srbvae": "r10-lr3e4"}
 BUNDLED_EXPORTS = ("srbvae",)  # presets that ship their ONNX export (zoo/<preset>/export), for the web page
 RECORDS = REPO / "docs" / "zoo" / "runs"  # config, history, CPU and metrics of every sweep run (committed)
 RESEARCH_RECORDS = REPO / "docs" / "ablations" / "runs"  # the same for the runs of zoo/ablations.py
@@ -142,10 +144,10 @@ def preset_sources(sweeps, research_root):
                     f"MAE of the zoo's sweep at 2,400 steps and learning rate 1e-4 ({tried}; REPORT.md, "
                     f"`python zoo/train_zoo.py run {best['run']}`), the paper's way of tuning this weight in "
                     f"[1, 50]; this preset trains it at the full recipe: {trained}.")
-        elif model in ("rbvae", "srbvae"):
-            parent = {"rbvae": "rb02-betae10", "srbvae": "r10-lr3e4"}[model]
-            note = (f"**From the reference-branch research**: the configuration of run `{parent}` "
-                    f"(docs/ablations.md), the one that came closest to its targets, at the full recipe: {trained}.")
+        elif model in RESEARCH_CONFIGURATIONS:
+            note = (f"**From the reference-branch research**: the configuration of run "
+                    f"`{RESEARCH_CONFIGURATIONS[model]}` (docs/ablations.md), the one that came closest to its "
+                    f"targets, at the full recipe: {trained}.")
         else:
             note = f"Trained by {trained}."
         sources[model] = (research_root / run, note)
@@ -162,10 +164,7 @@ def publish(research_root, zoo):
 
 def export(zoo, work):
     """The bundled exports: `python cli.py export PRESET --onnx` of each of BUNDLED_EXPORTS into `work`, its
-    metadata.json and onnx/ copied to zoo/PRESET/export/, and the card written again (it states the parity)."""
-    from zoo.make_preset import write_card
-
-    sources = preset_sources(sweep_rows(RECORDS), RESEARCH_RECORDS)
+    metadata.json and onnx/ copied to zoo/PRESET/export/, then the cards written again (they state the parity)."""
     for model in BUNDLED_EXPORTS:
         name, out = f"{model}-mnist-cpu", pathlib.Path(work) / f"{model}-mnist-cpu"
         shutil.rmtree(out, ignore_errors=True)
@@ -176,9 +175,8 @@ def export(zoo, work):
         shutil.copyfile(out / "metadata.json", target / "metadata.json")
         for graph in sorted((out / "onnx").glob("*.onnx")):
             shutil.copyfile(graph, target / "onnx" / graph.name)
-        record, note = sources[model]
-        write_card(pathlib.Path(zoo) / name, record, note)
         print(f"wrote {target}")
+    cards(zoo)
 
 
 def seed_sections():
