@@ -19,6 +19,7 @@ Mass is the mean of (x + 1) / 2 over pixels and channels (0 for black, 1 for whi
 """
 
 import math
+import weakref
 
 import keras
 import numpy as np
@@ -27,6 +28,7 @@ import tensorflow as tf
 HEALTH_NAMES = ("reference_l1_ratio", "sampled_mass_ratio", "reference_mass_ratio", "e_norm", "e_prior_norm",
                 "z_norm", "z_prior_norm", "reference_target_norm")
 BATCH_SIZE = 256
+_COMPILED = weakref.WeakKeyDictionary()  # model -> its compiled encoders and generator, traced once
 
 
 def prior_norm(dim):
@@ -48,6 +50,25 @@ def _batched(function, *arrays, batch_size=BATCH_SIZE):
                            for i in range(0, len(arrays[0]), batch_size)])
 
 
+def _compiled(model):
+    """The model's z and e encoders (posterior means) and generator as tf.functions with fixed signatures.
+
+    Built once per model: `fit` calls `branch_health` every epoch, and a new tf.function per call
+    would retrace each time (and make TensorFlow warn about it from the sixth epoch on).
+    """
+    if model not in _COMPILED:
+        image = tf.TensorSpec([None, model.image_size, model.image_size, 3], tf.float32)
+        z_spec = tf.TensorSpec([None, model.common_dim], tf.float32)
+        e_spec = tf.TensorSpec([None, model.target_dim], tf.float32)
+        # The functions hold the sub-networks, not the model, so that the entry goes with the model.
+        common_encoder, target_encoder, generator = model.common_encoder, model.target_encoder, model.generator
+        _COMPILED[model] = (
+            tf.function(lambda x: common_encoder(x, training=False)[0], input_signature=[image]),
+            tf.function(lambda x: target_encoder(x, training=False)[0], input_signature=[image]),
+            tf.function(lambda z, e: generator([z, e], training=False), input_signature=[z_spec, e_spec]))
+    return _COMPILED[model]
+
+
 def branch_health(model, unlabelled, reference, seed=0):
     """The health numbers of a reference-based model (see the module docstring).
 
@@ -62,10 +83,7 @@ def branch_health(model, unlabelled, reference, seed=0):
     """
     unlabelled = np.asarray(unlabelled, np.float32)
     reference = np.asarray(reference, np.float32)
-    spec = tf.TensorSpec([None, model.image_size, model.image_size, 3], tf.float32)
-    encode_z = tf.function(lambda x: model.common_encoder(x, training=False)[0], input_signature=[spec])
-    encode_e = tf.function(lambda x: model.target_encoder(x, training=False)[0], input_signature=[spec])
-    generate = tf.function(lambda z, e: model.generator([z, e], training=False), reduce_retracing=True)
+    encode_z, encode_e, generate = _compiled(model)
     z = _batched(encode_z, unlabelled)
     e = _batched(encode_e, unlabelled)
     z_ref = _batched(encode_z, reference)

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from rbvae_tf import data, evaluation, loading
+from rbvae_tf import data, evaluation, health, loading
 from rbvae_tf.batching import as_float
 from rbvae_tf.errors import UserError
 from rbvae_tf.metrics import constant_probe, normalise_factors
@@ -259,3 +259,14 @@ def test_sampled_features_add_posterior_noise(rbvae, probe_folder):
     noise = (codes["all_sampled"] - codes["all"]) / sigma
     np.testing.assert_allclose(noise, np.random.default_rng(0).standard_normal(noise.shape), atol=1e-3)
     np.testing.assert_array_equal(codes["z_sampled"], codes["all_sampled"][:, 4:])
+
+
+def test_branch_health_traces_its_networks_once_per_model(rbvae, probe_folder):
+    # fit calls branch_health every epoch: new tf.functions per call retraced each epoch and made
+    # TensorFlow print its retracing warning from the sixth epoch of every reference-based run on.
+    images = as_float(data.load_split(probe_folder, "unlabelled")["images"][:50])
+    first = health.branch_health(rbvae, images, images[:30])
+    for count in (7, 50, 13):  # batch sizes change: the signatures take any
+        assert health.branch_health(rbvae, images[:count], images[:30])["e_norm"] > 0
+    assert [f.experimental_get_tracing_count() for f in health._compiled(rbvae)] == [1, 1, 1]
+    assert health.branch_health(rbvae, images, images[:30]) == pytest.approx(first)  # same numbers
