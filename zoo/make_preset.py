@@ -8,8 +8,9 @@ and copies of the run's history.csv and the evaluation's metrics.json / metrics.
     python zoo/make_preset.py runs/srbvae-cpu eval/srbvae-cpu zoo/srbvae-mnist-cpu   # card with the export
 
 The card (README.md) is written by `write_card` from the preset's own files (config.json, history.csv,
-metrics.json, metadata.json, export/metadata.json) and the run record's cpu.json, so every number in it
-comes from committed files; `python zoo/train_zoo.py cards` rewrites the seven cards without training.
+metrics.json, metadata.json, export/metadata.json), the run record's cpu.json and, for a configuration
+trained over seeds, the seed runs' records (`train_zoo.preset_seeds`), so every number in it comes from
+committed files; `python zoo/train_zoo.py cards` rewrites the seven cards without training.
 A new evaluation of a published preset goes into it without the run folder:
 
     python cli.py evaluate srbvae-mnist-cpu --out-dir eval/srbvae-mnist-cpu
@@ -218,14 +219,30 @@ def reconstruction_trend(history, window=5):
     return last, before, 100 * (before - last) / before / window
 
 
-def limitations(preset):
-    """Measured limitations, one bullet each, from the numbers alone."""
+def seed_limitation(fit, seeds=None):
+    """The card's line on training seeds. `seeds`: the preset's configuration over training seeds, a row of
+    `zoo.report.seed_summary` (names of the runs, (mean, min, max) of each probe), or None if not measured."""
+    seed = fit.get("seed", 0)
+    if not seeds or len(seeds["names"]) < 2:
+        return (f"One training seed ({seed}); how much this configuration's numbers move with the seed was not "
+                "measured.")
+    key = features(fit["model"])
+    spreads = [f"{seeds[name][0]:.3f} [{seeds[name][1]:.3f}-{seeds[name][2]:.3f}] on "
+               + ("all latents" if name == "all" else name) for name in ((key, "z") if key == "e" else (key,))]
+    return (f"One training seed ({seed}) of {len(seeds['names'])} trained at this recipe ({', '.join(seeds['names'])}); "
+            f"over them the Table 1 average MAE (mean [min-max], REPORT.md) is {' and '.join(spreads)}: a retrain "
+            "with another seed can differ from this preset by as much.")
+
+
+def limitations(preset, seeds=None):
+    """Measured limitations, one bullet each, from the numbers alone (`seeds`: see `seed_limitation`)."""
     fit, metrics, model = preset["fit"], preset["metrics"], preset["fit"]["model"]
     probe, digits, key = metrics["probe"], metrics["digit_accuracy"], features(model)
     steps = fit["epochs"] * fit["steps_per_epoch"]
     paper, ours = PAPER_TABLE1_MNIST[model], probe[key]["mae"]
     items = [f"Trained for {steps:,} steps at {fit['image_size']} px and width {fit['width']}: "
-             f"{100 * steps / PAPER_STEPS:.0f} % of the paper's 30 epochs at 64 px and full width."]
+             f"{100 * steps / PAPER_STEPS:.0f} % of the paper's 30 epochs at 64 px and full width.",
+             seed_limitation(fit, seeds)]
     trend = reconstruction_trend(preset["history"])
     if trend:
         last, before, fall = trend
@@ -383,7 +400,7 @@ def provenance(preset):
     return text + ". Step times depend on the machine and its load: see [docs/performance.md](../../docs/performance.md)."
 
 
-def card_lines(preset, note=None):
+def card_lines(preset, note=None, seeds=None):
     fit, model, name = preset["fit"], preset["fit"]["model"], preset["name"]
     arguments = ", ".join(f"{k} = {v}" for k, v in sorted((fit.get("model_args") or {}).items())) or "the paper's"
     key, probe = features(model), preset["metrics"]["probe"]
@@ -408,7 +425,7 @@ def card_lines(preset, note=None):
         "([REPORT.md](../../REPORT.md)). It is **not** a reproduction of the paper's Table 1: see the limitations.",
         "",
         "## Limitations (measured)", "",
-        *limitations(preset), "",
+        *limitations(preset, seeds), "",
         "## Results", "",
         "From `python cli.py evaluate` on the preset (`metrics.json`; every table of the evaluation is in "
         "[metrics.md](metrics.md)).", "",
@@ -430,10 +447,11 @@ def card_lines(preset, note=None):
     return lines
 
 
-def write_card(out_dir, record_dir=None, note=None):
-    """Writes `out_dir`/README.md from the preset's files (and `record_dir`/cpu.json for the provenance)."""
+def write_card(out_dir, record_dir=None, note=None, seeds=None):
+    """Writes `out_dir`/README.md from the preset's files (and `record_dir`/cpu.json for the provenance;
+    `seeds`: the configuration over training seeds, see `seed_limitation`)."""
     preset = read_preset(out_dir, record_dir)
-    (pathlib.Path(out_dir) / "README.md").write_text("\n".join(card_lines(preset, note)) + "\n")
+    (pathlib.Path(out_dir) / "README.md").write_text("\n".join(card_lines(preset, note, seeds)) + "\n")
     return preset
 
 
@@ -464,9 +482,10 @@ def draw_grids(model, info, run_dir, out_dir):
         shutil.copyfile(sorted((run_dir / "samples").glob("epoch_*.png"))[-1], out_dir / "samples.png")
 
 
-def main(run_dir, eval_dir, out_dir, note=None, source=None):
+def main(run_dir, eval_dir, out_dir, note=None, source=None, seeds=None):
     """Publishes run `run_dir` (evaluated into `eval_dir`) as preset `out_dir`; `note` goes on the card,
-    `source` is how the card and metrics name the run folder (default: `runs/<its name>`)."""
+    `source` is how the card and metrics name the run folder (default: `runs/<its name>`), `seeds` the
+    configuration over training seeds (`seed_limitation`)."""
     from rbvae_tf.loading import load_trained, save_preset
 
     run_dir, eval_dir, out_dir = map(pathlib.Path, (run_dir, eval_dir, out_dir))
@@ -489,7 +508,7 @@ def main(run_dir, eval_dir, out_dir, note=None, source=None):
     shutil.copyfile(run_dir / "history.csv", out_dir / "history.csv")
     for name in ("metrics.json", "metrics.md"):
         (out_dir / name).write_text(portable((eval_dir / name).read_text(), run_dir, source))
-    write_card(out_dir, run_dir, note)
+    write_card(out_dir, run_dir, note, seeds)
     print(f"wrote {out_dir}")
 
 

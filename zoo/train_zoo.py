@@ -158,8 +158,10 @@ def publish(research_root, zoo):
     """Writes zoo/<model>-mnist-cpu/ for the seven models from their runs (zoo/make_preset.py)."""
     from zoo.make_preset import main as make_preset
 
+    seeds = preset_seeds()
     for model, (run_dir, note) in preset_sources(sweep_rows(RECORDS), research_root).items():
-        make_preset(run_dir, run_dir / "eval", zoo / f"{model}-mnist-cpu", note, f"runs/ablations/{run_dir.name}")
+        make_preset(run_dir, run_dir / "eval", zoo / f"{model}-mnist-cpu", note, f"runs/ablations/{run_dir.name}",
+                    seeds.get(model))
 
 
 def export(zoo, work):
@@ -177,6 +179,17 @@ def export(zoo, work):
             shutil.copyfile(graph, target / "onnx" / graph.name)
         print(f"wrote {target}")
     cards(zoo)
+
+
+def preset_seeds():
+    """{model: its row of `seed_summary`} for the presets whose configuration was trained over seeds at the
+    presets' recipe (`ablations.LONG_GROUPS`, seed 0 being the preset's own run), for the cards."""
+    from zoo.ablations import LONG_GROUPS, RUNS as RESEARCH
+    from zoo.report import seed_summary
+
+    groups = {label: (RESEARCH[names[0]][0], names) for label, names in LONG_GROUPS.items()}
+    return {row["model"]: row for row in seed_summary(RESEARCH_RECORDS, groups).values()
+            if PRESET_RUNS[row["model"]] in row["names"]}
 
 
 def seed_sections():
@@ -203,8 +216,9 @@ def cards(zoo):
     (docs/zoo/runs, docs/ablations/runs) for the CPU; no model is loaded, nothing is trained."""
     from zoo.make_preset import write_card
 
+    seeds = preset_seeds()
     for model, (record, note) in preset_sources(sweep_rows(RECORDS), RESEARCH_RECORDS).items():
-        write_card(pathlib.Path(zoo) / f"{model}-mnist-cpu", record, note)
+        write_card(pathlib.Path(zoo) / f"{model}-mnist-cpu", record, note, seeds.get(model))
         print(f"wrote {pathlib.Path(zoo) / f'{model}-mnist-cpu' / 'README.md'}")
 
 

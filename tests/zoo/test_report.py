@@ -162,3 +162,31 @@ def test_seed_tables_give_mean_and_range_and_say_which_orderings_are_resolved(tm
                      "- DIP below Rb by 0.031: **resolved** (the seed ranges do not overlap)."]
     one = report.seed_summary(records, {"sRb": ("srbvae", ("s0-srb",)), "Rb": ("rbvae", ("s0-rb",))})
     assert report.orderings(one) == ["- sRb below Rb by 0.020: one training seed, no range: not resolved."]
+
+
+def test_card_states_the_spread_over_training_seeds_of_its_configuration(tmp_path):
+    records = tmp_path / "runs"
+    for i, (e, z) in enumerate(((0.064, 0.109), (0.065, 0.073), (0.081, 0.070))):
+        (records / f"s{i}").mkdir(parents=True)
+        (records / f"s{i}" / "metrics.json").write_text(json.dumps(
+            {"probe": {"e": _mae(e), "z": _mae(z), "all": _mae(0.05)}, "digit_accuracy": {"e": 0.3, "z": 0.8}}))
+    row = report.seed_summary(records, {"sRb": ("srbvae", ("s0", "s1", "s2"))})["sRb"]
+    make_preset = _load("make_preset")
+    line = make_preset.seed_limitation({"model": "srbvae", "seed": 0}, row)
+    assert line.startswith("One training seed (0) of 3 trained at this recipe (s0, s1, s2); ")
+    assert "is 0.070 [0.064-0.081] on e and 0.084 [0.070-0.109] on z: a retrain" in line
+    baseline = {**row, "model": "dip-vae-i"}
+    assert "is 0.050 [0.050-0.050] on all latents: " in make_preset.seed_limitation({"model": "dip-vae-i"}, baseline)
+    unmeasured = "One training seed (0); how much this configuration's numbers move with the seed was not measured."
+    assert make_preset.seed_limitation({"model": "vae", "seed": 0}, None) == unmeasured
+    assert make_preset.seed_limitation({"model": "srbvae"}, {**row, "names": ("s0",)}) == unmeasured  # no range
+
+
+def test_the_committed_cards_state_the_committed_seed_ranges():
+    seeds = train_zoo.preset_seeds()
+    assert set(seeds) == {"srbvae", "rbvae", "dip-vae-i"}  # the configurations of ablations.LONG_GROUPS
+    make_preset = _load("make_preset")
+    for model in train_zoo.MODELS:
+        card = (train_zoo.REPO / "zoo" / f"{model}-mnist-cpu" / "README.md").read_text()
+        fit = json.loads((train_zoo.REPO / "zoo" / f"{model}-mnist-cpu" / "config.json").read_text())["fit"]
+        assert f"- {make_preset.seed_limitation(fit, seeds.get(model))}\n" in card, model  # `train_zoo.py cards`
