@@ -119,6 +119,15 @@ RUNS = {
     **{f"l{seed}-dip-vae-i-lr3e4": ("dip-vae-i", ["--reference-width", "3", "--model-arg", "lambda_od=4", "--lr",
                                                   "3e-4", "--epochs", "30", "--seed", str(seed)],
                                     "l0-dip-vae-i-lr3e4", f"training seed {seed}") for seed in (1, 2)},
+    # seeds of the other fast baselines' presets, so that the baselines' order is read over seeds too
+    **{f"l{seed}-{name}": (model, [*args, "--seed", str(seed)], f"l0-{name}", f"training seed {seed}")
+       for name, model, args in (
+           ("vae", "vae", ["--reference-width", "3", "--lr", "3e-4", "--epochs", "30"]),
+           ("beta-vae-16", "beta-vae", ["--reference-width", "3", "--model-arg", "beta_kl=16", "--lr", "3e-4",
+                                        "--epochs", "30"]),
+           ("dip-vae-ii-16", "dip-vae-ii", ["--reference-width", "3", "--model-arg", "lambda_od=16", "--lr", "3e-4",
+                                            "--epochs", "30"]))
+       for seed in (1, 2)},
     "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
                   "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
     "rb02-betae10": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10"], "rb01-ref3",
