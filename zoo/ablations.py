@@ -298,6 +298,11 @@ SEED_GROUPS = {"sRb-VAE (r10-lr3e4)": ("r10-lr3e4", "s1-r10", "s2-r10"),
 LONG_GROUPS = {"sRb-VAE": ("l0-r10", "l1-r10", "l2-r10"),
                "Rb-VAE": ("l0-rb02-lr3e4", "l1-rb02-lr3e4", "l2-rb02-lr3e4"),
                "DIP-VAE-I": ("l0-dip-vae-i-lr3e4", "l1-dip-vae-i-lr3e4", "l2-dip-vae-i-lr3e4")}
+# The baselines' presets over the same seeds, for their order among themselves (sVAE, 19 min a seed, has one).
+BASELINE_GROUPS = {"VAE": ("l0-vae", "l1-vae", "l2-vae"),
+                   "beta-VAE (beta_kl 16)": ("l0-beta-vae-16", "l1-beta-vae-16", "l2-beta-vae-16"),
+                   "DIP-VAE-I (lambda_od 4)": LONG_GROUPS["DIP-VAE-I"],
+                   "DIP-VAE-II (lambda_od 16)": ("l0-dip-vae-ii-16", "l1-dip-vae-ii-16", "l2-dip-vae-ii-16")}
 
 
 def seed_table(rows):

@@ -128,3 +128,12 @@ def test_committed_grid_is_the_copy_or_the_published_presets_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         ablations.committed_grid(docs, "r01-ref3", "transfer", zoo)
     assert ablations.committed_grid(REPO / "docs", published, "generate") == REPO / "zoo" / "srbvae-mnist-cpu" / "generate.png"
+
+
+def test_seed_groups_at_the_recipe_start_with_the_preset_and_differ_only_in_the_seed():
+    for label, names in {**ablations.LONG_GROUPS, **ablations.BASELINE_GROUPS}.items():
+        model, args = ablations.RUNS[names[0]][:2]
+        assert names[0] == train_zoo.PRESET_RUNS[model], label  # seed 0 is the preset's own run
+        assert "--seed" not in args
+        for seed, name in enumerate(names[1:], start=1):
+            assert ablations.RUNS[name][:2] == (model, [*args, "--seed", str(seed)]), name
