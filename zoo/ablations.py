@@ -27,6 +27,15 @@ from rbvae_tf.callbacks import read_history  # noqa: E402
 # which most later runs change by one argument.
 R07 = ["--reference-width", "3", "--model-arg", "weight_z_invariance=10000", "--model-arg", "weight_reference_target=100"]
 R10 = [*R07, "--lr", "3e-4"]
+# Three baselines' presets at the recipe (issue 23), run l0-NAME, and their training seeds l1-NAME, l2-NAME:
+# NAME -> (model, `cli.py fit` arguments); the weights are the zoo's sweep's (docs/zoo/runs).
+LONG_BASELINES = {
+    "vae": ("vae", ["--reference-width", "3", "--lr", "3e-4", "--epochs", "30"]),
+    "beta-vae-16": ("beta-vae", ["--reference-width", "3", "--model-arg", "beta_kl=16", "--lr", "3e-4",
+                                 "--epochs", "30"]),
+    "dip-vae-ii-16": ("dip-vae-ii", ["--reference-width", "3", "--model-arg", "lambda_od=16", "--lr", "3e-4",
+                                     "--epochs", "30"]),
+}
 
 # name -> (model, extra `cli.py fit` arguments, parent run, what changes against the parent)
 RUNS = {
@@ -99,15 +108,11 @@ RUNS = {
                       "s0-rb02-lr3e4", "30 epochs (12,000 steps) instead of 6"),
     # The zoo at the recipe (issue 23): the other four baselines at 12,000 steps and 3e-4, their weights chosen by
     # the zoo's sweep at 2,400 steps (docs/zoo/runs), then training seeds 1 and 2 of the three headline models.
-    "l0-vae": ("vae", ["--reference-width", "3", "--lr", "3e-4", "--epochs", "30"],
-               "v0-vae-lr3e4", "30 epochs (12,000 steps) instead of 6"),
-    "l0-beta-vae-16": ("beta-vae", ["--reference-width", "3", "--model-arg", "beta_kl=16", "--lr", "3e-4",
-                                    "--epochs", "30"],
-                       None, "beta-VAE, beta_kl 16 (the zoo's sweep at 2,400 steps), learning rate 3e-4, 12,000 steps"),
-    "l0-dip-vae-ii-16": ("dip-vae-ii", ["--reference-width", "3", "--model-arg", "lambda_od=16", "--lr", "3e-4",
-                                        "--epochs", "30"],
-                         None, "DIP-VAE-II, lambda_od 16 (the zoo's sweep at 2,400 steps), learning rate 3e-4, "
-                               "12,000 steps"),
+    "l0-vae": (*LONG_BASELINES["vae"], "v0-vae-lr3e4", "30 epochs (12,000 steps) instead of 6"),
+    "l0-beta-vae-16": (*LONG_BASELINES["beta-vae-16"], None,
+                       "beta-VAE, beta_kl 16 (the zoo's sweep at 2,400 steps), learning rate 3e-4, 12,000 steps"),
+    "l0-dip-vae-ii-16": (*LONG_BASELINES["dip-vae-ii-16"], None,
+                         "DIP-VAE-II, lambda_od 16 (the zoo's sweep at 2,400 steps), learning rate 3e-4, 12,000 steps"),
     "l0-svae": ("svae", ["--reference-width", "3", "--lr", "3e-4", "--epochs", "30"],
                 None, "sVAE (the symmetric KL with one discriminator d(x, z), no references), learning rate 3e-4, "
                 "12,000 steps"),
@@ -121,13 +126,7 @@ RUNS = {
                                     "l0-dip-vae-i-lr3e4", f"training seed {seed}") for seed in (1, 2)},
     # seeds of the other fast baselines' presets, so that the baselines' order is read over seeds too
     **{f"l{seed}-{name}": (model, [*args, "--seed", str(seed)], f"l0-{name}", f"training seed {seed}")
-       for name, model, args in (
-           ("vae", "vae", ["--reference-width", "3", "--lr", "3e-4", "--epochs", "30"]),
-           ("beta-vae-16", "beta-vae", ["--reference-width", "3", "--model-arg", "beta_kl=16", "--lr", "3e-4",
-                                        "--epochs", "30"]),
-           ("dip-vae-ii-16", "dip-vae-ii", ["--reference-width", "3", "--model-arg", "lambda_od=16", "--lr", "3e-4",
-                                            "--epochs", "30"]))
-       for seed in (1, 2)},
+       for name, (model, args) in LONG_BASELINES.items() for seed in (1, 2)},
     "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
                   "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
     "rb02-betae10": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10"], "rb01-ref3",

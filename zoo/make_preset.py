@@ -229,7 +229,8 @@ def seed_limitation(fit, seeds=None):
     key = features(fit["model"])
     spreads = [f"{seeds[name][0]:.3f} [{seeds[name][1]:.3f}-{seeds[name][2]:.3f}] on "
                + ("all latents" if name == "all" else name) for name in ((key, "z") if key == "e" else (key,))]
-    return (f"One training seed ({seed}) of {len(seeds['names'])} trained at this recipe ({', '.join(seeds['names'])}); "
+    names = ", ".join(seeds["names"])
+    return (f"One training seed ({seed}) of {len(seeds['names'])} trained at this recipe ({names}); "
             f"over them the Table 1 average MAE (mean [min-max], REPORT.md) is {' and '.join(spreads)}: a retrain "
             "with another seed can differ from this preset by as much.")
 

@@ -181,16 +181,22 @@ def export(zoo, work):
     cards(zoo)
 
 
+def _with_models(groups):
+    """{label: run names} of zoo/ablations.py -> {label: (model, run names)}, as `report.seed_summary` takes."""
+    from zoo.ablations import RUNS as RESEARCH
+
+    return {label: (RESEARCH[names[0]][0], names) for label, names in groups.items()}
+
+
 def preset_seeds():
     """{model: its row of `seed_summary`} for the presets whose configuration was trained over seeds at the
     presets' recipe (`ablations.LONG_GROUPS` and `BASELINE_GROUPS`, seed 0 being the preset's own run), for
     the cards."""
-    from zoo.ablations import BASELINE_GROUPS, LONG_GROUPS, RUNS as RESEARCH
+    from zoo.ablations import BASELINE_GROUPS, LONG_GROUPS
     from zoo.report import seed_summary
 
-    groups = {label: (RESEARCH[names[0]][0], names) for label, names in {**LONG_GROUPS, **BASELINE_GROUPS}.items()}
-    return {row["model"]: row for row in seed_summary(RESEARCH_RECORDS, groups).values()
-            if PRESET_RUNS[row["model"]] in row["names"]}
+    summary = seed_summary(RESEARCH_RECORDS, _with_models({**LONG_GROUPS, **BASELINE_GROUPS}))
+    return {row["model"]: row for row in summary.values() if PRESET_RUNS[row["model"]] in row["names"]}
 
 
 def seed_sections():
@@ -198,22 +204,19 @@ def seed_sections():
     and the best baseline at the presets' recipe (`ablations.LONG_GROUPS`, the README's headline), the
     baselines among themselves (`ablations.BASELINE_GROUPS`) and the first three at 2,400 steps
     (`ablations.SEED_GROUPS`, the research issue's comparison)."""
-    from zoo.ablations import BASELINE_GROUPS, LONG_GROUPS, RUNS as RESEARCH, SEED_GROUPS
+    from zoo.ablations import BASELINE_GROUPS, LONG_GROUPS, SEED_GROUPS
     from zoo.report import seed_summary
-
-    def groups(named):
-        return {label: (RESEARCH[names[0]][0], names) for label, names in named.items()}
 
     return [("Training seeds at the presets' recipe: 12,000 steps", "sRb-VAE, Rb-VAE and the best baseline at the "
              "presets' recipe (learning rate 3e-4, 30 x 400 = 12,000 steps; docs/ablations.md, runs l0-*, l1-*, "
              "l2-*): mean [min-max] over training seeds 0, 1, 2 (seed 0 is the preset). An ordering holds only "
-             "where the gap exceeds both ranges.", seed_summary(RESEARCH_RECORDS, groups(LONG_GROUPS))),
+             "where the gap exceeds both ranges.", seed_summary(RESEARCH_RECORDS, _with_models(LONG_GROUPS))),
             ("The baselines over training seeds: 12,000 steps", "The baselines' presets at the same recipe and "
              "seeds (docs/ablations.md, runs l0-*, l1-*, l2-*; sVAE has seed 0 only): mean [min-max], and their "
-             "order among themselves.", seed_summary(RESEARCH_RECORDS, groups(BASELINE_GROUPS))),
+             "order among themselves.", seed_summary(RESEARCH_RECORDS, _with_models(BASELINE_GROUPS))),
             ("Training seeds at 2,400 steps", "The same three configurations at a fifth of the budget (learning "
              "rate 3e-4, 6 x 400 = 2,400 steps; docs/ablations.md): mean [min-max] over training seeds 0, 1, 2.",
-             seed_summary(RESEARCH_RECORDS, groups(SEED_GROUPS)))]
+             seed_summary(RESEARCH_RECORDS, _with_models(SEED_GROUPS)))]
 
 
 def cards(zoo):
