@@ -37,6 +37,24 @@ LONG_BASELINES = {
                                      "--epochs", "30"]),
 }
 
+# The scale levers: (name, model arguments, what changes against the recipe)
+SCALE_LEVERS = (
+    ("01-domain", ["weight_domain=1000", "ramp_steps=800"],
+     "a domain adversary on z: an MLP tells mean z(x_r) from mean z(x); the encoders make it unsure "
+     "(1000 x confusion, ramped from 0 over 800 steps)"),
+    ("02-swap", ["weight_swap=1000", "ramp_steps=800"],
+     "a swap discriminator: reconstructions G(z, e) against transfers G(z_r, e); the model fools it "
+     "(1000 x softplus(-d), ramped from 0 over 800 steps)"),
+    ("03-bounded", ["adversarial_bound=10", "spectral_norm=true", "gradient_clip=1000000",
+                    "discriminator_gradient_clip=10"],
+     "a bounded game: 10 tanh(d / 10) in Eq. 8, spectrally normalised discriminators, gradient norms clipped "
+     "(model 1e6, discriminators 10)"),
+    ("04-cycle", ["weight_latent_cycle=100"],
+     "latent cycles on posterior samples: 100 x (-log q(z | G(z, e_r)) - log q(e | G(z_r, e)))"),
+    ("05-moments", ["weight_moments=10000"],
+     "the mean and covariance of mean z(x) and mean z(x_r) matched: 10000 x their squared gaps"),
+)
+
 # name -> (model, extra `cli.py fit` arguments, parent run, what changes against the parent)
 RUNS = {
     "r00-paper": ("srbvae", [], None,
@@ -127,6 +145,12 @@ RUNS = {
     # seeds of the other fast baselines' presets, so that the baselines' order is read over seeds too
     **{f"l{seed}-{name}": (model, [*args, "--seed", str(seed)], f"l0-{name}", f"training seed {seed}")
        for name, (model, args) in LONG_BASELINES.items() for seed in (1, 2)},
+    # The scale levers: each one change against the recipe (r10-lr3e4 and its seeds s1-r10, s2-r10) at 2,400 steps,
+    # training seeds 0, 1, 2; they compare codes with codes or transfers with reconstructions, or bound the game.
+    **{f"k{lever}{'' if seed == 0 else f'-s{seed}'}": (
+        "srbvae", [*R10, *[item for arg in args for item in ("--model-arg", arg)], *(["--seed", str(seed)] if seed else [])],
+        "r10-lr3e4" if seed == 0 else f"s{seed}-r10", change + ("" if seed == 0 else f", training seed {seed}"))
+       for lever, args, change in SCALE_LEVERS for seed in (0, 1, 2)},
     "rb01-ref3": ("rbvae", ["--reference-width", "3"], None,
                   "Rb-VAE (Eq. 3), 3 px references: the Rb-VAE baseline of the ablations"),
     "rb02-betae10": ("rbvae", ["--reference-width", "3", "--model-arg", "beta_e=10"], "rb01-ref3",

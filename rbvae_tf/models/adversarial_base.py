@@ -29,13 +29,18 @@ MIN_UPSTREAM = 1e-24
 class DiscriminatorCall:
     """One call of a discriminator on M real (q) rows followed by M fake (p) rows.
 
-    Unpacks as `(real_logits, fake_logits)`; keeps the call's `inputs` and `logits` for `game_gradients`.
+    Unpacks as `(real_logits, fake_logits)`; keeps the call's `inputs` and `logits` for `game_gradients`,
+    and the model player's `objective` on them.
     """
 
-    def __init__(self, inputs, logits, r1=None):
+    def __init__(self, inputs, logits, r1=None, objective="gap"):
         self.inputs = list(inputs)
         self.logits = logits
         self.r1 = r1  # mean squared gradient norm at the real rows' inputs (with `weight_r1`), else None
+        # The model player's use of the logits: "gap" (Eq. 8's E_q d - E_p d), "confusion" (a domain
+        # classifier made unsure, `losses.domain_confusion`) or "fool" (the fake rows made to pass for
+        # real, `losses.fool_loss`).
+        self.objective = objective
         self.real, self.fake = ops.split(logits, 2, axis=0)
 
     def __iter__(self):
@@ -59,27 +64,55 @@ class AdversarialBase(LatentModel):
             player's loss: gamma / 2 times the mean over the real (q) rows of the squared norm of
             d's gradient at all its inputs (image and latents), one per discriminator, logged as
             `<discriminator>_r1` (beyond the paper; docs/ablations.md). Defaults to 0.0 (the paper).
+        adversarial_bound: float. c > 0 bounds each logit in the Eq. 8 term to c * tanh(d / c) nats
+            (`losses.bounded_logit`); the discriminators keep the raw logit in their own loss (beyond the
+            paper). Defaults to 0.0 (unbounded, the paper).
+        spectral_norm: bool. Spectral normalisation of every layer of the discriminators (beyond the
+            paper). Defaults to False.
+        gradient_clip: float. c > 0 clips the model player's gradients to global norm c (of the global
+            batch's gradient, also on several replicas; beyond the paper). Its norm is ~1e5 at the cpu
+            budget, where the Laplace terms dominate. Defaults to 0.0 (no clip).
+        discriminator_gradient_clip: float. The same for the discriminator player (norm ~1 at the cpu
+            budget). Defaults to 0.0 (no clip).
         **kwargs: the arguments of `LatentModel`; subclasses add one weight per Eq. 10 term.
     """
 
     discriminator_names = ()
 
     def __init__(self, discriminator_dropout=0.25, weight_adversarial=1.0, discriminator_dropout_mode="element",
-                 discriminator_noise=0.0, weight_r1=0.0, **kwargs):
+                 discriminator_noise=0.0, weight_r1=0.0, adversarial_bound=0.0, spectral_norm=False,
+                 gradient_clip=0.0, discriminator_gradient_clip=0.0, **kwargs):
         super().__init__(**kwargs)
         self.discriminator_dropout = discriminator_dropout
         self.discriminator_dropout_mode = discriminator_dropout_mode
         self.weight_adversarial = weight_adversarial
         self.discriminator_noise = discriminator_noise
         self.weight_r1 = weight_r1
+        self.adversarial_bound = adversarial_bound
+        self.spectral_norm = spectral_norm
+        self.gradient_clip = gradient_clip
+        self.discriminator_gradient_clip = discriminator_gradient_clip
         if weight_r1:
             self.trackers.update({f"{name}_r1": keras.metrics.Mean(name=f"{name}_r1")
                                   for name in self.discriminator_names})
+        if adversarial_bound:
+            self.add_trackers(["adversarial_bounded"])
+        if gradient_clip or discriminator_gradient_clip:
+            self.add_trackers(["model_grad_norm", "discriminator_grad_norm"])
+
+    def add_trackers(self, names):
+        """Running means for logged values beyond the class's `metric_names` (terms that are switched on)."""
+        self.trackers.update({name: keras.metrics.Mean(name=name) for name in names if name not in self.trackers})
 
     def get_config(self):
         return {**super().get_config(), "discriminator_dropout": self.discriminator_dropout,
                 "discriminator_dropout_mode": self.discriminator_dropout_mode,
-                "weight_adversarial": self.weight_adversarial, "discriminator_noise": self.discriminator_noise, "weight_r1": self.weight_r1}
+                "weight_adversarial": self.weight_adversarial, "discriminator_noise": self.discriminator_noise,
+                "weight_r1": self.weight_r1,
+                # the bounded game's arguments are written only when on: configs of the paper's game stay as they were
+                **{name: getattr(self, name) for name in ("adversarial_bound", "spectral_norm", "gradient_clip",
+                                                      "discriminator_gradient_clip")
+                   if getattr(self, name)}}
 
     # --- the two players ---------------------------------------------------------------------------
 
@@ -116,7 +149,7 @@ class AdversarialBase(LatentModel):
     def adversarial_terms(self, x, x_reference):
         raise NotImplementedError
 
-    def discriminate(self, discriminator, real_inputs, fake_inputs):
+    def discriminate(self, discriminator, real_inputs, fake_inputs, objective="gap"):
         """`discriminator` on the real rows and the fake rows in one call (no layer mixes rows).
 
         The first input is the image; with `discriminator_noise` it gets this step's instance noise.
@@ -124,22 +157,22 @@ class AdversarialBase(LatentModel):
         by the train step's tape, which differentiates the penalty with respect to d's weights).
         """
         inputs = [ops.concatenate([real, fake], 0) for real, fake in zip(real_inputs, fake_inputs)]
-        if self.discriminator_noise:
+        if self.discriminator_noise and len(inputs[0].shape) == 4:
             images = inputs[0]
             rows, size = ops.shape(images)[0], self.image_size
             noise = ops.reshape(self.sample_noise(rows, size * size * 3), (rows, size, size, 3))
             inputs[0] = images + self.discriminator_noise * noise
         if not self.weight_r1:
-            return DiscriminatorCall(inputs, discriminator(inputs, training=True))
+            return DiscriminatorCall(inputs, discriminator(unlisted(inputs), training=True), objective=objective)
         with tf.GradientTape(watch_accessed_variables=False) as inner:
             inner.watch(inputs)
-            logits = discriminator(inputs, training=True)
+            logits = discriminator(unlisted(inputs), training=True)
             real = ops.sum(ops.split(logits, 2, axis=0)[0])
         # no layer mixes rows: the gradient of the real rows' sum is each real row's own, 0 on the fake rows
         gradients = inner.gradient(real, inputs)
         rows = ops.shape(logits)[0] // 2
         squared = sum(ops.sum(ops.reshape(ops.square(g[:rows]), (rows, -1)), axis=1) for g in gradients)
-        return DiscriminatorCall(inputs, logits, r1=ops.mean(squared))
+        return DiscriminatorCall(inputs, logits, r1=ops.mean(squared), objective=objective)
 
     def game_gradients(self, tape, calls, model_loss, recon_loss, discriminator_loss):
         """Both players' gradients, with one backward pass through each discriminator instead of two.
@@ -182,19 +215,78 @@ class AdversarialBase(LatentModel):
         model_grads = tape.gradient(targets, self.model_variables, output_gradients=target_grads)
         return model_grads, discriminator_grads
 
+    def ramp(self):
+        """The factor of the terms beyond the paper that go through a discriminator: 1 unless a subclass ramps."""
+        return 1.0
+
+    def game_losses(self, pairs, recon):
+        """The two players' losses from `adversarial_terms`' outputs, and the step's logs.
+
+        The model player: `weight_adversarial` x Eq. 8 over the "gap" pairs (each logit bounded with
+        `adversarial_bound`), `weight_NAME` x `ramp()` x the term of each other pair, by its objective
+        ("confusion": `domain_confusion` of all its rows; "fool": `fool_loss` of its fake rows), and
+        `weight_NAME` x each reconstruction term. The discriminator player: the logistic loss of Eq. 9
+        of every pair, on the raw logits.
+
+        Returns:
+            (model_loss, recon_loss, discriminator_loss, logs); `recon_loss` is the part of
+            `model_loss` that reaches no discriminator (for `game_gradients`).
+        """
+        bound = self.adversarial_bound
+        gaps = [(real, fake) for real, fake in (tuple(c) for c in pairs.values() if c.objective == "gap")]
+        adversarial = sum(losses.density_ratio_gap(real, fake) for real, fake in gaps)
+        bounded = sum(losses.density_ratio_gap(losses.bounded_logit(real, bound), losses.bounded_logit(fake, bound))
+                      for real, fake in gaps)
+        beyond = {}
+        for name, call in pairs.items():
+            if call.objective == "confusion":
+                beyond[name.removesuffix("_discriminator")] = ops.mean(losses.domain_confusion(call.logits))
+            elif call.objective == "fool":
+                beyond[name.removesuffix("_discriminator")] = ops.mean(losses.fool_loss(call.fake))
+        recon_loss = sum(getattr(self, f"weight_{name}") * value for name, value in recon.items())
+        ramp = self.ramp()
+        model_loss = (self.weight_adversarial * bounded + recon_loss
+                      + sum(ramp * getattr(self, f"weight_{name}") * value for name, value in beyond.items()))
+        discriminator_losses = {f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake))
+                                for name, (real, fake) in pairs.items()}
+        # "adversarial" logs the raw Eq. 8 term (comparable across runs), bounded or not
+        logs = {"loss": model_loss, "adversarial": adversarial, **recon, **beyond, **discriminator_losses}
+        if bound:
+            logs["adversarial_bounded"] = bounded
+        for name, (real, fake) in pairs.items():
+            logs[f"{name}_acc_real"] = losses.binary_accuracy(real, is_real=True)
+            logs[f"{name}_acc_fake"] = losses.binary_accuracy(fake, is_real=False)
+        return model_loss, recon_loss, sum(discriminator_losses.values()), logs
+
+    @staticmethod
+    def clip(gradients, norm):
+        """A player's gradients clipped to global norm `norm` (unchanged at 0).
+
+        On N replicas the gradients are first summed over the replicas (each replica's share of the
+        global batch's gradient) and clipped as one, then divided by N again for the optimizer's own
+        sum: the same update as one replica on the global batch.
+        """
+        if not norm:
+            return gradients
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        present = [i for i, g in enumerate(gradients) if g is not None]
+        values = [gradients[i] for i in present]
+        if replicas > 1:
+            values = context.all_reduce(tf.distribute.ReduceOp.SUM, values)
+        clipped, _ = tf.clip_by_global_norm(values, norm)
+        out = list(gradients)
+        for i, g in zip(present, clipped):
+            out[i] = g / replicas if replicas > 1 else g
+        return out
+
     def train_step(self, data):
         x, x_reference = data
         self.start_step()
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape(persistent=True) as tape:
             pairs, recon = self.adversarial_terms(x, x_reference)
-            adversarial = sum(losses.density_ratio_gap(real, fake) for real, fake in pairs.values())
-            recon_loss = sum(getattr(self, f"weight_{name}") * value for name, value in recon.items())
-            model_loss = self.weight_adversarial * adversarial + recon_loss
-            discriminator_losses = {
-                f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake))
-                for name, (real, fake) in pairs.items()}
-            discriminator_loss = sum(discriminator_losses.values())
+            model_loss, recon_loss, discriminator_loss, logs = self.game_losses(pairs, recon)
             r1 = {f"{name}_r1": call.r1 for name, call in pairs.items() if call.r1 is not None}
             r1_loss = 0.5 * self.weight_r1 * sum(r1.values()) / replicas if r1 else None
             # Gradients are summed across replicas: divide so N replicas equal one on the global batch.
@@ -204,13 +296,13 @@ class AdversarialBase(LatentModel):
             discriminator_grads = [g if p is None else (p if g is None else g + p) for g, p in
                                    zip(discriminator_grads, tape.gradient(r1_loss, self.discriminator_variables))]
         del tape
-        self.optimizer.apply(model_grads, self.model_variables)
-        self.discriminator_optimizer.apply(discriminator_grads, self.discriminator_variables)
-        logs = {"loss": model_loss, "adversarial": adversarial, **recon, **discriminator_losses, **r1}
-        for name, (real, fake) in pairs.items():
-            logs[f"{name}_acc_real"] = losses.binary_accuracy(real, is_real=True)
-            logs[f"{name}_acc_fake"] = losses.binary_accuracy(fake, is_real=False)
-        return self.update_trackers(logs)
+        if self.gradient_clip or self.discriminator_gradient_clip:  # this replica's norms before clipping
+            logs["model_grad_norm"] = tf.linalg.global_norm([g for g in model_grads if g is not None])
+            logs["discriminator_grad_norm"] = tf.linalg.global_norm([g for g in discriminator_grads if g is not None])
+        self.optimizer.apply(self.clip(model_grads, self.gradient_clip), self.model_variables)
+        self.discriminator_optimizer.apply(self.clip(discriminator_grads, self.discriminator_gradient_clip),
+                                           self.discriminator_variables)
+        return self.update_trackers({**logs, **r1})
 
     @staticmethod
     def tracked_names(discriminator_names, recon_names):
@@ -219,3 +311,8 @@ class AdversarialBase(LatentModel):
         for d in discriminator_names:
             names += [f"{d}_loss", f"{d}_acc_real", f"{d}_acc_fake"]
         return tuple(names)
+
+
+def unlisted(inputs):
+    """A network's inputs as it was built: the tensor itself for a one-input network, else the list."""
+    return inputs[0] if len(inputs) == 1 else inputs

@@ -4,7 +4,7 @@ from keras import ops
 from rbvae_tf import losses
 from rbvae_tf.models.adversarial_base import AdversarialBase
 from rbvae_tf.models.reference_terms import reference_terms
-from rbvae_tf.networks import build_discriminator
+from rbvae_tf.networks import build_discriminator, build_latent_discriminator
 
 
 @keras.saving.register_keras_serializable(package="rbvae_tf")
@@ -30,7 +30,19 @@ class SRbVAE(AdversarialBase):
       kl:               KL(q(z|x) q(e|x) || p(z) p(e)) + KL(q(z|x_r) || p(z)), the KL terms of Eq. 3;
       z_invariance:     MMD(q(z|x), q(z|x_r)) between the batches (`reference_terms`);
       reference_target: -log q(e_r | x_r)                               (`reference_terms`).
-    and, with `reference_transfer_fakes`, the reference versions G(z, e_r) of the unlabelled images (z ~
+    The levers that compare like with like (beyond the paper, all off by default, docs/ablations.md):
+      domain:          a domain adversary on the codes: `domain_discriminator` tells mean z(x_r) (real
+                       rows) from mean z(x) (fake rows) with the logistic loss of Eq. 9, and the model
+                       player makes it unsure (`losses.domain_confusion` of all rows);
+      moments:         |mean z - mean z_r|^2 + |Cov z - Cov z_r|_F^2 of the posterior means (`losses.moment_gap`);
+      swap:            `swap_discriminator` d_s(x) tells reconstructions G(z, e) (real rows, gradient
+                       stopped) from transfers G(z_r, e) onto reference content (fake rows): generated
+                       against generated, so only a transfer that misses the style of e is told apart;
+                       the model player minimises `losses.fool_loss` of the fake rows;
+      latent_cycle:    the codes read back from swapped images, on posterior samples:
+                       -log q(z | G(z, e_r)) - log q(e | G(z_r, e)), targets z and e with gradient stopped.
+    `ramp_steps` > 0 raises the weights of `domain` and `swap` linearly from 0 over that many steps.
+    And, with `reference_transfer_fakes`, the reference versions G(z, e_r) of the unlabelled images (z ~
     q(z|x), which Eq. 8 makes a sample of p(z)) join d'(x_r, z_r)'s fake rows as (G(z, e_r), z), beside
     (G(z_r_hat, e_r), z_r_hat), against the real rows (x_r, z_r) taken twice: under the model they are
     samples of p(x_r, z) too, so d' judges them against real references and the model must make a
@@ -43,6 +55,10 @@ class SRbVAE(AdversarialBase):
             beyond the paper. Default to 0.0 (the paper).
         reference_transfer_fakes: bool. G(z, e_r) of the unlabelled batch among d''s fake rows (beyond
             the paper). Defaults to False (the paper).
+        weight_domain, weight_moments, weight_swap, weight_latent_cycle: float. Weights of the levers
+            above (beyond the paper). Default to 0.0 (off; their networks are not built).
+        ramp_steps: int. Steps over which the weights of `domain` and `swap` rise from 0. Defaults to 0
+            (full weight from the first step).
         **kwargs: the arguments of `AdversarialBase` and `LatentModel`.
 
     Example:
@@ -56,20 +72,42 @@ class SRbVAE(AdversarialBase):
     recon_names = ("image", "reference_image", "latent_z", "latent_e", "latent_reference",
                    "kl", "z_invariance", "reference_target")
     metric_names = AdversarialBase.tracked_names(discriminator_names, recon_names)
+    # the levers beyond the paper: term -> its discriminator (None: a reconstruction-like term)
+    lever_networks = {"domain": "domain_discriminator", "swap": "swap_discriminator",
+                      "moments": None, "latent_cycle": None}
 
     def __init__(self, weight_image=1.0, weight_reference_image=1.0, weight_latent_z=1.0,
                  weight_latent_e=1.0, weight_latent_reference=1.0, weight_kl=0.0, weight_z_invariance=0.0,
-                 weight_reference_target=0.0, reference_transfer_fakes=False, **kwargs):
+                 weight_reference_target=0.0, reference_transfer_fakes=False, weight_domain=0.0, weight_moments=0.0,
+                 weight_swap=0.0, weight_latent_cycle=0.0, ramp_steps=0, **kwargs):
         super().__init__(**kwargs)
         # === Layers ===
         self.discriminator = build_discriminator(
             self.image_size, self.width, [self.common_dim, self.target_dim],
             self.discriminator_dropout, name="discriminator",
-            dropout_mode=self.discriminator_dropout_mode)
+            dropout_mode=self.discriminator_dropout_mode, spectral_norm=self.spectral_norm)
         self.reference_discriminator = build_discriminator(
             self.image_size, self.width, [self.common_dim],
             self.discriminator_dropout, name="reference_discriminator",
-            dropout_mode=self.discriminator_dropout_mode)
+            dropout_mode=self.discriminator_dropout_mode, spectral_norm=self.spectral_norm)
+        if weight_domain:
+            self.domain_discriminator = build_latent_discriminator(
+                self.common_dim, name="domain_discriminator", spectral_norm=self.spectral_norm)
+        if weight_swap:
+            self.swap_discriminator = build_discriminator(
+                self.image_size, self.width, [], self.discriminator_dropout, name="swap_discriminator",
+                spectral_norm=self.spectral_norm)
+        weights = {"domain": weight_domain, "swap": weight_swap, "moments": weight_moments,
+                   "latent_cycle": weight_latent_cycle}
+        self.discriminator_names = type(self).discriminator_names + tuple(
+            network for term, network in self.lever_networks.items() if network and weights[term])
+        self.recon_names = type(self).recon_names + tuple(
+            term for term, network in self.lever_networks.items() if not network and weights[term])
+        added = [name for name in self.recon_names if name not in type(self).recon_names]
+        for term, network in self.lever_networks.items():
+            if network and weights[term]:
+                added += [term, f"{network}_loss", f"{network}_acc_real", f"{network}_acc_fake"]
+        self.add_trackers(added)
         # === Config ===
         self.weight_image = weight_image
         self.weight_reference_image = weight_reference_image
@@ -80,10 +118,29 @@ class SRbVAE(AdversarialBase):
         self.weight_z_invariance = weight_z_invariance
         self.weight_reference_target = weight_reference_target
         self.reference_transfer_fakes = reference_transfer_fakes
+        self.weight_domain = weight_domain
+        self.weight_moments = weight_moments
+        self.weight_swap = weight_swap
+        self.weight_latent_cycle = weight_latent_cycle
+        self.ramp_steps = ramp_steps
 
     def get_config(self):
-        return {**super().get_config(), **{f"weight_{n}": getattr(self, f"weight_{n}") for n in self.recon_names},
-                "reference_transfer_fakes": self.reference_transfer_fakes}
+        config = {**super().get_config(),
+                  **{f"weight_{n}": getattr(self, f"weight_{n}") for n in type(self).recon_names},
+                  "reference_transfer_fakes": self.reference_transfer_fakes}
+        # the levers are written only when on, so the configs of the paper's objective stay as they were
+        for term in self.lever_networks:
+            if getattr(self, f"weight_{term}"):
+                config[f"weight_{term}"] = getattr(self, f"weight_{term}")
+        if self.ramp_steps:
+            config["ramp_steps"] = self.ramp_steps
+        return config
+
+    def ramp(self):
+        if not self.ramp_steps:
+            return 1.0
+        step = ops.cast(self.optimizer.iterations, "float32")
+        return ops.minimum(1.0, step / float(self.ramp_steps))
 
     def adversarial_terms(self, x, x_reference):
         # Each network runs once per stage on the concatenation of its inputs (no layer mixes the rows
@@ -119,6 +176,10 @@ class SRbVAE(AdversarialBase):
             x_fit, xr_fit = split(self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)],
                                                  training=True), 2)
             reference_real, reference_fake = [x_reference, z_r], [xr_hat, zr_hat]
+        if self.weight_swap or self.weight_latent_cycle:
+            # swapped images: the reference version G(z, e_r) of x, and x's style on reference content G(z_r, e)
+            x_as_reference, x_swap = split(self.generator(
+                [ops.concatenate([z, z_r], 0), ops.concatenate([e_r, e], 0)], training=True), 2)
         # discriminators: real (q) rows first, fake (p) rows second
         pairs = {
             "discriminator": self.discriminate(self.discriminator, [x, z, e], [x_hat, z_hat, e_hat]),
@@ -136,6 +197,20 @@ class SRbVAE(AdversarialBase):
                            + losses.kl_to_standard_normal(zr_mean, zr_log_var)),
             **reference_terms(self, z, z_r, x_reference, e_r),
         }
+        if self.weight_domain:  # real rows: the reference set's codes; fake rows: the unlabelled set's
+            pairs["domain_discriminator"] = self.discriminate(
+                self.domain_discriminator, [zr_mean], [z_mean], objective="confusion")
+        if self.weight_swap:  # real rows: reconstructions (constant); fake rows: transfers onto references
+            pairs["swap_discriminator"] = self.discriminate(
+                self.swap_discriminator, [ops.stop_gradient(x_fit)], [x_swap], objective="fool")
+        if self.weight_moments:
+            recon["moments"] = losses.moment_gap(z_mean, zr_mean)
+        if self.weight_latent_cycle:
+            cycle_z_mean, cycle_z_log_var = self.common_encoder(x_as_reference, training=True)
+            cycle_e_mean, cycle_e_log_var = self.target_encoder(x_swap, training=True)
+            recon["latent_cycle"] = ops.mean(
+                losses.gaussian_nll(ops.stop_gradient(z), cycle_z_mean, cycle_z_log_var)
+                + losses.gaussian_nll(ops.stop_gradient(e), cycle_e_mean, cycle_e_log_var))
         return pairs, recon
 
 

@@ -36,7 +36,7 @@ class SVAE(AdversarialBase):
         latent_dim = self.target_dim + self.common_dim
         self.discriminator = build_discriminator(
             self.image_size, self.width, [latent_dim], self.discriminator_dropout, name="discriminator",
-            dropout_mode=self.discriminator_dropout_mode)
+            dropout_mode=self.discriminator_dropout_mode, spectral_norm=self.spectral_norm)
         # === Config ===
         self.weight_image = weight_image
         self.weight_latent = weight_latent

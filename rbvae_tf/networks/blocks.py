@@ -52,20 +52,28 @@ class MaxLeakyReLU(keras.layers.LeakyReLU):
         return leaky_relu_from_output(inputs, self.negative_slope)
 
 
-def conv_block(x, filters, pixel_norm, name):
+def spectral(layer, spectral_norm):
+    """`layer`, wrapped in `keras.layers.SpectralNormalization` (same name + "_sn") when `spectral_norm`."""
+    if not spectral_norm:
+        return layer
+    return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
+
+
+def conv_block(x, filters, pixel_norm, name, spectral_norm=False):
     """3x3 conv -> (pixel norm) -> LeakyReLU 0.2 (`MaxLeakyReLU` right after the conv)."""
-    x = keras.layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv")(x)
+    x = spectral(keras.layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv"), spectral_norm)(x)
     if pixel_norm:
         x = PixelNorm(name=f"{name}_pn")(x)
         return keras.layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
     return MaxLeakyReLU(0.2, name=f"{name}_lrelu")(x)
 
 
-def down_trunk(images, width, pixel_norm, prefix):
+def down_trunk(images, width, pixel_norm, prefix, spectral_norm=False):
     """The encoder/discriminator trunk: four stages of convs separated by 2x2 average pooling.
 
     conv(32), pool, conv(32), conv(64), pool, conv(64), conv(128), pool, conv(128), conv(256), pool,
-    conv(256); all channels scaled by `width`. Output: (S/16, S/16, 256w) features.
+    conv(256); all channels scaled by `width`. Output: (S/16, S/16, 256w) features. With
+    `spectral_norm` every conv is spectrally normalised (`spectral`).
     """
     c32, c64, c128, c256 = (channels(c, width) for c in BASE_CHANNELS)
     plan = [c32, "pool", c32, c64, "pool", c64, c128, "pool", c128, c256, "pool", c256]
@@ -74,7 +82,7 @@ def down_trunk(images, width, pixel_norm, prefix):
         if step == "pool":
             x = keras.layers.AveragePooling2D(2, name=f"{prefix}_pool{i}")(x)
         else:
-            x = conv_block(x, step, pixel_norm, name=f"{prefix}_{i}")
+            x = conv_block(x, step, pixel_norm, name=f"{prefix}_{i}", spectral_norm=spectral_norm)
     return x
 
 

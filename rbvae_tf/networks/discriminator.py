@@ -1,12 +1,13 @@
 import keras
 
-from rbvae_tf.networks.blocks import MaxLeakyReLU, check_image_size, down_trunk
+from rbvae_tf.networks.blocks import MaxLeakyReLU, check_image_size, down_trunk, spectral
 
 
 DROPOUT_MODES = ("element", "input")
 
 
-def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="discriminator", dropout_mode="element"):
+def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="discriminator", dropout_mode="element",
+                        spectral_norm=False):
     """Discriminator d(x, z, e) of Appendix D, returning a logit that estimates log q/p (Eq. 7).
 
     The image goes through the encoder trunk without pixel norm, then dense(64)-LeakyReLU; each
@@ -24,6 +25,8 @@ def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="disc
         dropout_mode: str. `"element"` drops each feature of the concatenation independently;
             `"input"` drops each input's whole feature vector (the image's, z's, e's) at once,
             another reading of Appendix D ("inputs to the last FC dropped"). Defaults to `"element"`.
+        spectral_norm: bool. Every conv and dense layer spectrally normalised (Miyato et al. 2018),
+            so that d is about 1-Lipschitz (beyond the paper). Defaults to False.
 
     Example:
     >>> d = build_discriminator(16, 0.125, [4])
@@ -35,11 +38,15 @@ def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="disc
         images = keras.Input((image_size, image_size, 3), name="images")
         names = ["z", "e"][: len(latent_dims)] if len(latent_dims) <= 2 else [f"latent{i}" for i in range(len(latent_dims))]
         latents = [keras.Input((d,), name=n) for d, n in zip(latent_dims, names)]
-        x = down_trunk(images, width, pixel_norm=False, prefix="disc")
+        x = down_trunk(images, width, pixel_norm=False, prefix="disc", spectral_norm=spectral_norm)
         x = keras.layers.Flatten(name="flatten")(x)
-        features = [MaxLeakyReLU(0.2, name="image_lrelu")(keras.layers.Dense(64, name="image_fc")(x))]
+
+        def dense(units, layer_name):
+            return spectral(keras.layers.Dense(units, name=layer_name), spectral_norm)
+
+        features = [MaxLeakyReLU(0.2, name="image_lrelu")(dense(64, "image_fc")(x))]
         for n, latent in zip(names, latents):
-            h = keras.layers.Dense(32, name=f"{n}_fc")(latent)
+            h = dense(32, f"{n}_fc")(latent)
             features.append(MaxLeakyReLU(0.2, name=f"{n}_lrelu")(h))
         if dropout_mode not in DROPOUT_MODES:
             raise ValueError(f"dropout_mode must be one of {', '.join(DROPOUT_MODES)}, got {dropout_mode!r}")
@@ -50,6 +57,34 @@ def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="disc
         h = keras.layers.Concatenate(name="concat")(features)
         if dropout_mode == "element":
             h = keras.layers.Dropout(dropout, name="dropout")(h)
-        h = MaxLeakyReLU(0.2, name="fc_lrelu")(keras.layers.Dense(128, name="fc")(h))
-        logit = keras.layers.Dense(1, name="logit")(h)
+        h = MaxLeakyReLU(0.2, name="fc_lrelu")(dense(128, "fc")(h))
+        logit = dense(1, "logit")(h)
         return keras.Model([images, *latents], logit, name=name)
+
+
+def build_latent_discriminator(latent_dim, units=128, name="domain_discriminator", spectral_norm=False):
+    """A classifier of codes: dense(units)-LeakyReLU, dense(units)-LeakyReLU, dense(1), a logit (beyond the paper).
+
+    The domain adversary of sRb-VAE's `weight_domain` tells the codes z(x_r) of reference images (logit > 0)
+    from the codes z(x) of unlabelled ones; the two sets show the same digits, so any difference it finds
+    is a target factor kept in z (Ganin & Lempitsky 2016).
+
+    Args:
+        latent_dim: int. Size of the code.
+        units: int. Width of the two hidden layers. Defaults to 128.
+        name: str. Defaults to `"domain_discriminator"`.
+        spectral_norm: bool. Every dense layer spectrally normalised. Defaults to False.
+
+    Example:
+    >>> d = build_latent_discriminator(4)
+    >>> d(keras.ops.zeros((2, 4))).shape
+    TensorShape([2, 1])
+    """
+    with keras.name_scope(name):
+        codes = keras.Input((latent_dim,), name="z")
+        h = codes
+        for i in range(2):
+            h = spectral(keras.layers.Dense(units, name=f"fc{i}"), spectral_norm)(h)
+            h = MaxLeakyReLU(0.2, name=f"fc{i}_lrelu")(h)
+        logit = spectral(keras.layers.Dense(1, name="logit"), spectral_norm)(h)
+        return keras.Model(codes, logit, name=name)
