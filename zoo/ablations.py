@@ -308,6 +308,10 @@ def row(name, root):
         "er_norm": health.get("reference_target_norm"), "disc_acc": acc or "-",
         "transfer": transfer_scores(metrics),
         "factors": dict(probe.get("e", probe["all"])["mae"]),
+        "z_factors": dict(probe["z"]["mae"]) if "z" in probe else None,
+        "generation_spread": (metrics.get("transfer") or {}).get("generation", {}).get("spread_ratio"),
+        "discriminator_accuracy": accuracy,
+        "adversarial_per_epoch": [float(r["adversarial"]) for r in history if r.get("adversarial") not in (None, "")],
     }
 
 
@@ -326,6 +330,57 @@ BASELINE_GROUPS = {"VAE": ("l0-vae", "l1-vae", "l2-vae"),
                    "beta-VAE (beta_kl 16)": ("l0-beta-vae-16", "l1-beta-vae-16", "l2-beta-vae-16"),
                    "DIP-VAE-I (lambda_od 4)": LONG_GROUPS["DIP-VAE-I"],
                    "DIP-VAE-II (lambda_od 16)": ("l0-dip-vae-ii-16", "l1-dip-vae-ii-16", "l2-dip-vae-ii-16")}
+
+
+# The scale levers over training seeds 0, 1, 2, beside the recipe's own three seeds.
+SCALE_GROUPS = {"recipe (r10-lr3e4)": ("r10-lr3e4", "s1-r10", "s2-r10"),
+                **{f"k{lever}": (f"k{lever}", f"k{lever}-s1", f"k{lever}-s2") for lever, _, _ in SCALE_LEVERS}}
+
+
+def scale_measures(r):
+    """The measures of the scale study for one row: what each lever is judged on (None where missing)."""
+    t, z = r["transfer"], r["z_factors"] or {}
+    adversarial = [abs(v) for v in r["adversarial_per_epoch"]]
+    median = sorted(adversarial)[len(adversarial) // 2] if adversarial else None
+    return {
+        "z_scale": z.get("scale"), "style_scale": t["style"]["scale"] if t else None,
+        "style_width": t["style"]["width"] if t else None,
+        "style_colour": sum(t["style"][k] for k in "RGB") / 3 if t else None,
+        "content": t["content"] if t else None,
+        "generation_scale": (r["generation_spread"] or {}).get("scale"),
+        "e": r["e"], "z": r["z"],
+        "max_accuracy": max(r["discriminator_accuracy"].values(), default=None),
+        "eq8_peak": max(adversarial) / median if adversarial and median else None,
+    }
+
+
+SCALE_COLUMNS = (("z_scale", "z probe: scale (high wanted, floor .252)"), ("style_scale", "style taken: scale"),
+                 ("style_width", "style: width"), ("style_colour", "style: colour (mean R, G, B)"),
+                 ("content", "content kept"), ("generation_scale", "generation spread: scale"),
+                 ("e", "e probe (low wanted)"), ("z", "z probe (high wanted)"),
+                 ("max_accuracy", "highest last-epoch disc. accuracy"), ("eq8_peak", "largest Eq. 8 term / median"))
+
+
+def scale_table(rows):
+    """Mean [min-max] over the seeds of each complete group of SCALE_GROUPS, on the scale measures."""
+    by_name = {r["name"]: r for r in rows}
+    lines = ["", "The scale levers over training seeds 0, 1, 2 (mean [min-max]; a lever helps only where its range "
+             "clears the recipe's; targets: z scale >= .20, style scale >= .60, width and colour >= .80, content "
+             ">= .90, accuracy <= .95, Eq. 8 peak <= 10):", "",
+             "| configuration | " + " | ".join(label for _, label in SCALE_COLUMNS) + " |",
+             "|" + "---|" * (len(SCALE_COLUMNS) + 1)]
+    for label, names in SCALE_GROUPS.items():
+        if not all(n in by_name for n in names):
+            continue
+        measures = [scale_measures(by_name[n]) for n in names]
+        cells = []
+        for key, _ in SCALE_COLUMNS:
+            values = [m[key] for m in measures if m[key] is not None]
+            digits = 1 if key == "eq8_peak" else (2 if key == "max_accuracy" else 3)
+            cells.append(f"{sum(values) / len(values):.{digits}f} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
+                         if values else "-")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines if len(lines) > 5 else []
 
 
 def seed_table(rows):
@@ -418,6 +473,7 @@ def report(root, docs, zoo=REPO / "zoo"):
             + (f"| [generation]({r['grids']['generate']}), [transfer]({r['grids']['transfer']}) |"
                if r["grids"] else "| - (no e/z split) |"))
     lines += seed_table(rows)
+    lines += scale_table(rows)
     commands = [f"- `{r['name']}`: `{r['command']}`" for r in rows]
     table = "\n".join(lines) + "\n\nThe `cli.py fit` command of each run:\n\n" + "\n".join(commands) + "\n"
     page = docs / "ablations.md"

@@ -27,13 +27,24 @@ from rbvae_tf.models.base import PAPER_ADAM  # noqa: E402
 TINY = dict(image_size=16, width=0.125, target_dim=4, common_dim=4, seed=5)
 
 
+# sRb-VAE with the scale levers and the gradient clips on (the clips sum the gradients over the replicas)
+VARIANTS = {"srbvae-levers": ("srbvae", dict(weight_domain=2.0, weight_swap=3.0, weight_moments=1.0,
+                                             weight_latent_cycle=1.0, ramp_steps=4, adversarial_bound=10.0,
+                                             gradient_clip=1000.0, discriminator_gradient_clip=0.1))}
+
+
+def model_of(name):
+    return VARIANTS.get(name, (name, {}))[0]
+
+
 def config_of(name):
-    return {**TINY, "discriminator_dropout": 0.0} if name in ("svae", "srbvae") else TINY
+    base, extra = VARIANTS.get(name, (name, {}))
+    return {**TINY, "discriminator_dropout": 0.0, **extra} if base in ("svae", "srbvae") else TINY
 
 
 def one_step(name, strategy, weights):
     with strategy.scope():
-        model = build_model(name, **config_of(name))
+        model = build_model(model_of(name), **config_of(name))
         model.set_weights(weights)
         # The paper's Adam with epsilon 1.0 instead of 1e-8. Adam's first step moves a weight by
         # lr * g / (|g| + epsilon): with 1e-8 that is lr * sign(g), so a gradient element that is ~0 and whose
@@ -63,7 +74,7 @@ def relative(a, b):
 
 
 def compare(name, one, two):
-    initial = build_model(name, **config_of(name)).get_weights()
+    initial = build_model(model_of(name), **config_of(name)).get_weights()
     weights1, slots1, logs1, n1 = one_step(name, one, initial)
     weights2, slots2, logs2, n2 = one_step(name, two, initial)
     return {

@@ -97,6 +97,45 @@ def test_seed_table_gives_mean_and_range_of_complete_groups_only(monkeypatch):
     assert ablations.seed_table(rows[3:]) == []
 
 
+def scale_row(name, scale_style, z_scale, adversarial):
+    style = {"R": 0.8, "G": 0.9, "B": 1.0, "scale": scale_style, "width": 0.5}
+    return {"name": name, "e": 0.07, "z": 0.1, "z_factors": {"scale": z_scale},
+            "transfer": {"content": 0.7, "style": style, "generation_digit": 0.7},
+            "generation_spread": {"scale": 0.2}, "discriminator_accuracy": {"d_acc_real": 0.9, "d_acc_fake": 1.0},
+            "adversarial_per_epoch": adversarial}
+
+
+def test_scale_measures_read_the_scale_study_from_one_row():
+    measures = ablations.scale_measures(scale_row("a", 0.3, 0.12, [10.0, -20.0, 30.0, 400.0]))
+    assert measures["style_scale"] == 0.3 and measures["z_scale"] == 0.12
+    assert measures["style_colour"] == pytest.approx(0.9)
+    assert measures["max_accuracy"] == 1.0  # the highest of the discriminators' last-epoch accuracies
+    assert measures["eq8_peak"] == pytest.approx(400.0 / 30.0)  # largest |Eq. 8| over the median epoch's
+
+
+def test_scale_table_gives_mean_and_range_of_complete_lever_groups(monkeypatch):
+    monkeypatch.setattr(ablations, "SCALE_GROUPS", {"recipe": ("r0", "r1", "r2"), "k": ("k0", "k1", "k2")})
+    rows = [scale_row(f"r{i}", 0.1 + i / 10, 0.1, [1.0, 1.0, 1.0]) for i in range(3)]
+    rows += [scale_row("k0", 0.6, 0.2, [1.0])]  # the lever lacks two seeds: no row
+    lines = ablations.scale_table(rows)
+    assert lines[-1].startswith("| recipe | ") and len(lines) == 6
+    cells = [c.strip() for c in lines[-1].split("|")[2:-1]]
+    assert cells[0] == "0.100 [0.100-0.100]" and cells[1] == "0.200 [0.100-0.300]"
+    assert ablations.scale_table(rows[3:]) == []
+
+
+def test_every_scale_lever_has_three_seeds_against_the_recipe_of_the_same_seed():
+    for lever, args, _ in ablations.SCALE_LEVERS:
+        names = ablations.SCALE_GROUPS[f"k{lever}"]
+        assert [ablations.RUNS[n][2] for n in names] == ["r10-lr3e4", "s1-r10", "s2-r10"]
+        for seed, name in enumerate(names):
+            command = ablations.fit_command(name, ablations.pathlib.Path("runs"))
+            parent = ablations.fit_command(ablations.RUNS[name][2], ablations.pathlib.Path("runs"))
+            # one change: the lever's arguments, all else (seed, recipe) as in the parent
+            assert set(command) - set(parent) == set(args) | {f"runs/{name}"}, name
+            assert ("--seed" in command) == (seed > 0)
+
+
 def test_report_links_a_published_presets_grid_instead_of_storing_it_twice(tmp_path, monkeypatch):
     monkeypatch.setattr(ablations, "RUNS", {"a": ("srbvae", [], None, "first"), "b": ("srbvae", [], "a", "second")})
     root, docs, zoo = tmp_path / "runs", tmp_path / "docs", tmp_path / "zoo"
