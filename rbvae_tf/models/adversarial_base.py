@@ -260,25 +260,26 @@ class AdversarialBase(LatentModel):
 
     @staticmethod
     def clip(gradients, norm):
-        """A player's gradients clipped to global norm `norm` (unchanged at 0).
+        """(a player's gradients clipped to global norm `norm`, their global norm before clipping).
 
         On N replicas the gradients are first summed over the replicas (each replica's share of the
         global batch's gradient) and clipped as one, then divided by N again for the optimizer's own
-        sum: the same update as one replica on the global batch.
+        sum: the same update, and the same norm, as one replica on the global batch. `norm` 0 returns
+        the gradients unchanged.
         """
-        if not norm:
-            return gradients
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync if context is not None else 1
         present = [i for i, g in enumerate(gradients) if g is not None]
         values = [gradients[i] for i in present]
         if replicas > 1:
             values = context.all_reduce(tf.distribute.ReduceOp.SUM, values)
-        clipped, _ = tf.clip_by_global_norm(values, norm)
+        if not norm:
+            return gradients, tf.linalg.global_norm(values)
+        clipped, before = tf.clip_by_global_norm(values, norm)
         out = list(gradients)
         for i, g in zip(present, clipped):
             out[i] = g / replicas if replicas > 1 else g
-        return out
+        return out, before
 
     def train_step(self, data):
         x, x_reference = data
@@ -296,12 +297,12 @@ class AdversarialBase(LatentModel):
             discriminator_grads = [g if p is None else (p if g is None else g + p) for g, p in
                                    zip(discriminator_grads, tape.gradient(r1_loss, self.discriminator_variables))]
         del tape
-        if self.gradient_clip or self.discriminator_gradient_clip:  # this replica's norms before clipping
-            logs["model_grad_norm"] = tf.linalg.global_norm([g for g in model_grads if g is not None])
-            logs["discriminator_grad_norm"] = tf.linalg.global_norm([g for g in discriminator_grads if g is not None])
-        self.optimizer.apply(self.clip(model_grads, self.gradient_clip), self.model_variables)
-        self.discriminator_optimizer.apply(self.clip(discriminator_grads, self.discriminator_gradient_clip),
-                                           self.discriminator_variables)
+        if self.gradient_clip or self.discriminator_gradient_clip:  # norms of the global batch's gradients
+            model_grads, logs["model_grad_norm"] = self.clip(model_grads, self.gradient_clip)
+            discriminator_grads, logs["discriminator_grad_norm"] = self.clip(
+                discriminator_grads, self.discriminator_gradient_clip)
+        self.optimizer.apply(model_grads, self.model_variables)
+        self.discriminator_optimizer.apply(discriminator_grads, self.discriminator_variables)
         return self.update_trackers({**logs, **r1})
 
     @staticmethod

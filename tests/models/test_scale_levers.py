@@ -239,13 +239,14 @@ def test_the_bounded_game_bounds_eq8_only_and_keeps_the_raw_logits_in_eq9():
 
 def test_gradient_clip_caps_the_global_norm_and_keeps_the_direction():
     grads = [tf.constant([3.0, 0.0]), None, tf.constant([[4.0]])]  # global norm 5
-    clipped = AdversarialBase.clip(grads, 1.0)
-    assert clipped[1] is None
+    clipped, norm = AdversarialBase.clip(grads, 1.0)
+    assert clipped[1] is None and float(norm) == pytest.approx(5.0)
     np.testing.assert_allclose(clipped[0], [0.6, 0.0], rtol=1e-6)
     np.testing.assert_allclose(clipped[2], [[0.8]], rtol=1e-6)
-    same = AdversarialBase.clip(grads, 10.0)  # under the cap: unchanged
+    same, _ = AdversarialBase.clip(grads, 10.0)  # under the cap: unchanged
     np.testing.assert_allclose(same[0], [3.0, 0.0])
-    assert AdversarialBase.clip(grads, 0.0) is grads
+    unclipped, norm = AdversarialBase.clip(grads, 0.0)
+    assert unclipped is grads and float(norm) == pytest.approx(5.0)
 
 
 def test_a_clipped_step_moves_each_player_by_its_clipped_gradient():
