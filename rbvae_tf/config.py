@@ -14,7 +14,7 @@ PRESETS = {
     "tiny": dict(image_size=16, width=0.125, target_dim=8, common_dim=8, epochs=2, steps_per_epoch=3,
                  batch_size=8, limit=256, jit=False, reference_width=1, learning_rate=1e-4),
     # The best sRb-VAE e-probe from at most 30 minutes of training on a 2-core CPU, chosen by measurement:
-    # zoo/select_cpu_preset.py (width 1/2 beat 1/4; 450 steps per epoch were no better and left no margin)
+    # research/select_cpu_preset.py (width 1/2 beat 1/4; 450 steps per epoch were no better and left no margin)
     # and `cli.py bench train` (XLA no faster at this size); see docs/archive/cpu-preset-selection.md. Reference outlines 3 px wide at
     # 64 px: at 32 px the paper's 1 px outline is too faint and the reference branch dies (docs/ablations.md).
     # Learning rate 3e-4, the recipe of issue 20: better than the paper's 1e-4 at this budget for the VAE and

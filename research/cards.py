@@ -1,21 +1,10 @@
-"""Publishes a finished run as a zoo preset: config.json, model.weights.h5, metadata.json, README.md,
-and copies of the run's history.csv and the evaluation's metrics.json / metrics.md.
+"""The preset cards (zoo/<preset>/README.md), written from the preset's committed files only.
 
-    python zoo/make_preset.py runs/srbvae-cpu eval/srbvae-cpu zoo/srbvae-mnist-cpu
-    python cli.py export srbvae-mnist-cpu --onnx --out-dir exports/srbvae-mnist-cpu
-    rm -rf zoo/srbvae-mnist-cpu/export && mkdir zoo/srbvae-mnist-cpu/export
-    cp -r exports/srbvae-mnist-cpu/{metadata.json,onnx} zoo/srbvae-mnist-cpu/export/
-    python zoo/make_preset.py runs/srbvae-cpu eval/srbvae-cpu zoo/srbvae-mnist-cpu   # card with the export
+    python -m research.train_zoo cards              # the seven cards, without loading a model or training
 
-The card (README.md) is written by `write_card` from the preset's own files (config.json, history.csv,
-metrics.json, metadata.json, export/metadata.json), the run record's cpu.json and, for a configuration
-trained over seeds, the seed runs' records (`train_zoo.preset_seeds`), so every number in it comes from
-committed files; `python zoo/train_zoo.py cards` rewrites the seven cards without training.
-A new evaluation of a published preset goes into it without the run folder:
-
-    python cli.py evaluate srbvae-mnist-cpu --out-dir eval/srbvae-mnist-cpu
-    python zoo/make_preset.py --refresh zoo/srbvae-mnist-cpu eval/srbvae-mnist-cpu
-    python zoo/train_zoo.py cards
+`write_card` reads the preset's own files (config.json, history.csv, metrics.json, metadata.json,
+export/metadata.json), the run record's cpu.json and, for a configuration trained over seeds, the seed runs'
+records (`train_zoo.preset_seeds`), so every number on a card comes from committed files.
 
 A card has the common model-card form: what the model is and is for, its measured limitations, its numbers
 beside the paper's row, how to use it, how to reproduce it, and the provenance last. The numbers are
@@ -24,13 +13,14 @@ sections of `NUMBER_SECTIONS` (one function per table), so another kind of score
 
 import json
 import pathlib
-import shutil
-import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-from rbvae_tf.callbacks import read_history  # noqa: E402
-from rbvae_tf.evaluation.paper import FACTOR_COLUMNS, PAPER_NAMES, PAPER_TABLE1_MNIST, PAPER_Z_MEAN_MNIST  # noqa: E402
+from rbvae_tf.callbacks import read_history
+from rbvae_tf.config import PRESET_MODEL_ARGS, FitConfig
+from rbvae_tf.evaluation.paper import FACTOR_COLUMNS, PAPER_NAMES, PAPER_TABLE1_MNIST, PAPER_Z_MEAN_MNIST
+from research.runs import command
+from research.tables import features, reference_based
+from research.tables import number as _f
+from research.tables import table as _table
 
 # What each model is, in one paragraph of the card ({args}: its model arguments).
 DESCRIPTIONS = {
@@ -61,15 +51,6 @@ PAPER_STEPS = 30 * 1666  # the paper's 30 epochs over 60,000 unlabelled images a
 SATURATED = 0.98  # discriminator accuracy above which the adversarial signal of Eq. 8 is weak
 
 
-def _f(value, digits=3):
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _table(headers, rows):
-    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
-            *("| " + " | ".join(str(c) for c in row) + " |" for row in rows)]
-
-
 # Why each departure from the paper is there (docs/ablations.md has the measurements).
 DEPARTURES = {
     "reference_width": "reference outlines drawn {value} px wide at 64 px instead of 1 px: at 32 px a 1 px outline "
@@ -87,21 +68,8 @@ DEPARTURES = {
 }
 
 
-# Regularisation weights the paper tuned in [1, 50] for beta-VAE and DIP-VAE-I/II (zoo/train_zoo.py sweeps them).
+# Regularisation weights the paper tuned in [1, 50] for beta-VAE and DIP-VAE-I/II (research/experiments/sweeps.toml sweeps them).
 TUNED = {"beta_kl", "lambda_od"}
-
-
-def machine(run_dir):
-    """The CPU a run trained on, from the cpu.json that zoo/ablations.py and zoo/train_zoo.py write."""
-    path = run_dir / "cpu.json"
-    if not path.exists():
-        return "a 2-core machine (CPU not recorded)"
-    recorded = json.loads(path.read_text())
-    cpu = recorded["start"]
-    load = cpu["loadavg"][0]  # before the run started: other work, not the run itself
-    shared = "other work was running" if load >= 0.5 else "the machine was idle"
-    return (f"{cpu['cores']} cores of an {cpu['model_name']} ({'AVX-512' if cpu['avx512'] else 'no AVX-512'}; "
-            f"load average {load:.1f} at the start: {shared})")
 
 
 def departures(fit):
@@ -110,46 +78,33 @@ def departures(fit):
     The reference outline width only matters to the reference-based models; the regularisation weights
     of the tuned baselines (`TUNED`) are the paper's own search, not departures."""
     changes = {k: v for k, v in (fit.get("model_args") or {}).items() if k not in TUNED}
-    if (fit.get("reference_width") or 1) != 1 and fit.get("model", "srbvae") in ("rbvae", "srbvae"):
+    if (fit.get("reference_width") or 1) != 1 and reference_based(fit.get("model", "srbvae")):
         changes["reference_width"] = fit["reference_width"]
     return [f"- `{key}` = {value}: " + DEPARTURES.get(key, "{value}").format(value=value)
             for key, value in sorted(changes.items())]
 
 
-# config.json "fit" fields a preset command spells out when they differ from the budget's, and their option
-FLAGS = {"epochs": "--epochs", "steps_per_epoch": "--steps-per-epoch", "seed": "--seed", "learning_rate": "--lr",
-         "discriminator_learning_rate": "--discriminator-lr", "lr_schedule": "--lr-schedule",
-         "reference_width": "--reference-width"}
+# config.json "fit" fields a preset command spells out when they differ from the budget's, in this order
+SPELLED_OUT = ("epochs", "steps_per_epoch", "seed", "learning_rate", "discriminator_learning_rate", "lr_schedule",
+               "reference_width")
 
 
-def fit_command(fit, out):
+def reproduce_command(fit, out):
     """The `cli.py fit` command that trains the configuration `fit` (a run's config.json "fit"): the
-    training budget plus the options (`FLAGS`) and `--model-arg`s that differ from it. Raises ValueError
+    training budget plus the options (`SPELLED_OUT`) and `--model-arg`s that differ from it. Raises ValueError
     if the command would not reproduce `fit` exactly (a setting this function does not spell out)."""
-    from rbvae_tf.config import PRESET_MODEL_ARGS, FitConfig
-
     fit = json.loads(FitConfig(**fit).to_json())  # a config.json written before a field existed: its default
     preset_args = PRESET_MODEL_ARGS[fit["preset"]].get(fit["model"], {})
     extra = {k: v for k, v in sorted((fit.get("model_args") or {}).items()) if preset_args.get(k) != v}
     budget = json.loads(FitConfig(model=fit["model"], preset=fit["preset"]).to_json())
-    options = {key: fit[key] for key in FLAGS if fit[key] != budget[key]}
+    options = {key: fit[key] for key in SPELLED_OUT if fit[key] != budget[key]}
     rebuilt = json.loads(FitConfig(model=fit["model"], preset=fit["preset"], model_args=dict(extra),
                                    **options).to_json())
     differ = sorted(k for k in set(rebuilt) | set(fit) if rebuilt.get(k) != fit.get(k))
     if differ:
         raise ValueError(f"the preset command does not reproduce this run: {', '.join(differ)} differ")
-    args = ["python", "cli.py", "fit", "--model", fit["model"], "--budget", fit["preset"]]
-    for key, value in options.items():
-        args += [FLAGS[key], str(value)]
-    for key, value in extra.items():
-        args += ["--model-arg", f"{key}={value}"]
-    return " ".join([*args, "--out-dir", str(out)])
-
-
-def portable(text, run_dir, source):
-    """`text` without this machine's paths: the run folder as `source`, the home folder as `~`."""
-    text = text.replace(str(run_dir.resolve()), source).replace(str(run_dir), source)
-    return text.replace(str(pathlib.Path.home()), "~")
+    items = [*options.items(), *((("model_args", key), value) for key, value in extra.items())]
+    return " ".join(command(fit["model"], fit["preset"], items, out))
 
 
 TRANSFER_HEADING = "### Attribute transfer and generation as numbers"
@@ -192,11 +147,6 @@ def read_preset(out_dir, record_dir=None):
             "export": json.loads(exported.read_text()) if exported.exists() else None,
             "cpu": json.loads(cpu.read_text()) if cpu and cpu.exists() else None,
             "kernels": config.get("kernels")}  # written by `fit` since oneDNN became the default
-
-
-def features(model):
-    """The probe row Table 1 reports: e for the reference-based models, all latents otherwise."""
-    return "e" if model in ("rbvae", "srbvae") else "all"
 
 
 def discriminator_accuracies(preset):
@@ -356,17 +306,17 @@ def figure_lines(preset):
 
 
 def usage_lines(preset):
-    name, reference_based = preset["name"], preset["fit"]["model"] in ("rbvae", "srbvae")
+    name, split = preset["name"], reference_based(preset["fit"]["model"])
     lines = ["```python", "import rbvae_tf", "", f'model, info = rbvae_tf.from_preset("{name}")',
              "# images: float32 array (n, {0}, {0}, 3) in [-1, 1]".format(preset["fit"]["image_size"])]
     lines += (['e = model.encode_target(images)["mean"]   # target latents (colour, scale, width)',
                'z = model.encode_common(images)["mean"]   # common latents (the digit)',
                "out = model.transfer(content, style)      # G(z(content), e(style)), in [-1, 1]"]
-              if reference_based else ['codes = model.encode(images)["mean"]     # the 64 latents',
+              if split else ['codes = model.encode(images)["mean"]     # the 64 latents',
                                        "reconstructions = model(images)"])
     lines += ["```", "", "From the command line, with MODEL = the preset's name:", "", "```bash",
               f"python cli.py evaluate {name} --out-dir eval/{name}  # the numbers below"]
-    if reference_based:
+    if split:
         lines += [f"python cli.py generate {name} --out grid.png", f"python cli.py transfer {name} --content "
                   "a.png --style b.png --out c.png"]
     lines += [f"python cli.py export {name} --onnx                  # SavedModel + ONNX", "```"]
@@ -436,7 +386,7 @@ def card_lines(preset, note=None, seeds=None):
         *usage_lines(preset), "",
         "## How to reproduce", "",
         "Train and evaluate (the run folder's name is free):", "",
-        f"    {fit_command(fit, 'runs/' + name)}",
+        f"    {reproduce_command(fit, 'runs/' + name)}",
         f"    python cli.py evaluate runs/{name} --out-dir runs/{name}/eval", "",
     ]
     if note:
@@ -454,67 +404,3 @@ def write_card(out_dir, record_dir=None, note=None, seeds=None):
     preset = read_preset(out_dir, record_dir)
     (pathlib.Path(out_dir) / "README.md").write_text("\n".join(card_lines(preset, note, seeds)) + "\n")
     return preset
-
-
-def refresh(out_dir, eval_dir):
-    """Puts a new evaluation of preset `out_dir` (`python cli.py evaluate <preset> --out-dir eval_dir`) into
-    it: metrics.json (keeping its `model` entry, which names the run the preset was published from) and
-    metrics.md written again from it. The cards follow with `python zoo/train_zoo.py cards`."""
-    from rbvae_tf.evaluation.report import metrics_markdown
-
-    out_dir, eval_dir = pathlib.Path(out_dir), pathlib.Path(eval_dir)
-    metrics = json.loads((eval_dir / "metrics.json").read_text())
-    metrics["model"] = json.loads((out_dir / "metrics.json").read_text())["model"]
-    metrics = json.loads(json.dumps(metrics).replace(str(pathlib.Path.home()), "~"))
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
-    (out_dir / "metrics.md").write_text(metrics_markdown(metrics))
-    print(f"refreshed {out_dir}/metrics.json and metrics.md; the cards: python zoo/train_zoo.py cards")
-
-
-def draw_grids(model, info, run_dir, out_dir):
-    """The preset's figures. Rb models: conditional generation (Fig. 3) and attribute transfer (Fig. 4)
-    from the probe_test split; the others: the last epoch's sample grid of `fit`."""
-    if model.reference_based:
-        from rbvae_tf.applications import write_conditional_grid, write_transfer
-
-        write_conditional_grid(model, out_dir / "generate.png", info=info)
-        write_transfer(model, out_dir / "transfer.png", grid=6, info=info)
-    else:
-        shutil.copyfile(sorted((run_dir / "samples").glob("epoch_*.png"))[-1], out_dir / "samples.png")
-
-
-def main(run_dir, eval_dir, out_dir, note=None, source=None, seeds=None):
-    """Publishes run `run_dir` (evaluated into `eval_dir`) as preset `out_dir`; `note` goes on the card,
-    `source` is how the card and metrics name the run folder (default: `runs/<its name>`), `seeds` the
-    configuration over training seeds (`seed_limitation`)."""
-    from rbvae_tf.loading import load_trained, save_preset
-
-    run_dir, eval_dir, out_dir = map(pathlib.Path, (run_dir, eval_dir, out_dir))
-    source = source or f"runs/{run_dir.name}"
-    model, info = load_trained(str(run_dir))
-    history = read_history(run_dir / "history.csv")
-    metrics = json.loads((eval_dir / "metrics.json").read_text())
-    fit = info["fit"]
-    metadata = {
-        "model": fit["model"], "preset": fit["preset"], "image_size": model.image_size,
-        "target_dim": model.target_dim, "common_dim": model.common_dim, "value_range": [-1, 1],
-        "epochs": len(history), "training_seconds": round(sum(float(row["seconds"]) for row in history)),
-        "probe_mae_mean": {k: v["mae"]["mean"] for k, v in metrics["probe"].items()},
-        "digit_accuracy": metrics["digit_accuracy"],
-        "reference_target": model.reference_target.numpy().tolist() if model.reference_based else None,
-    }
-    kernels = json.loads((run_dir / "config.json").read_text()).get("kernels")  # which CPU kernels trained it
-    save_preset(model, out_dir, fit=fit, metadata=metadata, kernels=kernels)
-    draw_grids(model, info, run_dir, out_dir)
-    shutil.copyfile(run_dir / "history.csv", out_dir / "history.csv")
-    for name in ("metrics.json", "metrics.md"):
-        (out_dir / name).write_text(portable((eval_dir / name).read_text(), run_dir, source))
-    write_card(out_dir, run_dir, note, seeds)
-    print(f"wrote {out_dir}")
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--refresh"]:  # python zoo/make_preset.py --refresh zoo/<preset> EVAL_DIR
-        refresh(*sys.argv[2:4])
-    else:
-        main(*sys.argv[1:5])

@@ -1,22 +1,22 @@
 """The zoo: the seven presets at one recipe, the baselines' sweeps, REPORT.md and the cards.
 
-    python zoo/ablations.py run l0-vae ...      # the presets' runs (PRESET_RUNS), one at a time
-    python zoo/train_zoo.py publish             # PRESET_RUNS -> zoo/<model>-mnist-cpu/
-    python zoo/train_zoo.py export              # the bundled ONNX export of zoo/srbvae-mnist-cpu/export
-    python zoo/train_zoo.py report              # REPORT.md (Table 1 side by side) and the README's tables
-    python zoo/train_zoo.py cards               # the seven cards (zoo/*/README.md), from the committed files
-    python zoo/train_zoo.py tolerance           # |subset - card| of the card test, per preset and number
-    python zoo/train_zoo.py tolerance rbvae     # the same for some models only
-    python zoo/train_zoo.py run beta-vae-16     # one run of the sweeps (issue 10, 2,400 steps at 1e-4)
+    python -m research.ablations run l0-vae ...     # the presets' runs (zoo/manifest.json), one at a time
+    python -m research.train_zoo publish            # those runs -> zoo/<model>-mnist-cpu/
+    python -m research.train_zoo export             # the bundled ONNX export of zoo/srbvae-mnist-cpu/export
+    python -m research.train_zoo report             # REPORT.md (Table 1 side by side) and the README's tables
+    python -m research.train_zoo cards              # the seven cards (zoo/*/README.md), from the committed files
+    python -m research.train_zoo tolerance          # |subset - card| of the card test, per preset and number
+    python -m research.train_zoo tolerance rbvae    # the same for some models only
+    python -m research.train_zoo run beta-vae-16    # one run of the sweeps (2,400 steps at 1e-4)
 
-Every preset is one recipe (issue 23): the cpu budget's images, width and batch (32 px, width 1/2, batch
-36), its learning rate 3e-4, 30 x 400 = 12,000 steps, training seed 0, so all seven models see the same
-images for the same number of steps. Each is a run of zoo/ablations.py (`PRESET_RUNS`; records in
-docs/ablations/runs/NAME): the Rb-VAE and sRb-VAE configurations are the reference-branch research's
-(rb02-betae10 and r10-lr3e4), the regularisation weights of beta-VAE, DIP-VAE-I and DIP-VAE-II the best of
-this script's sweeps over {1, 4, 16, 50} (the paper tuned them in [1, 50]). The sweeps trained at the
-former budget, 2,400 steps at the paper's 1e-4; their config, history, CPU and metrics are in
-docs/zoo/runs/NAME.
+Every preset is one recipe: the cpu budget's images, width and batch (32 px, width 1/2, batch 36), its
+learning rate 3e-4, 30 x 400 = 12,000 steps, training seed 0, so all seven models see the same images for
+the same number of steps. Each is a run of research/experiments/ablations.toml (zoo/manifest.json names it;
+records in docs/ablations/runs/NAME): the Rb-VAE and sRb-VAE configurations are the reference-branch
+research's (rb02-betae10 and r10-lr3e4), the regularisation weights of beta-VAE, DIP-VAE-I and DIP-VAE-II the
+best of the sweeps of research/experiments/sweeps.toml over {1, 4, 16, 50} (the paper tuned them in [1, 50]).
+The sweeps trained at the former budget, 2,400 steps at the paper's 1e-4; their config, history, CPU and
+metrics are in docs/zoo/runs/NAME.
 """
 
 import argparse
@@ -24,67 +24,31 @@ import json
 import pathlib
 import shutil
 import subprocess
-import sys
-import time
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from rbvae_tf.callbacks import read_history
+from research import ablations, make_preset, records, runner, tolerance
+from research import cards as card
+from research.layout import ABLATION_RECORDS, REPO, SWEEP_RECORDS, ZOO, preset_runs
+from research.report import seed_summary, write_report
+from research.runs import EXPERIMENTS, load_runs
 
-from rbvae_tf.callbacks import read_history  # noqa: E402
-from zoo.ablations import cpu_info, run_named  # noqa: E402
-
+RUNS = load_runs(EXPERIMENTS / "sweeps.toml")
 # Regularisation weight swept for each tuned baseline (the paper: "tuned in [1, 50]").
 SWEEPS = {"beta-vae": "beta_kl", "dip-vae-i": "lambda_od", "dip-vae-ii": "lambda_od"}
 SWEEP_VALUES = (1, 4, 16, 50)
 
-# name -> (model, extra `cli.py fit` arguments)
-RUNS = {"vae": ("vae", [])}
-for _model, _arg in SWEEPS.items():
-    for _value in SWEEP_VALUES:
-        RUNS[f"{_model}-{_value}"] = (_model, ["--model-arg", f"{_arg}={_value}"])
-RUNS["svae"] = ("svae", [])
-
-# The seven presets -> the run of zoo/ablations.py each publishes: the recipe at 12,000 steps, seed 0.
-PRESET_RUNS = {"vae": "l0-vae", "beta-vae": "l0-beta-vae-16", "dip-vae-i": "l0-dip-vae-i-lr3e4",
-               "dip-vae-ii": "l0-dip-vae-ii-16", "svae": "l0-svae", "rbvae": "l0-rb02-lr3e4", "srbvae": "l0-r10"}
+# The presets -> the run of research/experiments/ablations.toml each publishes: the recipe at 12,000 steps, seed 0.
+PRESET_RUNS = preset_runs()
 # The reference-branch research's configuration (docs/ablations.md) that each reference-based preset trains.
 RESEARCH_CONFIGURATIONS = {"rbvae": "rb02-betae10", "srbvae": "r10-lr3e4"}
 BUNDLED_EXPORTS = ("srbvae",)  # presets that ship their ONNX export (zoo/<preset>/export), for the web page
-RECORDS = REPO / "docs" / "zoo" / "runs"  # config, history, CPU and metrics of every sweep run (committed)
-RESEARCH_RECORDS = REPO / "docs" / "ablations" / "runs"  # the same for the runs of zoo/ablations.py
-MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae")
-
-
-def fit_command(name, root):
-    model, args = RUNS[name]
-    # --lr 1e-4: these presets trained at the paper's rate, the cpu budget's before it took 3e-4 (issue 20)
-    return ["python", "cli.py", "fit", "--model", model, "--budget", "cpu", "--lr", "1e-4", *args,
-            "--out-dir", str(root / name)]
-
-
-def run(name, root):
-    """Trains (unless finished) and evaluates one run."""
-    run_dir = root / name
-    status = run_dir / "status.json"
-    if not (status.exists() and json.loads(status.read_text()).get("finished")):
-        run_dir.mkdir(parents=True, exist_ok=True)
-        start, began = cpu_info(), time.time()
-        subprocess.run(fit_command(name, root), cwd=REPO, check=True)
-        (run_dir / "cpu.json").write_text(json.dumps(
-            {"start": start, "end": cpu_info(), "wall_seconds": round(time.time() - began, 1)}, indent=1))
-    if not (run_dir / "eval" / "metrics.json").exists():
-        subprocess.run(["python", "cli.py", "evaluate", str(run_dir), "--out-dir", str(run_dir / "eval")],
-                       cwd=REPO, check=True)
+RECORDS = SWEEP_RECORDS  # config, history, CPU and metrics of every sweep run (committed)
+RESEARCH_RECORDS = ABLATION_RECORDS  # the same for the runs of research/experiments/ablations.toml
 
 
 def record(name, root):
     """Copies a finished sweep run's config, history, CPU and metrics to docs/zoo/runs/NAME (committed)."""
-    from zoo.make_preset import portable
-
-    (RECORDS / name).mkdir(parents=True, exist_ok=True)
-    for file in ("config.json", "history.csv", "cpu.json", "eval/metrics.json"):
-        text = portable((root / name / file).read_text(), root / name, f"runs/zoo/{name}")
-        (RECORDS / name / pathlib.Path(file).name).write_text(text)
+    records.record(root / name, RECORDS / name, records.SWEEP_RECORD_FILES, source=f"runs/zoo/{name}")
 
 
 def _metrics(run_dir):
@@ -129,20 +93,17 @@ def best_of_sweep(rows, model):
 def preset_sources(sweeps, research_root):
     """{model: (run folder, note for the card)} of the seven presets (`PRESET_RUNS` under `research_root`).
     `sweeps`: the rows of `sweep_rows`; a tuned baseline's preset must train the weight its sweep chose."""
-    from zoo.ablations import RUNS as RESEARCH
-
     sources = {}
     for model, run in PRESET_RUNS.items():
-        trained = f"`python zoo/ablations.py run {run}` (docs/ablations.md, record docs/ablations/runs/{run})"
+        trained = f"`python -m research.ablations run {run}` (docs/ablations.md, record docs/ablations/runs/{run})"
         if model in SWEEPS:
             weight, best = SWEEPS[model], best_of_sweep(sweeps, model)
-            chosen = f"{weight}={best['value']}"
-            if chosen not in RESEARCH[run][1]:
-                raise SystemExit(f"{run} does not train {chosen}, the best of the {model} sweep")
+            if ablations.RUNS[run].model_args.get(weight) != best["value"]:
+                raise SystemExit(f"{run} does not train {weight}={best['value']}, the best of the {model} sweep")
             tried = ", ".join(f"{r['value']}: {r['all']:.3f}" for r in sweeps if r["model"] == model)
             note = (f"**Weight chosen from a sweep.** `{weight}` = {best['value']} had the lowest all-latents probe "
                     f"MAE of the zoo's sweep at 2,400 steps and learning rate 1e-4 ({tried}; REPORT.md, "
-                    f"`python zoo/train_zoo.py run {best['run']}`), the paper's way of tuning this weight in "
+                    f"`python -m research.train_zoo run {best['run']}`), the paper's way of tuning this weight in "
                     f"[1, 50]; this preset trains it at the full recipe: {trained}.")
         elif model in RESEARCH_CONFIGURATIONS:
             note = (f"**From the reference-branch research**: the configuration of run "
@@ -155,12 +116,10 @@ def preset_sources(sweeps, research_root):
 
 
 def publish(research_root, zoo):
-    """Writes zoo/<model>-mnist-cpu/ for the seven models from their runs (zoo/make_preset.py)."""
-    from zoo.make_preset import main as make_preset
-
+    """Writes zoo/<model>-mnist-cpu/ for the seven models from their runs (research/make_preset.py)."""
     seeds = preset_seeds()
     for model, (run_dir, note) in preset_sources(sweep_rows(RECORDS), research_root).items():
-        make_preset(run_dir, run_dir / "eval", zoo / f"{model}-mnist-cpu", note, f"runs/ablations/{run_dir.name}",
+        make_preset.publish(run_dir, run_dir / "eval", zoo / f"{model}-mnist-cpu", note, f"runs/ablations/{run_dir.name}",
                     seeds.get(model))
 
 
@@ -182,20 +141,15 @@ def export(zoo, work):
 
 
 def _with_models(groups):
-    """{label: run names} of zoo/ablations.py -> {label: (model, run names)}, as `report.seed_summary` takes."""
-    from zoo.ablations import RUNS as RESEARCH
-
-    return {label: (RESEARCH[names[0]][0], names) for label, names in groups.items()}
+    """{label: run names} of the ablations -> {label: (model, run names)}, as `report.seed_summary` takes."""
+    return {label: (ablations.RUNS[names[0]].model, names) for label, names in groups.items()}
 
 
 def preset_seeds():
     """{model: its row of `seed_summary`} for the presets whose configuration was trained over seeds at the
     presets' recipe (`ablations.LONG_GROUPS` and `BASELINE_GROUPS`, seed 0 being the preset's own run), for
     the cards."""
-    from zoo.ablations import BASELINE_GROUPS, LONG_GROUPS
-    from zoo.report import seed_summary
-
-    summary = seed_summary(RESEARCH_RECORDS, _with_models({**LONG_GROUPS, **BASELINE_GROUPS}))
+    summary = seed_summary(RESEARCH_RECORDS, _with_models({**ablations.LONG_GROUPS, **ablations.BASELINE_GROUPS}))
     return {row["model"]: row for row in summary.values() if PRESET_RUNS[row["model"]] in row["names"]}
 
 
@@ -203,10 +157,8 @@ def seed_sections():
     """REPORT.md's sections over training seeds, from the runs' records (docs/ablations/runs): sRb-VAE, Rb-VAE
     and the best baseline at the presets' recipe (`ablations.LONG_GROUPS`, the README's headline), the
     baselines among themselves (`ablations.BASELINE_GROUPS`) and the first three at 2,400 steps
-    (`ablations.SEED_GROUPS`, the research issue's comparison)."""
-    from zoo.ablations import BASELINE_GROUPS, LONG_GROUPS, SEED_GROUPS
-    from zoo.report import seed_summary
-
+    (`ablations.SEED_GROUPS`, the reference-branch study's comparison)."""
+    LONG_GROUPS, BASELINE_GROUPS, SEED_GROUPS = ablations.LONG_GROUPS, ablations.BASELINE_GROUPS, ablations.SEED_GROUPS
     return [("Training seeds at the presets' recipe: 12,000 steps", "sRb-VAE, Rb-VAE and the best baseline at the "
              "presets' recipe (learning rate 3e-4, 30 x 400 = 12,000 steps; docs/ablations.md, runs l0-*, l1-*, "
              "l2-*): mean [min-max] over training seeds 0, 1, 2 (seed 0 is the preset). An ordering holds only "
@@ -222,38 +174,10 @@ def seed_sections():
 def cards(zoo):
     """Rewrites the seven cards from committed files only: each preset's own files and its run record
     (docs/zoo/runs, docs/ablations/runs) for the CPU; no model is loaded, nothing is trained."""
-    from zoo.make_preset import write_card
-
     seeds = preset_seeds()
     for model, (record, note) in preset_sources(sweep_rows(RECORDS), RESEARCH_RECORDS).items():
-        write_card(pathlib.Path(zoo) / f"{model}-mnist-cpu", record, note, seeds.get(model))
+        card.write_card(pathlib.Path(zoo) / f"{model}-mnist-cpu", record, note, seeds.get(model))
         print(f"wrote {pathlib.Path(zoo) / f'{model}-mnist-cpu' / 'README.md'}")
-
-
-def tolerance(subsets=(1000,), models=None):
-    """Measures the card test's tolerance: |number on the first N probe images - number on the card|
-    for every preset (or those of `models`) and number that tests/zoo/test_presets.py checks. Prints a
-    table; returns the largest difference per kind of number."""
-    from rbvae_tf import from_preset
-    from tests.zoo.test_presets import MODELS as PRESET_MODELS, checked_numbers, subset_results
-
-    largest = {}
-    for subset in subsets:
-        for model_name in models or PRESET_MODELS:
-            name = f"{model_name}-mnist-cpu"
-            model, _ = from_preset(name)
-            card = checked_numbers(model, json.loads((REPO / "zoo" / name / "metrics.json").read_text()))
-            began = time.perf_counter()
-            measured = checked_numbers(model, subset_results(model, subset))
-            seconds = time.perf_counter() - began
-            for key, (kind, value) in card.items():
-                difference = abs(measured[key][1] - value)
-                largest[(subset, kind)] = max(largest.get((subset, kind), 0.0), difference)
-                print(f"{subset:5d} {name:22s} {key:10s} card {value:.4f} subset {measured[key][1]:.4f} "
-                      f"|diff| {difference:.4f} ({seconds:.1f} s)")
-    for (subset, kind), value in sorted(largest.items()):
-        print(f"largest |diff| on {subset} images, {kind}: {value:.4f}")
-    return largest
 
 
 def main():
@@ -262,13 +186,14 @@ def main():
     parser.add_argument("names", nargs="*", help="Runs to train and evaluate (default: all).")
     parser.add_argument("--root", default="runs/zoo", help="Folder of the runs.")
     parser.add_argument("--research-root", default="runs/ablations",
-                        help="Folder of the presets' runs (zoo/ablations.py --root).")
+                        help="Folder of the presets' runs (`python -m research.ablations --root`).")
     parser.add_argument("--work", default="exports", help="Where `export` writes the full exports first.")
-    parser.add_argument("--zoo", default=str(REPO / "zoo"), help="Where the presets go.")
+    parser.add_argument("--zoo", default=str(ZOO), help="Where the presets go.")
     args = parser.parse_args()
     root = pathlib.Path(args.root).resolve()
     if args.action == "run":
-        run_named(parser, args.names, RUNS, lambda name, root: (run(name, root), record(name, root)), root)
+        runner.run_named(parser, args.names, RUNS,
+                         lambda name, root: (runner.run(RUNS[name], RUNS, root), record(name, root)), root)
     elif args.action == "publish":
         publish(pathlib.Path(args.research_root).resolve(), pathlib.Path(args.zoo))
     elif args.action == "export":
@@ -276,10 +201,8 @@ def main():
     elif args.action == "cards":
         cards(args.zoo)
     elif args.action == "tolerance":
-        tolerance((500, 1000, 2000), args.names or None)  # names: models, e.g. `tolerance rbvae srbvae`
+        tolerance.measure((500, 1000, 2000), args.names or None)  # names: models, e.g. `tolerance rbvae srbvae`
     else:
-        from zoo.report import write_report
-
         write_report(pathlib.Path(args.zoo), sweep_rows(RECORDS), REPO / "REPORT.md", REPO / "README.md",
                      seeds=seed_sections())
 

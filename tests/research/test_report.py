@@ -1,12 +1,14 @@
-"""zoo/report.py and zoo/train_zoo.py on fake presets and runs: REPORT.md's numbers come from the files."""
+"""research/report.py and research/train_zoo.py on fake presets and runs: REPORT.md's numbers come from the files."""
 
 import json
 
 import pytest
 
-from tests.zoo.test_ablations import _load
-
-report, train_zoo = _load("report"), _load("train_zoo")
+from research import cards
+from research import make_preset
+from research import report, train_zoo
+from research.layout import REPO
+from research.tables import MODELS
 FACTORS = ("R", "G", "B", "scale", "width")
 
 
@@ -91,7 +93,7 @@ def test_a_tuned_baselines_preset_must_train_the_weight_its_sweep_chose(tmp_path
     sources = train_zoo.preset_sources(rows, tmp_path)
     assert sources["beta-vae"][0] == tmp_path / train_zoo.PRESET_RUNS["beta-vae"]
     assert "`beta_kl` = 16 had the lowest" in sources["beta-vae"][1]
-    assert f"python zoo/ablations.py run {train_zoo.PRESET_RUNS['srbvae']}" in sources["srbvae"][1]
+    assert f"python -m research.ablations run {train_zoo.PRESET_RUNS['srbvae']}" in sources["srbvae"][1]
     monkeypatch.setitem(train_zoo.PRESET_RUNS, "beta-vae", "l0-vae")  # a run without the chosen weight
     with pytest.raises(SystemExit, match="does not train beta_kl=16"):
         train_zoo.preset_sources(rows, tmp_path)
@@ -104,10 +106,10 @@ def test_best_of_sweep_is_the_lowest_all_latents_mae():
 
 
 def test_refresh_puts_a_new_evaluation_into_the_preset_and_its_card(tmp_path):
-    """zoo/make_preset.py --refresh writes the new metrics.json (keeping the `model` entry that names the
-    run the preset came from) and metrics.md; the card written from the files shows the new transfer scores."""
-    make_preset = _load("make_preset")
-    source = make_preset.pathlib.Path(__file__).resolve().parents[2] / "zoo" / "srbvae-mnist-cpu"
+    """`python -m research.make_preset --refresh` writes the new metrics.json (keeping the `model` entry that
+    names the run the preset came from) and metrics.md; the card written from the files shows the new transfer
+    scores."""
+    source = REPO / "zoo" / "srbvae-mnist-cpu"
     preset, evaluation = tmp_path / "srbvae-mnist-cpu", tmp_path / "eval"
     evaluation.mkdir()
     preset.mkdir()
@@ -123,9 +125,9 @@ def test_refresh_puts_a_new_evaluation_into_the_preset_and_its_card(tmp_path):
     assert written["model"]["path"] == f"runs/ablations/{train_zoo.PRESET_RUNS['srbvae']}"
     assert written["transfer"]["transfer"]["content_kept"] == 0.1234
     assert "content kept 0.123" in (preset / "metrics.md").read_text()
-    make_preset.write_card(preset)
+    cards.write_card(preset)
     text = (preset / "README.md").read_text()
-    assert text.count(make_preset.TRANSFER_HEADING) == 1 and "keeps the content with 0.12 and takes the style" in text
+    assert text.count(cards.TRANSFER_HEADING) == 1 and "keeps the content with 0.12 and takes the style" in text
 
 
 def _fake_record(records, name, model, mean, digit_z=0.8):
@@ -171,22 +173,20 @@ def test_card_states_the_spread_over_training_seeds_of_its_configuration(tmp_pat
         (records / f"s{i}" / "metrics.json").write_text(json.dumps(
             {"probe": {"e": _mae(e), "z": _mae(z), "all": _mae(0.05)}, "digit_accuracy": {"e": 0.3, "z": 0.8}}))
     row = report.seed_summary(records, {"sRb": ("srbvae", ("s0", "s1", "s2"))})["sRb"]
-    make_preset = _load("make_preset")
-    line = make_preset.seed_limitation({"model": "srbvae", "seed": 0}, row)
+    line = cards.seed_limitation({"model": "srbvae", "seed": 0}, row)
     assert line.startswith("One training seed (0) of 3 trained at this recipe (s0, s1, s2); ")
     assert "is 0.070 [0.064-0.081] on e and 0.084 [0.070-0.109] on z: a retrain" in line
     baseline = {**row, "model": "dip-vae-i"}
-    assert "is 0.050 [0.050-0.050] on all latents: " in make_preset.seed_limitation({"model": "dip-vae-i"}, baseline)
+    assert "is 0.050 [0.050-0.050] on all latents: " in cards.seed_limitation({"model": "dip-vae-i"}, baseline)
     unmeasured = "One training seed (0); how much this configuration's numbers move with the seed was not measured."
-    assert make_preset.seed_limitation({"model": "vae", "seed": 0}, None) == unmeasured
-    assert make_preset.seed_limitation({"model": "srbvae"}, {**row, "names": ("s0",)}) == unmeasured  # no range
+    assert cards.seed_limitation({"model": "vae", "seed": 0}, None) == unmeasured
+    assert cards.seed_limitation({"model": "srbvae"}, {**row, "names": ("s0",)}) == unmeasured  # no range
 
 
 def test_the_committed_cards_state_the_committed_seed_ranges():
     seeds = train_zoo.preset_seeds()
-    assert {"srbvae", "rbvae", "dip-vae-i"} <= set(seeds) <= set(train_zoo.MODELS)  # LONG_GROUPS, BASELINE_GROUPS
-    make_preset = _load("make_preset")
-    for model in train_zoo.MODELS:
-        card = (train_zoo.REPO / "zoo" / f"{model}-mnist-cpu" / "README.md").read_text()
-        fit = json.loads((train_zoo.REPO / "zoo" / f"{model}-mnist-cpu" / "config.json").read_text())["fit"]
-        assert f"- {make_preset.seed_limitation(fit, seeds.get(model))}\n" in card, model  # `train_zoo.py cards`
+    assert {"srbvae", "rbvae", "dip-vae-i"} <= set(seeds) <= set(MODELS)  # LONG_GROUPS, BASELINE_GROUPS
+    for model in MODELS:
+        card = (REPO / "zoo" / f"{model}-mnist-cpu" / "README.md").read_text()
+        fit = json.loads((REPO / "zoo" / f"{model}-mnist-cpu" / "config.json").read_text())["fit"]
+        assert f"- {cards.seed_limitation(fit, seeds.get(model))}\n" in card, model  # `train_zoo cards`

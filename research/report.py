@@ -1,6 +1,6 @@
 """REPORT.md: Table 1 (MNIST) of the paper beside the seven zoo presets, with the sweeps of the tuned baselines.
 
-Written by `python zoo/train_zoo.py report` from committed files only: each preset's metrics.json,
+Written by `python -m research.train_zoo report` from committed files only: each preset's metrics.json,
 metadata.json and history.csv under zoo/, and the sweep runs' records under docs/zoo/runs/. The part
 between the markers is generated; the text around it (the reading of the numbers) is kept as written.
 """
@@ -9,22 +9,15 @@ import json
 import pathlib
 
 from rbvae_tf.evaluation.paper import FACTOR_COLUMNS, PAPER_NAMES, PAPER_TABLE1_MNIST, PAPER_Z_MEAN_MNIST
+from research.tables import MODELS, features, reference_based
+from research.tables import number as _f
+from research.tables import table as _table
 
-START, END = "<!-- generated: python zoo/train_zoo.py report -->", "<!-- end of generated -->"
-SEEDS_START, SEEDS_END = "<!-- seeds table: python zoo/train_zoo.py report -->", "<!-- end of seeds table -->"
-README_START, README_END = "<!-- zoo table: python zoo/train_zoo.py report -->", "<!-- end of zoo table -->"
-MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae")
-REFERENCE_BASED = ("rbvae", "srbvae")
+START, END = "<!-- generated: python -m research.train_zoo report -->", "<!-- end of generated -->"
+SEEDS_START, SEEDS_END = "<!-- seeds table: python -m research.train_zoo report -->", "<!-- end of seeds table -->"
+README_START, README_END = "<!-- zoo table: python -m research.train_zoo report -->", "<!-- end of zoo table -->"
+REFERENCE_BASED = tuple(m for m in MODELS if reference_based(m))
 HEADERS = ("R", "G", "B", "Scale", "Width", "Avg")
-
-
-def _f(value, digits=3):
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _table(headers, rows):
-    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
-            *("| " + " | ".join(str(c) for c in row) + " |" for row in rows)]
 
 
 def load_preset(zoo, model):
@@ -43,11 +36,6 @@ def load_preset(zoo, model):
 def present(presets, models=MODELS):
     """(model, preset) for each of `models` that has a preset, in table order."""
     return [(model, presets[model]) for model in models if model in presets]
-
-
-def features(model):
-    """The probe row Table 1 reports: e for the reference-based models, all latents otherwise."""
-    return "e" if model in REFERENCE_BASED else "all"
 
 
 def mae_cells(mae):
@@ -267,7 +255,7 @@ def generated(presets, sweeps):
         f"Each run at {sweep_budget(sweeps)} with one regularisation weight; the preset trains the weight of the "
         "lowest all-latents MAE at the presets' recipe (the paper tuned these weights in [1, 50] and reported the "
         "best). Commands: "
-        "`python zoo/train_zoo.py run NAME` (NAME = model-value, e.g. `beta-vae-16`); records in "
+        "`python -m research.train_zoo run NAME` (NAME = model-value, e.g. `beta-vae-16`); records in "
         "[docs/zoo/runs](docs/zoo/runs).", "",
         *sweep_table(sweeps, presets), "",
         *transfer_section(presets), "",

@@ -1,9 +1,9 @@
 """Picks the `cpu` preset: trains each candidate sRb-VAE for about 30 minutes, evaluates it, and writes
 the comparison the preset is chosen from.
 
-    python zoo/select_cpu_preset.py            # ~1 hour on the 2-core machine, one run after the other
+    python -m research.select_cpu_preset       # ~1 hour on the 2-core machine, one run after the other
 
-Candidates (issue #3): 32 px at width 1/4 and 1/2, steps chosen from `python cli.py bench train` so
+Candidates: 32 px at width 1/4 and 1/2, steps chosen from `python cli.py bench train` so
 that each trains for 24-29 minutes (width 1/2 twice: 2400 and 2700 steps). Every step is a plain `cli.py` command, printed before it runs;
 a finished run or evaluation is reused, an interrupted run resumes. Writes
 `docs/archive/cpu-preset-selection.md` and `.json` (the choice of the `cpu` budget's width and steps, kept
@@ -18,14 +18,12 @@ import shlex
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from rbvae_tf.callbacks import read_history
+from rbvae_tf.models import MODELS
+from rbvae_tf.training import is_finished
+from research.layout import REPO as ROOT
 
-from rbvae_tf.callbacks import read_history  # noqa: E402
-from rbvae_tf.models.srbvae import SRbVAE  # noqa: E402
-from rbvae_tf.training import is_finished  # noqa: E402
-
-DISCRIMINATOR_ACCURACIES = [name for name in SRbVAE.metric_names if "_acc_" in name]
+DISCRIMINATOR_ACCURACIES = [name for name in MODELS["srbvae"][0].metric_names if "_acc_" in name]
 
 CANDIDATES = {  # run name: extra `cli.py fit` options on top of `--preset cpu` (6 epochs, 32 px, batch 36)
     "w025": ["--width", "0.25", "--steps-per-epoch", "1000"],
@@ -71,7 +69,7 @@ def main(runs=ROOT / "runs", evals=ROOT / "eval", out=ROOT / "docs" / "archive")
     lines = [
         "# Choosing the `cpu` preset",
         "",
-        "`python zoo/select_cpu_preset.py` (sRb-VAE, 32 px, batch 36, no XLA, 6 epochs, seed 0; one run",
+        "`python -m research.select_cpu_preset` (sRb-VAE, 32 px, batch 36, no XLA, 6 epochs, seed 0; one run",
         "after the other on the 2-core machine). Probe: mean absolute error of linear regressors predicting",
         "colour, scale and width (Table 1; lower is better). Digit acc: mean per-class accuracy of a logistic",
         "regression on the latents (a good split has it low on e and high on z).",

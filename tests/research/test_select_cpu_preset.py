@@ -1,13 +1,8 @@
-"""zoo/select_cpu_preset.py on finished fake runs: it must not train, and must pick the lowest e-probe."""
+"""research/select_cpu_preset.py on finished fake runs: it must not train, and must pick the lowest e-probe."""
 
-import importlib.util
 import json
 
-from tests.conftest import REPO
-
-spec = importlib.util.spec_from_file_location("select_cpu_preset", REPO / "zoo" / "select_cpu_preset.py")
-select = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(select)
+from research import select_cpu_preset as select
 
 
 def _fake_run(runs, evals, name, width, steps_per_epoch, epoch_seconds, mae_e):
