@@ -106,32 +106,6 @@ def option(*declarations, example, **kwargs):
     return click.option(*declarations, **kwargs)
 
 
-def renamed(old, new, name, required=False, **kwargs):
-    """The former spelling `old` of option `new` (parameter `name`): hidden, still accepted, with a one-line
-    note on stderr. `kwargs` give it the same type as `new`. `required`: one of the two must be given (click's
-    own `required` on `new` would refuse the former spelling)."""
-    dest = "former_" + old.lstrip("-").replace("-", "_")
-
-    def decorate(command):
-        @functools.wraps(command)
-        def wrapper(*args, **params):
-            value = params.pop(dest)
-            if value is not None:
-                if click.get_current_context().get_parameter_source(name) is ParameterSource.COMMANDLINE:
-                    fail(f"{old} is the former name of {new}: give only {new}")
-                click.echo(f"note: {old} is deprecated, use {new}", err=True)
-                params[name] = value
-            if required and params[name] is None:
-                fail(f"Missing option '{new}'.")
-            return command(*args, **params)
-
-        wrapper = click.option(old, dest, hidden=True, default=None, **kwargs)(wrapper)
-        wrapper.__click_params__[-1].renamed_to = new  # read by docs/make_cli_md.py (the table of former names)
-        return wrapper
-
-    return decorate
-
-
 def given(name):
     """Whether the user typed option `name` (not its default nor an environment variable)."""
     return click.get_current_context().get_parameter_source(name) is ParameterSource.COMMANDLINE
@@ -185,16 +159,12 @@ def data():
 
 
 @data.command("mnist-style", short_help="Build the MNIST-style data set (paper Sec. 5.1).")
-@option("--out-dir", type=click.Path(file_okay=False),
-        help="Folder to write: one .npz per split and meta.json, the build arguments [required].",
-        example="--out-dir data/ms32")
-@renamed("--out", "--out-dir", "out_dir", required=True, type=click.Path(file_okay=False))
+@option("--out-dir", type=click.Path(file_okay=False), required=True,
+        help="Folder to write: one .npz per split and meta.json, the build arguments.", example="--out-dir data/ms32")
 @option("--image-size", type=int, default=64, show_default=True, help="Image side in pixels, a multiple of 16.",
         example="--image-size 32")
-@renamed("--size", "--image-size", "image_size", type=int)
 @option("--data-seed", type=int, default=0, show_default=True, help="Seed of the factors and of the probe split.",
         example="--data-seed 1")
-@renamed("--seed", "--data-seed", "data_seed", type=int)
 @option("--limit", type=int, default=None, help="Cap on the images of each split [default: no cap].",
         example="--limit 1000")
 @mnist_option()
@@ -254,11 +224,9 @@ BUILD_OPTIONS = ("mnist", "data_seed", "limit", "reference_width")  # how to bui
         help="Training budget: image size, width, latents, epochs, steps and batch (tiny: a smoke test; "
              "cpu: the zoo's, 32 px; paper: Sec. 5.2, 64 px, 30 epochs). Other options override its values.",
         example="--budget tiny")
-@renamed("--preset", "--budget", "budget", type=click.Choice(BUDGETS))
 @option("--out-dir", type=click.Path(file_okay=False),
         help="Run directory; an unfinished run there with the same options resumes [default: runs/<model>-<budget>].",
         example="--out-dir runs/mine")
-@renamed("--out", "--out-dir", "out_dir", type=click.Path(file_okay=False))
 @option("--epochs", type=click.IntRange(min=1), help="Epochs [default: the budget's].", example="--epochs 10")
 @option("--steps-per-epoch", type=click.IntRange(min=1),
         help="Optimizer steps per epoch [default: the budget's; paper: one pass over the unlabelled set].",
@@ -331,29 +299,19 @@ def fit(model, budget, out_dir, replicas, jit, model_arg, workers, worker_index,
       python cli.py fit --model rbvae --epochs 10 --progress epoch
     """
     from rbvae_tf.config import FitConfig
-    from rbvae_tf.data.checks import check_size
     from rbvae_tf.distribute import parse_workers
     from rbvae_tf.training import fit as run_fit
 
-    if options["data"] is not None:
-        if options["reference"] or options["unlabelled"]:
-            fail("--data is an MNIST-style folder: it does not combine with --reference/--unlabelled")
+    if options["data"] is not None:  # options typed for building data that --data does not build: say so
         typed = [f"--{name.replace('_', '-')}" for name in BUILD_OPTIONS if given(name)]
         if typed:
             fail(f"{', '.join(typed)} describe{'s' if len(typed) == 1 else ''} how to build MNIST-style data, "
                  f"but --data {options['data']} is built: its meta.json gives them")
         options["mnist"] = None  # RBVAE_MNIST does not apply either
-    if options["limit"] is not None and options["limit"] < 0:
-        fail(f"--limit must be >= 0, got {options['limit']}")
-    if options["image_size"] is not None:
-        check_size(options["image_size"], "--image-size")
-    if replicas > 1 and jit:
-        fail("--jit does not work with --replicas > 1 (XLA fails under MirroredStrategy on CPU)")
     cluster = parse_workers(workers, worker_index)
-    if cluster is not None and replicas > 1:
-        fail("--replicas does not combine with --workers: each worker uses all its GPUs (or its CPU)")
-    config = FitConfig(model=model, preset=budget, replicas=replicas, jit=False if replicas > 1 else jit,
-                       model_args=parse_model_args(model_arg), **options)
+    config = FitConfig(model=model, preset=budget, replicas=replicas, jit=jit, model_args=parse_model_args(model_arg),
+                       **options)  # checks the configuration (UserError)
+    former = os.environ.get("TF_CONFIG")
     if cluster is not None:
         os.environ["TF_CONFIG"] = json.dumps(cluster)  # read by TensorFlow's MultiWorkerMirroredStrategy
     try:
@@ -361,6 +319,11 @@ def fit(model, budget, out_dir, replicas, jit, model_arg, workers, worker_index,
     except KeyboardInterrupt:
         click.echo("error: interrupted; the last backup is kept: run the same command to resume", err=True)
         sys.exit(130)
+    finally:  # the process's environment as it was (several `fit` calls in one process, as in the tests)
+        if cluster is not None and former is None:
+            del os.environ["TF_CONFIG"]
+        elif cluster is not None:
+            os.environ["TF_CONFIG"] = former
     if not run_dir.exists():  # a non-chief worker, whose temporary folder is removed once the run has finished
         click.echo("finished: this worker is done; the chief wrote the run directory")
         return
@@ -387,9 +350,8 @@ def load_model(model):
 
 @cli.command(short_help="Probes, disentanglement and transfer scores of a model.")
 @click.argument("model", required=False)
-@option("--out-dir", type=click.Path(file_okay=False),
-        help="Folder to write metrics.json and metrics.md into [required].", example="--out-dir eval/mine")
-@renamed("--out", "--out-dir", "out_dir", required=True, type=click.Path(file_okay=False))
+@option("--out-dir", type=click.Path(file_okay=False), required=True,
+        help="Folder to write metrics.json and metrics.md into.", example="--out-dir eval/mine")
 @option("--probe", "probe_dir", type=click.Path(),
         help="Labelled folder (one sub-folder per class) instead of the MNIST-style probe splits.",
         example="--probe faces/by-person")
@@ -497,7 +459,6 @@ def transfer(model, content, style, grid, out, seed, data, mnist, data_seed, lim
 @click.argument("model", required=False)
 @option("--out-dir", type=click.Path(file_okay=False), help="Export folder [default: exports/<run name>].",
         example="--out-dir exports/mine")
-@renamed("--out", "--out-dir", "out_dir", type=click.Path(file_okay=False))
 @option("--onnx", "with_onnx", is_flag=True, help="Also write ONNX graphs (tf2onnx) to OUT_DIR/onnx/.",
         example="--onnx")
 @option("--opset", default=17, show_default=True, type=int, help="ONNX opset, 13 to 18.",
@@ -565,14 +526,12 @@ def bench():
         example="--model vae")
 @option("--budget", default="cpu", show_default=True, type=click.Choice(BUDGETS),
         help="Training budget giving the batch size and latents (as for fit).", example="--budget paper")
-@renamed("--preset", "--budget", "budget", type=click.Choice(BUDGETS))
 @option("--image-size", "sizes", default="32", show_default=True, help="Image sides, comma-separated.",
         example="--image-size 32,64")
 @option("--width", "widths", default="0.25,0.5", show_default=True, help="Channel multipliers, comma-separated.",
         example="--width 0.5,1")
 @option("--repeats", type=click.IntRange(min=1), default=50, show_default=True, help="Timed steps each.",
         example="--repeats 20")
-@renamed("--steps", "--repeats", "repeats", type=click.IntRange(min=1))
 @option("--warmup", type=click.IntRange(min=1), default=5, show_default=True, help="Untimed steps first.",
         example="--warmup 3")
 @option("--jit", "jits", type=click.Choice(["off", "on", "both"]), default="both", show_default=True,
@@ -602,12 +561,10 @@ def train_speed(model, budget, sizes, widths, repeats, warmup, jits):
         example="--untrained srbvae")
 @option("--image-size", default=64, show_default=True, type=int, help="Image side of --untrained.",
         example="--image-size 32")
-@renamed("--size", "--image-size", "image_size", type=int)
 @option("--width", default=1.0, show_default=True, type=float, help="Channel multiplier of --untrained.",
         example="--width 0.5")
 @option("--batch-size", "batches", default="1,64", show_default=True, help="Batch sizes, comma-separated.",
         example="--batch-size 1,8,64")
-@renamed("--batch", "--batch-size", "batches")
 @option("--repeats", type=click.IntRange(min=1), default=20, show_default=True, help="Timed calls each.",
         example="--repeats 50")
 @option("--warmup", type=click.IntRange(min=1), default=3, show_default=True, help="Untimed calls first.",

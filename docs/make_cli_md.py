@@ -29,16 +29,6 @@ def walk(command, path=()):
                 yield from walk(command, (*path, name))
 
 
-def renamed_options(command):
-    """(command, former spelling, new spelling) of the hidden former option names (cli.renamed)."""
-    rows = []
-    for path, node, _ in walk(command):
-        for param in node.params:
-            if getattr(param, "renamed_to", None):
-                rows.append((" ".join(path), param.opts[0], param.renamed_to))
-    return rows
-
-
 def cli_markdown():
     """The text of docs/cli.md."""
     sys.path.insert(0, str(REPO))
@@ -58,11 +48,7 @@ def cli_markdown():
     for path, node, ctx in commands:
         lines += [f'<a id="{"-".join(path)}"></a>', "", f"## {' '.join(path)}", "", "```text", node.get_help(ctx),
                   "```", ""]
-    lines += ["## Former option names", "",
-              "Still accepted, with a one-line note on stderr; hidden from `--help`.", "",
-              "| Command | Former | Now |", "|---|---|---|"]
-    lines += [f"| `{path}` | `{old}` | `{new}` |" for path, old, new in renamed_options(cli.cli)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 if __name__ == "__main__":

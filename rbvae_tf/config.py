@@ -9,6 +9,9 @@ is rebuilt from `model_config` (`loading.load_trained`).
 import dataclasses
 import json
 
+from rbvae_tf.data.checks import check_size
+from rbvae_tf.errors import UserError
+
 PRESETS = {
     # S 16, a handful of steps: for tests and smoke runs.
     "tiny": dict(image_size=16, width=0.125, target_dim=8, common_dim=8, epochs=2, steps_per_epoch=3,
@@ -44,7 +47,12 @@ LR_SCHEDULES = ("constant", "cosine")
 
 @dataclasses.dataclass
 class FitConfig:
-    """Everything `fit` needs; fields left as None take the preset's value."""
+    """Everything `fit` needs; fields left as None take the preset's value.
+
+    The one place that checks a configuration (`__post_init__`): an unknown budget or schedule, an image side
+    that is not a multiple of 16, a negative limit, XLA with several replicas, `data` with image folders, one
+    image folder without the other. Each is a `UserError`, which the CLI prints as one line.
+    """
 
     model: str = "srbvae"
     preset: str = "cpu"
@@ -78,13 +86,24 @@ class FitConfig:
 
     def __post_init__(self):
         if self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+            raise UserError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        if self.replicas > 1:
+            if self.jit is True:
+                raise UserError("--jit does not work with --replicas > 1 (XLA fails under MirroredStrategy on CPU)")
+            self.jit = False
         for key, value in PRESETS[self.preset].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
         if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"unknown learning-rate schedule {self.lr_schedule!r}; choose one of "
-                             f"{', '.join(LR_SCHEDULES)}")
+            raise UserError(f"unknown learning-rate schedule {self.lr_schedule!r}; choose one of "
+                            f"{', '.join(LR_SCHEDULES)}")
+        check_size(self.image_size, "--image-size")
+        if self.limit is not None and self.limit < 0:
+            raise UserError(f"--limit must be >= 0, got {self.limit}")
+        if self.data and (self.reference or self.unlabelled):
+            raise UserError("--data is an MNIST-style folder: it does not combine with --reference/--unlabelled")
+        if bool(self.reference) != bool(self.unlabelled):
+            raise UserError("--reference and --unlabelled go together")
         self.model_args = {**PRESET_MODEL_ARGS[self.preset].get(self.model, {}), **self.model_args}
 
     @property

@@ -79,7 +79,7 @@ def get_strategy(replicas=1, cluster=None):
         raise UserError(f"--replicas must be >= 1, got {replicas}")
     if cluster is not None:
         if replicas != 1:
-            raise UserError("--replicas does not combine with several workers: each worker uses all its GPUs")
+            raise UserError("--replicas does not combine with --workers: each worker uses all its GPUs (or its CPU)")
         return multi_worker_strategy()
     if replicas == 1:
         return tf.distribute.get_strategy()

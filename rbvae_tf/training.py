@@ -82,11 +82,7 @@ def load_training_data(config):
     shuffles reshuffle at each new iteration of the same dataset object, so each `model.fit` of a
     run gets a new one, whose batches are those of an uninterrupted run from its first step on.
     """
-    if config.data and (config.reference or config.unlabelled):
-        raise UserError("--data is an MNIST-style folder: it does not combine with --reference/--unlabelled")
-    if config.reference or config.unlabelled:
-        if not (config.reference and config.unlabelled):
-            raise UserError("--reference and --unlabelled go together")
+    if config.reference:  # and config.unlabelled: FitConfig allows only both
 
         def sources():
             return (data_lib.image_folder_dataset(config.unlabelled, config.image_size, shuffle_seed=config.seed),
