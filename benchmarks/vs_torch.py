@@ -34,16 +34,46 @@ def last_json(command, env=None):
 
 def tf_step(size, width, steps, warmup, onednn):
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn}
-    row = last_json([sys.executable, "cli.py", "bench", "train", "--model", "srbvae", "--preset", "paper",
-                     "--image-size", str(size), "--width", str(width), "--jit", "off", "--steps", str(steps),
-                     "--warmup", str(warmup)], env)[0]
+    row = last_json(
+        [
+            sys.executable,
+            "cli.py",
+            "bench",
+            "train",
+            "--model",
+            "srbvae",
+            "--preset",
+            "paper",
+            "--image-size",
+            str(size),
+            "--width",
+            str(width),
+            "--jit",
+            "off",
+            "--steps",
+            str(steps),
+            "--warmup",
+            str(warmup),
+        ],
+        env,
+    )[0]
     assert row["onednn"] is (onednn == "1"), row  # the kernels asked for are the kernels that ran
     return row["median_step_s"]
 
 
 def torch_step(python, size, width, steps, warmup):
-    return last_json([python, str(REPO / "benchmarks/torch_srbvae_step.py"), str(size), str(width),
-                      "--steps", str(steps), "--warmup", str(warmup)])["median_step_s"]
+    return last_json(
+        [
+            python,
+            str(REPO / "benchmarks/torch_srbvae_step.py"),
+            str(size),
+            str(width),
+            "--steps",
+            str(steps),
+            "--warmup",
+            str(warmup),
+        ]
+    )["median_step_s"]
 
 
 def main():
@@ -55,7 +85,9 @@ def main():
     args = parser.parse_args()
     cpu = cpu_info()
     print(f"CPU: {cpu['cpu']}; flags: {' '.join(cpu['cpu_flags'])}; {os.cpu_count()} cores")
-    print("| size | width | round | oneDNN on s/step | oneDNN off s/step | torch s/step | torch/on | torch/off | off/on |")
+    print(
+        "| size | width | round | oneDNN on s/step | oneDNN off s/step | torch s/step | torch/on | torch/off | off/on |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for key in args.sizes.split(","):
         size, width, steps, warmup = CONFIGS[key]
@@ -64,16 +96,27 @@ def main():
             on = tf_step(size, width, steps, warmup, "1")
             off = tf_step(size, width, steps, warmup, "0")
             torch = torch_step(args.torch, size, width, steps, warmup)
-            record = {"size": size, "width": width, "round": round_ or "warm-up", "onednn_on_s": on,
-                      "onednn_off_s": off, "torch_s": torch, "loadavg": os.getloadavg()[0], **cpu}
+            record = {
+                "size": size,
+                "width": width,
+                "round": round_ or "warm-up",
+                "onednn_on_s": on,
+                "onednn_off_s": off,
+                "torch_s": torch,
+                "loadavg": os.getloadavg()[0],
+                **cpu,
+            }
             if args.out:
                 with open(args.out, "a") as f:
                     f.write(json.dumps(record) + "\n")
             if round_:
                 for name, value in (("torch/on", torch / on), ("torch/off", torch / off), ("off/on", off / on)):
                     ratios[name].append(value)
-            print(f"| {size} | {width} | {record['round']} | {on:.3f} | {off:.3f} | {torch:.3f} | {torch / on:.2f} "
-                  f"| {torch / off:.2f} | {off / on:.2f} |", flush=True)
+            print(
+                f"| {size} | {width} | {record['round']} | {on:.3f} | {off:.3f} | {torch:.3f} | {torch / on:.2f} "
+                f"| {torch / off:.2f} | {off / on:.2f} |",
+                flush=True,
+            )
         medians = ", ".join(f"{name} {statistics.median(v):.2f}x" for name, v in ratios.items())
         print(f"| {size} | {width} | median | | | | {medians} |")
 

@@ -63,8 +63,11 @@ def transfer_scores(metrics):
     entry = metrics.get("transfer") or {}
     if not entry.get("available"):
         return None
-    return {"content": entry["transfer"]["content_kept"], "style": entry["transfer"]["style_taken"],
-            "generation_digit": entry["generation"]["digit_accuracy"]}
+    return {
+        "content": entry["transfer"]["content_kept"],
+        "style": entry["transfer"]["style_taken"],
+        "generation_digit": entry["generation"]["digit_accuracy"],
+    }
 
 
 def mae(probe, key):
@@ -87,52 +90,87 @@ def row(name, root):
     cpu = json.loads(cpu_path.read_text())["start"] if cpu_path.exists() else None
     probe, digits, health = metrics["probe"], metrics["digit_accuracy"], metrics.get("health", {})
     accuracy = health.get("discriminator_accuracy", {})
-    acc = "/".join(_f(accuracy.get(k), 2) for k in ("discriminator_acc_real", "discriminator_acc_fake",
-                                                      "reference_discriminator_acc_real",
-                                                      "reference_discriminator_acc_fake") if k in accuracy)
+    acc = "/".join(
+        _f(accuracy.get(k), 2)
+        for k in (
+            "discriminator_acc_real",
+            "discriminator_acc_fake",
+            "reference_discriminator_acc_real",
+            "reference_discriminator_acc_fake",
+        )
+        if k in accuracy
+    )
     run = RUNS[name]
     return {
-        "name": name, "parent": run.parent or "-", "change": run.change, "model": run.model,
-        "command": command_text(name), "steps": steps, "minutes": minutes,
-        "cpu": (f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}, load {cpu['loadavg'][0]:.1f}"
-                if cpu else "not recorded"),
+        "name": name,
+        "parent": run.parent or "-",
+        "change": run.change,
+        "model": run.model,
+        "command": command_text(name),
+        "steps": steps,
+        "minutes": minutes,
+        "cpu": (
+            f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}, load {cpu['loadavg'][0]:.1f}"
+            if cpu
+            else "not recorded"
+        ),
         # the unsupervised baselines (seed runs) have one latent space: only "all" and its digit accuracy
-        "e": mae(probe, "e"), "z": mae(probe, "z"), "all": mae(probe, "all"),
-        "e_s": mae(probe, "e_sampled"), "z_s": mae(probe, "z_sampled"), "all_s": mae(probe, "all_sampled"),
-        "digit_e": digits.get("e"), "digit_z": digits.get("z"), "digit_all": digits.get("all"),
-        "ref_l1": health.get("reference_l1_ratio"), "sampled_mass": health.get("sampled_mass_ratio"),
-        "ref_mass": health.get("reference_mass_ratio"), "e_norm": health.get("e_norm"),
-        "e_prior": health.get("e_prior_norm"), "z_norm": health.get("z_norm"),
-        "er_norm": health.get("reference_target_norm"), "disc_acc": acc or "-",
+        "e": mae(probe, "e"),
+        "z": mae(probe, "z"),
+        "all": mae(probe, "all"),
+        "e_s": mae(probe, "e_sampled"),
+        "z_s": mae(probe, "z_sampled"),
+        "all_s": mae(probe, "all_sampled"),
+        "digit_e": digits.get("e"),
+        "digit_z": digits.get("z"),
+        "digit_all": digits.get("all"),
+        "ref_l1": health.get("reference_l1_ratio"),
+        "sampled_mass": health.get("sampled_mass_ratio"),
+        "ref_mass": health.get("reference_mass_ratio"),
+        "e_norm": health.get("e_norm"),
+        "e_prior": health.get("e_prior_norm"),
+        "z_norm": health.get("z_norm"),
+        "er_norm": health.get("reference_target_norm"),
+        "disc_acc": acc or "-",
         "transfer": transfer_scores(metrics),
         "factors": dict(probe.get("e", probe["all"])["mae"]),
     }
 
 
-SEED_GROUPS = {"sRb-VAE (r10-lr3e4)": ("r10-lr3e4", "s1-r10", "s2-r10"),
-               "Rb-VAE (rb02-betae10, lr 3e-4)": ("s0-rb02-lr3e4", "s1-rb02-lr3e4", "s2-rb02-lr3e4"),
-               "DIP-VAE-I (lambda_od 4, lr 3e-4)": ("s0-dip-vae-i-lr3e4", "s1-dip-vae-i-lr3e4", "s2-dip-vae-i-lr3e4")}
+SEED_GROUPS = {
+    "sRb-VAE (r10-lr3e4)": ("r10-lr3e4", "s1-r10", "s2-r10"),
+    "Rb-VAE (rb02-betae10, lr 3e-4)": ("s0-rb02-lr3e4", "s1-rb02-lr3e4", "s2-rb02-lr3e4"),
+    "DIP-VAE-I (lambda_od 4, lr 3e-4)": ("s0-dip-vae-i-lr3e4", "s1-dip-vae-i-lr3e4", "s2-dip-vae-i-lr3e4"),
+}
 
 
 # The same three configurations at 30 x 400 = 12,000 steps, the presets' recipe, training seeds 0, 1, 2 (seed 0
 # is the preset).
-LONG_GROUPS = {"sRb-VAE": ("l0-r10", "l1-r10", "l2-r10"),
-               "Rb-VAE": ("l0-rb02-lr3e4", "l1-rb02-lr3e4", "l2-rb02-lr3e4"),
-               "DIP-VAE-I": ("l0-dip-vae-i-lr3e4", "l1-dip-vae-i-lr3e4", "l2-dip-vae-i-lr3e4")}
+LONG_GROUPS = {
+    "sRb-VAE": ("l0-r10", "l1-r10", "l2-r10"),
+    "Rb-VAE": ("l0-rb02-lr3e4", "l1-rb02-lr3e4", "l2-rb02-lr3e4"),
+    "DIP-VAE-I": ("l0-dip-vae-i-lr3e4", "l1-dip-vae-i-lr3e4", "l2-dip-vae-i-lr3e4"),
+}
 # The baselines' presets over the same seeds, for their order among themselves (sVAE, 19 min a seed, has one).
-BASELINE_GROUPS = {"VAE": ("l0-vae", "l1-vae", "l2-vae"),
-                   "beta-VAE (beta_kl 16)": ("l0-beta-vae-16", "l1-beta-vae-16", "l2-beta-vae-16"),
-                   "DIP-VAE-I (lambda_od 4)": LONG_GROUPS["DIP-VAE-I"],
-                   "DIP-VAE-II (lambda_od 16)": ("l0-dip-vae-ii-16", "l1-dip-vae-ii-16", "l2-dip-vae-ii-16")}
+BASELINE_GROUPS = {
+    "VAE": ("l0-vae", "l1-vae", "l2-vae"),
+    "beta-VAE (beta_kl 16)": ("l0-beta-vae-16", "l1-beta-vae-16", "l2-beta-vae-16"),
+    "DIP-VAE-I (lambda_od 4)": LONG_GROUPS["DIP-VAE-I"],
+    "DIP-VAE-II (lambda_od 16)": ("l0-dip-vae-ii-16", "l1-dip-vae-ii-16", "l2-dip-vae-ii-16"),
+}
 
 
 def seed_table(rows):
     """Mean [min-max] over training seeds 0-2 of each configuration of SEED_GROUPS whose runs are all done."""
     by_name = {r["name"]: r for r in rows}
     keys = ("e", "z", "all", "digit_e", "digit_z", "digit_all")
-    lines = ["", "Training seeds 0, 1, 2 (mean [min-max]; an ordering is resolved only where the gap exceeds "
-             "both ranges):", "", "| configuration | seeds | e | z | all | digit e | digit z | digit all |",
-             "|" + "---|" * 8]
+    lines = [
+        "",
+        "Training seeds 0, 1, 2 (mean [min-max]; an ordering is resolved only where the gap exceeds both ranges):",
+        "",
+        "| configuration | seeds | e | z | all | digit e | digit z | digit all |",
+        "|" + "---|" * 8,
+    ]
     for label, names in SEED_GROUPS.items():
         if not all(n in by_name for n in names):
             continue
@@ -163,11 +201,18 @@ def report(root, docs, zoo=ZOO):
     images = docs / "ablations"
     images.mkdir(parents=True, exist_ok=True)
     for r in rows:
-        r["grids"] = ({kind: grid_link(root / r["name"] / f"{kind}.png", images / f"{r['name']}-{kind}.png", zoo)
-                       for kind in ("generate", "transfer")} if reference_based(r["model"]) else None)
+        r["grids"] = (
+            {
+                kind: grid_link(root / r["name"] / f"{kind}.png", images / f"{r['name']}-{kind}.png", zoo)
+                for kind in ("generate", "transfer")
+            }
+            if reference_based(r["model"])
+            else None
+        )
     lines = [
         "Probes (MAE of linear regressors of the five target factors, mean over factors: e low and z high are "
-        "wanted) and digit accuracy (z high, e low are wanted):", "",
+        "wanted) and digit accuracy (z high, e low are wanted):",
+        "",
         "| run | change (against parent) | steps | train min | CPU at start | e | z | all | e (sample) | z (sample) "
         "| all (sample) | digit e | digit z | digit all |",
         "|" + "---|" * 14,
@@ -176,21 +221,29 @@ def report(root, docs, zoo=ZOO):
         lines.append(
             f"| {r['name']} | {r['change']} (parent {r['parent']}) | {r['steps']} | {r['minutes']:.1f} | {r['cpu']} "
             f"| {_f(r['e'])} | {_f(r['z'])} | {_f(r['all'])} | {_f(r['e_s'])} | {_f(r['z_s'])} | {_f(r['all_s'])} "
-            f"| {_f(r['digit_e'])} | {_f(r['digit_z'])} | {_f(r['digit_all'])} |")
+            f"| {_f(r['digit_e'])} | {_f(r['digit_z'])} | {_f(r['digit_all'])} |"
+        )
     lines += [
-        "", "Attribute transfer G(z(A), e(B)) and conditional generation G(z(A), e ~ N(0, I)) read by independent "
+        "",
+        "Attribute transfer G(z(A), e(B)) and conditional generation G(z(A), e ~ N(0, I)) read by independent "
         "readers ([transfer-scores.md](transfer-scores.md)): content kept and style taken, 1 = perfect, 0 = nothing "
-        "moved (targets: content >= .90, style >= .80 for colour, scale and width):", "",
+        "moved (targets: content >= .90, style >= .80 for colour, scale and width):",
+        "",
         "| run | content kept | style R | style G | style B | style scale | style width | generation: digit kept |",
         "|" + "---|" * 8,
     ]
     for r in rows:
         t = r["transfer"]
         if t:
-            lines.append(f"| {r['name']} | {_f(t['content'], 2)} | " + " | ".join(
-                _f(t["style"][k], 2) for k in ("R", "G", "B", "scale", "width")) + f" | {_f(t['generation_digit'], 2)} |")
+            lines.append(
+                f"| {r['name']} | {_f(t['content'], 2)} | "
+                + " | ".join(_f(t["style"][k], 2) for k in ("R", "G", "B", "scale", "width"))
+                + f" | {_f(t['generation_digit'], 2)} |"
+            )
     lines += [
-        "", "Branch health (`rbvae_tf/health.py`) and grids:", "",
+        "",
+        "Branch health (`rbvae_tf/health.py`) and grids:",
+        "",
         "| run | ref L1 / all-black | mass G(z, e~N) / data | mass G(z, e_r) / refs | mean norm e (prior) "
         "| mean norm z | norm e_r | last-epoch disc. acc. real/fake, ref. real/fake | grids |",
         "|" + "---|" * 9,
@@ -200,8 +253,12 @@ def report(root, docs, zoo=ZOO):
             f"| {r['name']} | {_f(r['ref_l1'])} | {_f(r['sampled_mass'])} | {_f(r['ref_mass'])} "
             f"| {_f(r['e_norm'], 1)} ({_f(r['e_prior'], 1)}) | {_f(r['z_norm'], 1)} | {_f(r['er_norm'], 2)} "
             f"| {r['disc_acc']} "
-            + (f"| [generation]({r['grids']['generate']}), [transfer]({r['grids']['transfer']}) |"
-               if r["grids"] else "| - (no e/z split) |"))
+            + (
+                f"| [generation]({r['grids']['generate']}), [transfer]({r['grids']['transfer']}) |"
+                if r["grids"]
+                else "| - (no e/z split) |"
+            )
+        )
     lines += seed_table(rows)
     commands = [command_line(r["name"]) for r in rows]
     table = "\n".join(lines) + "\n\nThe `cli.py fit` command of each run:\n\n" + "\n".join(commands) + "\n"
@@ -210,8 +267,9 @@ def report(root, docs, zoo=ZOO):
     head, _, rest = text.partition(TABLE_START)
     _, _, tail = rest.partition(TABLE_END)
     page.write_text(f"{head}{TABLE_START}\n{table}{TABLE_END}{tail}")
-    (root / "ablations.json").write_text(json.dumps([{k: v for k, v in r.items() if k != "grids"} for r in rows],
-                                                    indent=1))
+    (root / "ablations.json").write_text(
+        json.dumps([{k: v for k, v in r.items() if k != "grids"} for r in rows], indent=1)
+    )
     return rows
 
 
@@ -225,15 +283,22 @@ def main():
     root = pathlib.Path(args.root).resolve()
     docs = pathlib.Path(args.docs)
     if args.action == "run":
-        runner.run_named(parser, args.names, RUNS,
-                         lambda name, root: (runner.run(RUNS[name], RUNS, root), record(name, root, docs)), root)
+        runner.run_named(
+            parser,
+            args.names,
+            RUNS,
+            lambda name, root: (runner.run(RUNS[name], RUNS, root), record(name, root, docs)),
+            root,
+        )
     elif args.action == "restore":
         runner.run_named(parser, args.names, RUNS, lambda name, root: restore(name, root, docs), root)
     else:
         for r in report(root, docs):
-            print(f"{r['name']}: e {_f(r['e'])} z {_f(r['z'])} all {_f(r['all'])} "
-                  f"digit e/z/all {_f(r['digit_e'], 2)}/{_f(r['digit_z'], 2)}/{_f(r['digit_all'], 2)} "
-                  f"ref L1 {_f(r['ref_l1'])} ({r['minutes']:.1f} min)")
+            print(
+                f"{r['name']}: e {_f(r['e'])} z {_f(r['z'])} all {_f(r['all'])} "
+                f"digit e/z/all {_f(r['digit_e'], 2)}/{_f(r['digit_z'], 2)}/{_f(r['digit_all'], 2)} "
+                f"ref L1 {_f(r['ref_l1'])} ({r['minutes']:.1f} min)"
+            )
 
 
 if __name__ == "__main__":

@@ -65,9 +65,14 @@ def publish(run_dir, eval_dir, out_dir, note=None, source=None, seeds=None):
     metrics = json.loads((eval_dir / "metrics.json").read_text())
     fit = info["fit"]
     metadata = {
-        "model": fit["model"], "preset": fit["preset"], "image_size": model.image_size,
-        "target_dim": model.target_dim, "common_dim": model.common_dim, "value_range": [-1, 1],
-        "epochs": len(history), "training_seconds": round(sum(float(row["seconds"]) for row in history)),
+        "model": fit["model"],
+        "preset": fit["preset"],
+        "image_size": model.image_size,
+        "target_dim": model.target_dim,
+        "common_dim": model.common_dim,
+        "value_range": [-1, 1],
+        "epochs": len(history),
+        "training_seconds": round(sum(float(row["seconds"]) for row in history)),
         "probe_mae_mean": {k: v["mae"]["mean"] for k, v in metrics["probe"].items()},
         "digit_accuracy": metrics["digit_accuracy"],
         "reference_target": model.reference_target.numpy().tolist() if model.reference_based else None,

@@ -57,8 +57,9 @@ def committed_grid(docs, name, kind, zoo=ZOO):
     copy = pathlib.Path(docs) / "ablations" / f"{name}-{kind}.png"
     if copy.exists():
         return copy
-    published = [pathlib.Path(zoo) / f"{model}-mnist-cpu" / f"{kind}.png" for model, run in preset_runs().items()
-                 if run == name]
+    published = [
+        pathlib.Path(zoo) / f"{model}-mnist-cpu" / f"{kind}.png" for model, run in preset_runs().items() if run == name
+    ]
     if not published or not published[0].exists():
         raise FileNotFoundError(f"no committed {kind} grid of {name}: {copy}")
     return published[0]

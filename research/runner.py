@@ -24,21 +24,25 @@ def run(run, runs, root):
     run_dir = root / run.name
     if not is_finished(run_dir):
         if run.trained_before:
-            raise SystemExit(f"{run.name} was trained by an earlier version of the code ({run.trained_before}): "
-                             "restore its record (`restore`) instead of training it")
+            raise SystemExit(
+                f"{run.name} was trained by an earlier version of the code ({run.trained_before}): "
+                "restore its record (`restore`) instead of training it"
+            )
         run_dir.mkdir(parents=True, exist_ok=True)
         start, began = cpu_info(), time.time()
         subprocess.run([*fit_command(run, runs, root), "--backup-every", str(BACKUP_EVERY)], cwd=REPO, check=True)
-        (run_dir / "cpu.json").write_text(json.dumps(
-            {"start": start, "end": cpu_info(), "wall_seconds": round(time.time() - began, 1)}, indent=1))
+        (run_dir / "cpu.json").write_text(
+            json.dumps({"start": start, "end": cpu_info(), "wall_seconds": round(time.time() - began, 1)}, indent=1)
+        )
     if not (run_dir / "eval" / "metrics.json").exists():
         subprocess.run([*CLI, "evaluate", str(run_dir), "--out-dir", str(run_dir / "eval")], cwd=REPO, check=True)
     if not reference_based(run.model):
         return  # the baselines have no e/z split to generate from or transfer (their samples are in samples/)
     for kind, extra in (("generate", []), ("transfer", ["--grid", "6"])):
         if not (run_dir / f"{kind}.png").exists():
-            subprocess.run([*CLI, kind, str(run_dir), *extra, "--out", str(run_dir / f"{kind}.png")], cwd=REPO,
-                           check=True)
+            subprocess.run(
+                [*CLI, kind, str(run_dir), *extra, "--out", str(run_dir / f"{kind}.png")], cwd=REPO, check=True
+            )
 
 
 def run_named(parser, names, runs, run_one, root):

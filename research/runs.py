@@ -29,17 +29,53 @@ EXPERIMENTS = pathlib.Path(__file__).resolve().parent / "experiments"
 MODEL_ARGS = "model_args"  # the place of the model arguments among the options of a command
 
 # FitConfig field -> its `cli.py fit` option (`jit`: a flag pair, --jit / --no-jit).
-FLAGS = {"data": "--data", "mnist": "--mnist", "data_seed": "--data-seed", "limit": "--limit",
-         "reference": "--reference", "unlabelled": "--unlabelled", "image_size": "--image-size",
-         "width": "--width", "target_dim": "--target-dim", "common_dim": "--common-dim",
-         "batch_size": "--batch-size", "reference_width": "--reference-width", "learning_rate": "--lr",
-         "discriminator_learning_rate": "--discriminator-lr", "lr_schedule": "--lr-schedule", "epochs": "--epochs",
-         "steps_per_epoch": "--steps-per-epoch", "jit": "--jit", "replicas": "--replicas", "seed": "--seed"}
+FLAGS = {
+    "data": "--data",
+    "mnist": "--mnist",
+    "data_seed": "--data-seed",
+    "limit": "--limit",
+    "reference": "--reference",
+    "unlabelled": "--unlabelled",
+    "image_size": "--image-size",
+    "width": "--width",
+    "target_dim": "--target-dim",
+    "common_dim": "--common-dim",
+    "batch_size": "--batch-size",
+    "reference_width": "--reference-width",
+    "learning_rate": "--lr",
+    "discriminator_learning_rate": "--discriminator-lr",
+    "lr_schedule": "--lr-schedule",
+    "epochs": "--epochs",
+    "steps_per_epoch": "--steps-per-epoch",
+    "jit": "--jit",
+    "replicas": "--replicas",
+    "seed": "--seed",
+}
 # The order of a new run's options: the data, the networks, the objective (reference width, model
 # arguments), the optimisation, the length, and the training seed last.
-ORDER = ("data", "mnist", "data_seed", "limit", "reference", "unlabelled", "image_size", "width", "target_dim",
-         "common_dim", "batch_size", "reference_width", MODEL_ARGS, "learning_rate", "discriminator_learning_rate",
-         "lr_schedule", "epochs", "steps_per_epoch", "jit", "replicas", "seed")
+ORDER = (
+    "data",
+    "mnist",
+    "data_seed",
+    "limit",
+    "reference",
+    "unlabelled",
+    "image_size",
+    "width",
+    "target_dim",
+    "common_dim",
+    "batch_size",
+    "reference_width",
+    MODEL_ARGS,
+    "learning_rate",
+    "discriminator_learning_rate",
+    "lr_schedule",
+    "epochs",
+    "steps_per_epoch",
+    "jit",
+    "replicas",
+    "seed",
+)
 RUN_KEYS = {"model", "parent", "change", "budget", "fit", "model_args", "trained_before"}
 
 
@@ -76,8 +112,12 @@ class Run:
     @property
     def config(self):
         """The run's `FitConfig`: the budget, the study's defaults, then the run's own settings."""
-        return FitConfig(model=self.model, preset=self.budget, **{**self.defaults["fit"], **self.fit},
-                         model_args={**self.defaults["model_args"], **self.model_args})
+        return FitConfig(
+            model=self.model,
+            preset=self.budget,
+            **{**self.defaults["fit"], **self.fit},
+            model_args={**self.defaults["model_args"], **self.model_args},
+        )
 
 
 def load_runs(path):
@@ -95,11 +135,25 @@ def load_runs(path):
         if set(fit) - fields:
             raise ValueError(f"{path}: run {name}: {sorted(set(fit) - fields)} are not FitConfig fields")
         model = table["model"]
-        own_defaults = {"fit": {k: v for k, v in defaults.get("fit", {}).items() if k not in fit},
-                        "model_args": {k: v for k, v in defaults.get("model_args", {}).get(model, {}).items()
-                                       if k not in table.get("model_args", {})}}
-        runs[name] = Run(name, model, table["change"], table.get("parent"), table.get("budget", defaults.get(
-            "budget", "cpu")), fit, table.get("model_args", {}), own_defaults, table.get("trained_before"))
+        own_defaults = {
+            "fit": {k: v for k, v in defaults.get("fit", {}).items() if k not in fit},
+            "model_args": {
+                k: v
+                for k, v in defaults.get("model_args", {}).get(model, {}).items()
+                if k not in table.get("model_args", {})
+            },
+        }
+        runs[name] = Run(
+            name,
+            model,
+            table["change"],
+            table.get("parent"),
+            table.get("budget", defaults.get("budget", "cpu")),
+            fit,
+            table.get("model_args", {}),
+            own_defaults,
+            table.get("trained_before"),
+        )
     for run in runs.values():
         if run.parent is not None and run.parent not in runs:
             raise ValueError(f"{path}: run {run.name}: unknown parent {run.parent!r}")
@@ -136,8 +190,9 @@ def _order(run, runs):
     if run.parent is None:
         return own
     inherited = [key for key in _order(runs[run.parent], runs) if key in own and key != "seed"]
-    return inherited + [key for key in own if key not in inherited and key != "seed"] + (
-        ["seed"] if "seed" in own else [])
+    return (
+        inherited + [key for key in own if key not in inherited and key != "seed"] + (["seed"] if "seed" in own else [])
+    )
 
 
 def arguments(run, runs):
@@ -145,8 +200,11 @@ def arguments(run, runs):
     it does not set (the settings in `ORDER`, then the model arguments)."""
     own = dict(_own(run))
     defaults = [(k, run.defaults["fit"][k]) for k in ORDER if k in run.defaults["fit"]]
-    return [(key, own[key]) for key in _order(run, runs)] + defaults + [
-        ((MODEL_ARGS, k), v) for k, v in run.defaults["model_args"].items()]
+    return (
+        [(key, own[key]) for key in _order(run, runs)]
+        + defaults
+        + [((MODEL_ARGS, k), v) for k, v in run.defaults["model_args"].items()]
+    )
 
 
 def options(items):

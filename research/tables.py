@@ -23,5 +23,8 @@ def number(value, digits=3):
 
 def table(headers, rows):
     """A Markdown table, as lines."""
-    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
-            *("| " + " | ".join(str(c) for c in row) + " |" for row in rows)]
+    return [
+        "| " + " | ".join(headers) + " |",
+        "|" + "---|" * len(headers),
+        *("| " + " | ".join(str(c) for c in row) + " |" for row in rows),
+    ]

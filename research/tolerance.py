@@ -25,8 +25,12 @@ def checked_numbers(model, results):
     numbers.update({f"digits {n}": ("digits", results["digit_accuracy"][n]) for n in names})
     if model.reference_based:
         scores = results["transfer"]["transfer"]
-        numbers.update({"content kept": ("transfer", scores["content_kept"]),
-                        "style taken": ("transfer", scores["style_taken"]["mean"])})
+        numbers.update(
+            {
+                "content kept": ("transfer", scores["content_kept"]),
+                "style taken": ("transfer", scores["style_taken"]["mean"]),
+            }
+        )
     return numbers
 
 
@@ -58,8 +62,10 @@ def measure(subsets=(1000,), models=None):
             for key, (kind, value) in card.items():
                 difference = abs(measured[key][1] - value)
                 largest[(subset, kind)] = max(largest.get((subset, kind), 0.0), difference)
-                print(f"{subset:5d} {name:22s} {key:10s} card {value:.4f} subset {measured[key][1]:.4f} "
-                      f"|diff| {difference:.4f} ({seconds:.1f} s)")
+                print(
+                    f"{subset:5d} {name:22s} {key:10s} card {value:.4f} subset {measured[key][1]:.4f} "
+                    f"|diff| {difference:.4f} ({seconds:.1f} s)"
+                )
     for (subset, kind), value in sorted(largest.items()):
         print(f"largest |diff| on {subset} images, {kind}: {value:.4f}")
     return largest

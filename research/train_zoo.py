@@ -72,13 +72,22 @@ def sweep_rows(root):
             minutes = sum(float(r["seconds"]) for r in read_history(run_dir / "history.csv")) / 60
             cpu = json.loads((run_dir / "cpu.json").read_text())["start"]
             fit = json.loads((run_dir / "config.json").read_text())["fit"]
-            rows.append({"steps": fit["epochs"] * fit["steps_per_epoch"], "learning_rate": fit["learning_rate"],
-                         "model": model, "run": run_dir.name, "weight": weight, "value": value,
-                         "all": metrics["probe"]["all"]["mae"]["mean"],
-                         "factors": metrics["probe"]["all"]["mae"],
-                         "digits": metrics["digit_accuracy"]["all"], "minutes": minutes,
-                         "load": cpu["loadavg"][0],
-                         "cpu": f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}"})
+            rows.append(
+                {
+                    "steps": fit["epochs"] * fit["steps_per_epoch"],
+                    "learning_rate": fit["learning_rate"],
+                    "model": model,
+                    "run": run_dir.name,
+                    "weight": weight,
+                    "value": value,
+                    "all": metrics["probe"]["all"]["mae"]["mean"],
+                    "factors": metrics["probe"]["all"]["mae"],
+                    "digits": metrics["digit_accuracy"]["all"],
+                    "minutes": minutes,
+                    "load": cpu["loadavg"][0],
+                    "cpu": f"{cpu['model_name']}, {'AVX-512' if cpu['avx512'] else 'no AVX-512'}",
+                }
+            )
     return rows
 
 
@@ -101,14 +110,18 @@ def preset_sources(sweeps, research_root):
             if ablations.RUNS[run].model_args.get(weight) != best["value"]:
                 raise SystemExit(f"{run} does not train {weight}={best['value']}, the best of the {model} sweep")
             tried = ", ".join(f"{r['value']}: {r['all']:.3f}" for r in sweeps if r["model"] == model)
-            note = (f"**Weight chosen from a sweep.** `{weight}` = {best['value']} had the lowest all-latents probe "
-                    f"MAE of the zoo's sweep at 2,400 steps and learning rate 1e-4 ({tried}; REPORT.md, "
-                    f"`python -m research.train_zoo run {best['run']}`), the paper's way of tuning this weight in "
-                    f"[1, 50]; this preset trains it at the full recipe: {trained}.")
+            note = (
+                f"**Weight chosen from a sweep.** `{weight}` = {best['value']} had the lowest all-latents probe "
+                f"MAE of the zoo's sweep at 2,400 steps and learning rate 1e-4 ({tried}; REPORT.md, "
+                f"`python -m research.train_zoo run {best['run']}`), the paper's way of tuning this weight in "
+                f"[1, 50]; this preset trains it at the full recipe: {trained}."
+            )
         elif model in RESEARCH_CONFIGURATIONS:
-            note = (f"**From the reference-branch research**: the configuration of run "
-                    f"`{RESEARCH_CONFIGURATIONS[model]}` (docs/ablations.md), the one that came closest to its "
-                    f"targets, at the full recipe: {trained}.")
+            note = (
+                f"**From the reference-branch research**: the configuration of run "
+                f"`{RESEARCH_CONFIGURATIONS[model]}` (docs/ablations.md), the one that came closest to its "
+                f"targets, at the full recipe: {trained}."
+            )
         else:
             note = f"Trained by {trained}."
         sources[model] = (research_root / run, note)
@@ -119,8 +132,14 @@ def publish(research_root, zoo):
     """Writes zoo/<model>-mnist-cpu/ for the seven models from their runs (research/make_preset.py)."""
     seeds = preset_seeds()
     for model, (run_dir, note) in preset_sources(sweep_rows(RECORDS), research_root).items():
-        make_preset.publish(run_dir, run_dir / "eval", zoo / f"{model}-mnist-cpu", note, f"runs/ablations/{run_dir.name}",
-                    seeds.get(model))
+        make_preset.publish(
+            run_dir,
+            run_dir / "eval",
+            zoo / f"{model}-mnist-cpu",
+            note,
+            f"runs/ablations/{run_dir.name}",
+            seeds.get(model),
+        )
 
 
 def export(zoo, work):
@@ -159,16 +178,29 @@ def seed_sections():
     baselines among themselves (`ablations.BASELINE_GROUPS`) and the first three at 2,400 steps
     (`ablations.SEED_GROUPS`, the reference-branch study's comparison)."""
     LONG_GROUPS, BASELINE_GROUPS, SEED_GROUPS = ablations.LONG_GROUPS, ablations.BASELINE_GROUPS, ablations.SEED_GROUPS
-    return [("Training seeds at the presets' recipe: 12,000 steps", "sRb-VAE, Rb-VAE and the best baseline at the "
-             "presets' recipe (learning rate 3e-4, 30 x 400 = 12,000 steps; docs/ablations.md, runs l0-*, l1-*, "
-             "l2-*): mean [min-max] over training seeds 0, 1, 2 (seed 0 is the preset). An ordering holds only "
-             "where the gap exceeds both ranges.", seed_summary(RESEARCH_RECORDS, _with_models(LONG_GROUPS))),
-            ("The baselines over training seeds: 12,000 steps", "The baselines' presets at the same recipe and "
-             "seeds (docs/ablations.md, runs l0-*, l1-*, l2-*; sVAE has seed 0 only): mean [min-max], and their "
-             "order among themselves.", seed_summary(RESEARCH_RECORDS, _with_models(BASELINE_GROUPS))),
-            ("Training seeds at 2,400 steps", "The same three configurations at a fifth of the budget (learning "
-             "rate 3e-4, 6 x 400 = 2,400 steps; docs/ablations.md): mean [min-max] over training seeds 0, 1, 2.",
-             seed_summary(RESEARCH_RECORDS, _with_models(SEED_GROUPS)))]
+    return [
+        (
+            "Training seeds at the presets' recipe: 12,000 steps",
+            "sRb-VAE, Rb-VAE and the best baseline at the "
+            "presets' recipe (learning rate 3e-4, 30 x 400 = 12,000 steps; docs/ablations.md, runs l0-*, l1-*, "
+            "l2-*): mean [min-max] over training seeds 0, 1, 2 (seed 0 is the preset). An ordering holds only "
+            "where the gap exceeds both ranges.",
+            seed_summary(RESEARCH_RECORDS, _with_models(LONG_GROUPS)),
+        ),
+        (
+            "The baselines over training seeds: 12,000 steps",
+            "The baselines' presets at the same recipe and "
+            "seeds (docs/ablations.md, runs l0-*, l1-*, l2-*; sVAE has seed 0 only): mean [min-max], and their "
+            "order among themselves.",
+            seed_summary(RESEARCH_RECORDS, _with_models(BASELINE_GROUPS)),
+        ),
+        (
+            "Training seeds at 2,400 steps",
+            "The same three configurations at a fifth of the budget (learning "
+            "rate 3e-4, 6 x 400 = 2,400 steps; docs/ablations.md): mean [min-max] over training seeds 0, 1, 2.",
+            seed_summary(RESEARCH_RECORDS, _with_models(SEED_GROUPS)),
+        ),
+    ]
 
 
 def cards(zoo):
@@ -185,15 +217,19 @@ def main():
     parser.add_argument("action", choices=["run", "publish", "export", "report", "cards", "tolerance"])
     parser.add_argument("names", nargs="*", help="Runs to train and evaluate (default: all).")
     parser.add_argument("--root", default="runs/zoo", help="Folder of the runs.")
-    parser.add_argument("--research-root", default="runs/ablations",
-                        help="Folder of the presets' runs (`python -m research.ablations --root`).")
+    parser.add_argument(
+        "--research-root",
+        default="runs/ablations",
+        help="Folder of the presets' runs (`python -m research.ablations --root`).",
+    )
     parser.add_argument("--work", default="exports", help="Where `export` writes the full exports first.")
     parser.add_argument("--zoo", default=str(ZOO), help="Where the presets go.")
     args = parser.parse_args()
     root = pathlib.Path(args.root).resolve()
     if args.action == "run":
-        runner.run_named(parser, args.names, RUNS,
-                         lambda name, root: (runner.run(RUNS[name], RUNS, root), record(name, root)), root)
+        runner.run_named(
+            parser, args.names, RUNS, lambda name, root: (runner.run(RUNS[name], RUNS, root), record(name, root)), root
+        )
     elif args.action == "publish":
         publish(pathlib.Path(args.research_root).resolve(), pathlib.Path(args.zoo))
     elif args.action == "export":
@@ -203,8 +239,9 @@ def main():
     elif args.action == "tolerance":
         tolerance.measure((500, 1000, 2000), args.names or None)  # names: models, e.g. `tolerance rbvae srbvae`
     else:
-        write_report(pathlib.Path(args.zoo), sweep_rows(RECORDS), REPO / "REPORT.md", REPO / "README.md",
-                     seeds=seed_sections())
+        write_report(
+            pathlib.Path(args.zoo), sweep_rows(RECORDS), REPO / "REPORT.md", REPO / "README.md", seeds=seed_sections()
+        )
 
 
 if __name__ == "__main__":

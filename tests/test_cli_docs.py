@@ -27,8 +27,18 @@ def test_the_page_has_every_command_and_option():
     generator = load_generator()
     commands = [(path, node) for path, node, _ in generator.walk(cli.cli) if path]
     assert {" ".join(path) for path, _ in commands} == {
-        "bench", "bench infer", "bench train", "data", "data mnist-style", "evaluate", "export", "fit", "generate",
-        "transfer", "zoo"}
+        "bench",
+        "bench infer",
+        "bench train",
+        "data",
+        "data mnist-style",
+        "evaluate",
+        "export",
+        "fit",
+        "generate",
+        "transfer",
+        "zoo",
+    }
     for path, node in commands:
         assert f"Usage: python cli.py {' '.join(path)} [OPTIONS]" in page
         for param in node.params:

@@ -20,8 +20,19 @@ from click.testing import CliRunner
 import cli
 from tests.conftest import REPO
 
-COMMANDS = [["fit"], ["evaluate"], ["generate"], ["transfer"], ["export"], ["zoo"], ["data"], ["data", "mnist-style"],
-            ["bench"], ["bench", "train"], ["bench", "infer"]]
+COMMANDS = [
+    ["fit"],
+    ["evaluate"],
+    ["generate"],
+    ["transfer"],
+    ["export"],
+    ["zoo"],
+    ["data"],
+    ["data", "mnist-style"],
+    ["bench"],
+    ["bench", "train"],
+    ["bench", "infer"],
+]
 PROBE = """
 import json, runpy, sys
 outputs = []
@@ -45,8 +56,14 @@ def visible_commands(group=cli.cli, path=()):
 
 
 def probe(calls):
-    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(calls)], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "COLUMNS": "80"})
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(calls)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )
     return done.stdout, json.loads(done.stderr.strip().splitlines()[-1])
 
 
@@ -74,8 +91,11 @@ def test_top_level_help_shows_each_whole_description_at_80_columns():
     assert "mnist-style  Build the MNIST-style data set (paper Sec. 5.1)." in data_help
 
 
-@pytest.mark.parametrize("path, command", [(" ".join(p), c) for p, c in visible_commands() if p],
-                         ids=lambda value: value if isinstance(value, str) else "")
+@pytest.mark.parametrize(
+    "path, command",
+    [(" ".join(p), c) for p, c in visible_commands() if p],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
 def test_every_option_has_help_with_an_example_of_itself(path, command):
     assert command.short_help and len(command.short_help) <= 60, path  # whole at 80 columns
     if isinstance(command, click.Group):
@@ -101,9 +121,13 @@ def test_the_offered_names_are_the_librarys():
 
 def test_one_name_per_idea_across_commands():
     """The same idea has the same option name everywhere, and `--out` is always a file, `--out-dir` a folder."""
-    options = {(" ".join(path), name): option for path, command in visible_commands()
-               for option in getattr(command, "params", []) if isinstance(option, click.Option) and not option.hidden
-               for name in option.opts}
+    options = {
+        (" ".join(path), name): option
+        for path, command in visible_commands()
+        for option in getattr(command, "params", [])
+        if isinstance(option, click.Option) and not option.hidden
+        for name in option.opts
+    }
     names = {name for _, name in options}
     assert not names & {"--size", "--batch", "--steps", "--preset", "--seed-data", "--output"}
     for (path, name), option in options.items():
@@ -111,20 +135,36 @@ def test_one_name_per_idea_across_commands():
             assert isinstance(option.type, click.Path) and not option.type.dir_okay, path
         if name == "--out-dir":
             assert isinstance(option.type, click.Path) and not option.type.file_okay, path
-    assert {path for path, name in options if name == "--image-size"} == {"bench infer", "bench train",
-                                                                          "data mnist-style", "fit"}
-    assert {path for path, name in options if name == "--data-seed"} == {"data mnist-style", "evaluate", "fit",
-                                                                         "generate", "transfer"}
+    assert {path for path, name in options if name == "--image-size"} == {
+        "bench infer",
+        "bench train",
+        "data mnist-style",
+        "fit",
+    }
+    assert {path for path, name in options if name == "--data-seed"} == {
+        "data mnist-style",
+        "evaluate",
+        "fit",
+        "generate",
+        "transfer",
+    }
 
 
 # --- the former names ----------------------------------------------------------------------------
 
 # The former spellings of 0.1 (removed, CHANGELOG "Unreleased"): each is now an unknown option, one line, exit 2.
 FORMER = [
-    ["data", "mnist-style", "--out", "d"], ["data", "mnist-style", "--out-dir", "d", "--size", "16"],
-    ["data", "mnist-style", "--out-dir", "d", "--seed", "3"], ["fit", "--preset", "tiny"], ["fit", "--out", "r"],
-    ["evaluate", "m", "--out", "e"], ["export", "m", "--out", "x"], ["bench", "train", "--preset", "paper"],
-    ["bench", "train", "--steps", "7"], ["bench", "infer", "--size", "16"], ["bench", "infer", "--batch", "1,3"],
+    ["data", "mnist-style", "--out", "d"],
+    ["data", "mnist-style", "--out-dir", "d", "--size", "16"],
+    ["data", "mnist-style", "--out-dir", "d", "--seed", "3"],
+    ["fit", "--preset", "tiny"],
+    ["fit", "--out", "r"],
+    ["evaluate", "m", "--out", "e"],
+    ["export", "m", "--out", "x"],
+    ["bench", "train", "--preset", "paper"],
+    ["bench", "train", "--steps", "7"],
+    ["bench", "infer", "--size", "16"],
+    ["bench", "infer", "--batch", "1,3"],
 ]
 
 

@@ -97,16 +97,29 @@ def test_the_circle_check_can_fail():
 
 @pytest.mark.parametrize("folder", sorted(ALLOWED))
 def test_each_folder_imports_only_the_floors_below_it(folder):
-    paths = [REPO / "cli.py"] if folder == "cli" else sorted(
-        p for p in (REPO / folder).rglob("*.py") if "node_modules" not in p.parts)
-    wrong = sorted({(str(p.relative_to(REPO)), name) for p in paths for name in _imports(p)
-                    if name.split(".")[0] in FOLDERS and name.split(".")[0] not in ALLOWED[folder] | {folder}})
+    paths = (
+        [REPO / "cli.py"]
+        if folder == "cli"
+        else sorted(p for p in (REPO / folder).rglob("*.py") if "node_modules" not in p.parts)
+    )
+    wrong = sorted(
+        {
+            (str(p.relative_to(REPO)), name)
+            for p in paths
+            for name in _imports(p)
+            if name.split(".")[0] in FOLDERS and name.split(".")[0] not in ALLOWED[folder] | {folder}
+        }
+    )
     assert wrong == []
 
 
 def test_no_code_edits_the_import_path():
     """The scripts run as modules (`python -m research.ablations`) or as the command line; none adds the
     repository to sys.path itself (the archive's and the benchmarks' scripts aside)."""
-    paths = [REPO / "cli.py", *[p for folder in ("rbvae_tf", "research", "tests") for p in (REPO / folder).rglob("*.py")]]
-    assert [str(p.relative_to(REPO)) for p in paths if "sys.path.insert" in p.read_text()
-            and p.name != "test_layout.py"] == []
+    paths = [
+        REPO / "cli.py",
+        *[p for folder in ("rbvae_tf", "research", "tests") for p in (REPO / folder).rglob("*.py")],
+    ]
+    assert [
+        str(p.relative_to(REPO)) for p in paths if "sys.path.insert" in p.read_text() and p.name != "test_layout.py"
+    ] == []

@@ -34,8 +34,9 @@ def test_kl_to_standard_normal():
 
 
 def test_reparameterize():
-    out = losses.reparameterize(np.array([[1.0]], np.float32), np.array([[math.log(4.0)]], np.float32),
-                                np.array([[0.5]], np.float32))
+    out = losses.reparameterize(
+        np.array([[1.0]], np.float32), np.array([[math.log(4.0)]], np.float32), np.array([[0.5]], np.float32)
+    )
     np.testing.assert_allclose(out, [[2.0]], rtol=1e-6)
 
 

@@ -81,7 +81,7 @@ def train_network(network, images, targets, epochs, seed=0, batch_size=BATCH, le
     for _ in range(epochs):
         order = rng.permutation(len(images))
         for start in range(0, len(order) - batch_size + 1, batch_size):
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             step(tf.gather(x_all, index), tf.gather(y_all, index))
     return network
 
@@ -157,16 +157,25 @@ def train_readers(train, test=None, seed=0, epochs=None):
     epochs = {**EPOCHS, **(epochs or {})}
     started = time.perf_counter()
     size = train["images"].shape[1]
-    targets = {"digit": np.asarray(train["labels"], np.int64),
-               "factors": normalise_factors(train["factors"]).astype(np.float32)}
+    targets = {
+        "digit": np.asarray(train["labels"], np.int64),
+        "factors": normalise_factors(train["factors"]).astype(np.float32),
+    }
     networks = []
     for offset, (name, outputs) in enumerate((("digit", DIGITS), ("factors", len(FACTOR_NAMES)))):
         with python_random_seeded(seed + offset):
             network = reader_network(size, outputs, name)
         networks.append(train_network(network, train["images"], targets[name], epochs[name], seed + offset))
-    info = {"version": READER_VERSION, "image_size": int(size), "seed": seed, "epochs": epochs, "batch": BATCH,
-            "learning_rate": LEARNING_RATE, "train_images": int(len(train["images"])),
-            "train_seconds": round(time.perf_counter() - started, 1)}
+    info = {
+        "version": READER_VERSION,
+        "image_size": int(size),
+        "seed": seed,
+        "epochs": epochs,
+        "batch": BATCH,
+        "learning_rate": LEARNING_RATE,
+        "train_images": int(len(train["images"])),
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
     readers = Readers(*networks, info)
     if test is not None:
         readers.info["probe_test"] = reader_scores(readers, test)

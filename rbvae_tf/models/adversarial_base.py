@@ -64,8 +64,15 @@ class AdversarialBase(LatentModel):
 
     discriminator_names = ()
 
-    def __init__(self, discriminator_dropout=0.25, weight_adversarial=1.0, discriminator_dropout_mode="element",
-                 discriminator_noise=0.0, weight_r1=0.0, **kwargs):
+    def __init__(
+        self,
+        discriminator_dropout=0.25,
+        weight_adversarial=1.0,
+        discriminator_dropout_mode="element",
+        discriminator_noise=0.0,
+        weight_r1=0.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.discriminator_dropout = discriminator_dropout
         self.discriminator_dropout_mode = discriminator_dropout_mode
@@ -73,13 +80,19 @@ class AdversarialBase(LatentModel):
         self.discriminator_noise = discriminator_noise
         self.weight_r1 = weight_r1
         if weight_r1:
-            self.trackers.update({f"{name}_r1": keras.metrics.Mean(name=f"{name}_r1")
-                                  for name in self.discriminator_names})
+            self.trackers.update(
+                {f"{name}_r1": keras.metrics.Mean(name=f"{name}_r1") for name in self.discriminator_names}
+            )
 
     def get_config(self):
-        return {**super().get_config(), "discriminator_dropout": self.discriminator_dropout,
-                "discriminator_dropout_mode": self.discriminator_dropout_mode,
-                "weight_adversarial": self.weight_adversarial, "discriminator_noise": self.discriminator_noise, "weight_r1": self.weight_r1}
+        return {
+            **super().get_config(),
+            "discriminator_dropout": self.discriminator_dropout,
+            "discriminator_dropout_mode": self.discriminator_dropout_mode,
+            "weight_adversarial": self.weight_adversarial,
+            "discriminator_noise": self.discriminator_noise,
+            "weight_r1": self.weight_r1,
+        }
 
     # --- the two players ---------------------------------------------------------------------------
 
@@ -107,8 +120,7 @@ class AdversarialBase(LatentModel):
     def get_compile_config(self):
         config = super().get_compile_config()
         if config:
-            config["discriminator_optimizer"] = keras.saving.serialize_keras_object(
-                self.discriminator_optimizer)
+            config["discriminator_optimizer"] = keras.saving.serialize_keras_object(self.discriminator_optimizer)
         return config
 
     # --- the train step ----------------------------------------------------------------------------
@@ -166,14 +178,17 @@ class AdversarialBase(LatentModel):
         """
         logits = [call.logits for call in calls]
         model_at_logits = tape.gradient(model_loss, logits)
-        upstream = [tf.where(g < 0, tf.minimum(g, -MIN_UPSTREAM), tf.maximum(g, MIN_UPSTREAM))
-                    for g in tape.gradient(discriminator_loss, logits)]
+        upstream = [
+            tf.where(g < 0, tf.minimum(g, -MIN_UPSTREAM), tf.maximum(g, MIN_UPSTREAM))
+            for g in tape.gradient(discriminator_loss, logits)
+        ]
         ratios = [to_model / back for to_model, back in zip(model_at_logits, upstream)]  # (2M, 1) each
         inputs = [(tensor, ratio) for call, ratio in zip(calls, ratios) for tensor in call.inputs]
         discriminator_variables = self.discriminator_variables
-        grads = tape.gradient(logits, discriminator_variables + [tensor for tensor, _ in inputs],
-                              output_gradients=upstream)
-        discriminator_grads, input_grads = grads[: len(discriminator_variables)], grads[len(discriminator_variables):]
+        grads = tape.gradient(
+            logits, discriminator_variables + [tensor for tensor, _ in inputs], output_gradients=upstream
+        )
+        discriminator_grads, input_grads = grads[: len(discriminator_variables)], grads[len(discriminator_variables) :]
         targets, target_grads = [recon_loss], [tf.ones_like(recon_loss)]
         for (tensor, ratio), grad in zip(inputs, input_grads):
             if grad is not None:  # None: an input that depends on no variable
@@ -192,8 +207,8 @@ class AdversarialBase(LatentModel):
             recon_loss = sum(getattr(self, f"weight_{name}") * value for name, value in recon.items())
             model_loss = self.weight_adversarial * adversarial + recon_loss
             discriminator_losses = {
-                f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake))
-                for name, (real, fake) in pairs.items()}
+                f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake)) for name, (real, fake) in pairs.items()
+            }
             discriminator_loss = sum(discriminator_losses.values())
             r1 = {f"{name}_r1": call.r1 for name, call in pairs.items() if call.r1 is not None}
             r1_loss = 0.5 * self.weight_r1 * sum(r1.values()) / replicas if r1 else None
@@ -201,8 +216,10 @@ class AdversarialBase(LatentModel):
             scaled = [loss / replicas for loss in (model_loss, recon_loss, discriminator_loss)]
         model_grads, discriminator_grads = self.game_gradients(tape, list(pairs.values()), *scaled)
         if r1_loss is not None:  # the penalty is the discriminator player's only: d's weights alone
-            discriminator_grads = [g if p is None else (p if g is None else g + p) for g, p in
-                                   zip(discriminator_grads, tape.gradient(r1_loss, self.discriminator_variables))]
+            discriminator_grads = [
+                g if p is None else (p if g is None else g + p)
+                for g, p in zip(discriminator_grads, tape.gradient(r1_loss, self.discriminator_variables))
+            ]
         del tape
         self.optimizer.apply(model_grads, self.model_variables)
         self.discriminator_optimizer.apply(discriminator_grads, self.discriminator_variables)

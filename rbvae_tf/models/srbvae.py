@@ -53,23 +53,49 @@ class SRbVAE(AdversarialBase):
 
     reference_based = True
     discriminator_names = ("discriminator", "reference_discriminator")
-    recon_names = ("image", "reference_image", "latent_z", "latent_e", "latent_reference",
-                   "kl", "z_invariance", "reference_target")
+    recon_names = (
+        "image",
+        "reference_image",
+        "latent_z",
+        "latent_e",
+        "latent_reference",
+        "kl",
+        "z_invariance",
+        "reference_target",
+    )
     metric_names = AdversarialBase.tracked_names(discriminator_names, recon_names)
 
-    def __init__(self, weight_image=1.0, weight_reference_image=1.0, weight_latent_z=1.0,
-                 weight_latent_e=1.0, weight_latent_reference=1.0, weight_kl=0.0, weight_z_invariance=0.0,
-                 weight_reference_target=0.0, reference_transfer_fakes=False, **kwargs):
+    def __init__(
+        self,
+        weight_image=1.0,
+        weight_reference_image=1.0,
+        weight_latent_z=1.0,
+        weight_latent_e=1.0,
+        weight_latent_reference=1.0,
+        weight_kl=0.0,
+        weight_z_invariance=0.0,
+        weight_reference_target=0.0,
+        reference_transfer_fakes=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         # === Layers ===
         self.discriminator = build_discriminator(
-            self.image_size, self.width, [self.common_dim, self.target_dim],
-            self.discriminator_dropout, name="discriminator",
-            dropout_mode=self.discriminator_dropout_mode)
+            self.image_size,
+            self.width,
+            [self.common_dim, self.target_dim],
+            self.discriminator_dropout,
+            name="discriminator",
+            dropout_mode=self.discriminator_dropout_mode,
+        )
         self.reference_discriminator = build_discriminator(
-            self.image_size, self.width, [self.common_dim],
-            self.discriminator_dropout, name="reference_discriminator",
-            dropout_mode=self.discriminator_dropout_mode)
+            self.image_size,
+            self.width,
+            [self.common_dim],
+            self.discriminator_dropout,
+            name="reference_discriminator",
+            dropout_mode=self.discriminator_dropout_mode,
+        )
         # === Config ===
         self.weight_image = weight_image
         self.weight_reference_image = weight_reference_image
@@ -82,8 +108,11 @@ class SRbVAE(AdversarialBase):
         self.reference_transfer_fakes = reference_transfer_fakes
 
     def get_config(self):
-        return {**super().get_config(), **{f"weight_{n}": getattr(self, f"weight_{n}") for n in self.recon_names},
-                "reference_transfer_fakes": self.reference_transfer_fakes}
+        return {
+            **super().get_config(),
+            **{f"weight_{n}": getattr(self, f"weight_{n}") for n in self.recon_names},
+            "reference_transfer_fakes": self.reference_transfer_fakes,
+        }
 
     def adversarial_terms(self, x, x_reference):
         # Each network runs once per stage on the concatenation of its inputs (no layer mixes the rows
@@ -98,12 +127,14 @@ class SRbVAE(AdversarialBase):
         zr_hat = self.sample_noise(batch, self.common_dim)
         e_r = self.reference_latent(batch)
         # p side (Alg. 1, lines 9-13): x_hat = G(z_hat, e_hat), x_r_hat = G(z_r_hat, e_r)
-        x_hat, xr_hat = split(self.generator([ops.concatenate([z_hat, zr_hat], 0),
-                                              ops.concatenate([e_hat, e_r], 0)], training=True), 2)
+        x_hat, xr_hat = split(
+            self.generator([ops.concatenate([z_hat, zr_hat], 0), ops.concatenate([e_hat, e_r], 0)], training=True), 2
+        )
         # q side (Alg. 1, lines 4-6) and the latent reconstructions of Eq. 10, one pass per encoder
         common = self.common_encoder(ops.concatenate([x, x_reference, x_hat, xr_hat], 0), training=True)
         (z_mean, zr_mean, hat_z_mean, hat_zr_mean), (z_log_var, zr_log_var, hat_z_log_var, hat_zr_log_var) = (
-            split(t, 4) for t in common)
+            split(t, 4) for t in common
+        )
         target = self.target_encoder(ops.concatenate([x, x_hat], 0), training=True)
         (e_mean, hat_e_mean), (e_log_var, hat_e_log_var) = (split(t, 2) for t in target)
         e = losses.reparameterize(e_mean, e_log_var, noise_e)
@@ -111,19 +142,20 @@ class SRbVAE(AdversarialBase):
         z_r = losses.reparameterize(zr_mean, zr_log_var, noise_zr)
         # Eq. 10: image reconstructions G(z, e) and G(z_r, e_r), and the reference versions G(z, e_r)
         if self.reference_transfer_fakes:
-            x_fit, xr_fit, x_as_reference = split(self.generator(
-                [ops.concatenate([z, z_r, z], 0), ops.concatenate([e, e_r, e_r], 0)], training=True), 3)
+            x_fit, xr_fit, x_as_reference = split(
+                self.generator([ops.concatenate([z, z_r, z], 0), ops.concatenate([e, e_r, e_r], 0)], training=True), 3
+            )
             reference_real = [ops.concatenate([x_reference, x_reference], 0), ops.concatenate([z_r, z_r], 0)]
             reference_fake = [ops.concatenate([xr_hat, x_as_reference], 0), ops.concatenate([zr_hat, z], 0)]
         else:
-            x_fit, xr_fit = split(self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)],
-                                                 training=True), 2)
+            x_fit, xr_fit = split(
+                self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)], training=True), 2
+            )
             reference_real, reference_fake = [x_reference, z_r], [xr_hat, zr_hat]
         # discriminators: real (q) rows first, fake (p) rows second
         pairs = {
             "discriminator": self.discriminate(self.discriminator, [x, z, e], [x_hat, z_hat, e_hat]),
-            "reference_discriminator": self.discriminate(self.reference_discriminator, reference_real,
-                                                         reference_fake),
+            "reference_discriminator": self.discriminate(self.reference_discriminator, reference_real, reference_fake),
         }
         recon = {
             "image": ops.mean(losses.laplace_nll(x, x_fit, self.laplace_scale)),
@@ -131,9 +163,11 @@ class SRbVAE(AdversarialBase):
             "latent_z": ops.mean(losses.gaussian_nll(z_hat, hat_z_mean, hat_z_log_var)),
             "latent_e": ops.mean(losses.gaussian_nll(e_hat, hat_e_mean, hat_e_log_var)),
             "latent_reference": ops.mean(losses.gaussian_nll(zr_hat, hat_zr_mean, hat_zr_log_var)),
-            "kl": ops.mean(losses.kl_to_standard_normal(z_mean, z_log_var)
-                           + losses.kl_to_standard_normal(e_mean, e_log_var)
-                           + losses.kl_to_standard_normal(zr_mean, zr_log_var)),
+            "kl": ops.mean(
+                losses.kl_to_standard_normal(z_mean, z_log_var)
+                + losses.kl_to_standard_normal(e_mean, e_log_var)
+                + losses.kl_to_standard_normal(zr_mean, zr_log_var)
+            ),
             **reference_terms(self, z, z_r, x_reference, e_r),
         }
         return pairs, recon

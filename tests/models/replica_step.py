@@ -16,9 +16,8 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
-import numpy as np  # noqa: E402
-
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 from rbvae_tf.models import MODELS, build_model  # noqa: E402
 from rbvae_tf.models.adversarial_base import AdversarialBase  # noqa: E402
@@ -54,8 +53,12 @@ def one_step(name, strategy, weights):
     slots = list(model.optimizer.variables)
     if hasattr(model, "discriminator_optimizer"):
         slots += list(model.discriminator_optimizer.variables)
-    return ([np.asarray(v) for v in model.weights], [np.asarray(v) for v in slots],
-            {k: v[0] for k, v in logs.items()}, strategy.num_replicas_in_sync)
+    return (
+        [np.asarray(v) for v in model.weights],
+        [np.asarray(v) for v in slots],
+        {k: v[0] for k, v in logs.items()},
+        strategy.num_replicas_in_sync,
+    )
 
 
 def relative(a, b):

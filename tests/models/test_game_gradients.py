@@ -29,15 +29,22 @@ def both_ways(model, x, x_reference, saturate_to=None):
     with tf.GradientTape(persistent=True) as tape:
         pairs, recon = model.adversarial_terms(x, x_reference)
         if saturate_to is not None:
-            pairs = {name: DiscriminatorCall(call.inputs, call.logits * tf.stop_gradient(
-                saturate_to / tf.reduce_max(tf.abs(call.logits)))) for name, call in pairs.items()}
+            pairs = {
+                name: DiscriminatorCall(
+                    call.inputs, call.logits * tf.stop_gradient(saturate_to / tf.reduce_max(tf.abs(call.logits)))
+                )
+                for name, call in pairs.items()
+            }
         recon_loss = sum(getattr(model, f"weight_{name}") * value for name, value in recon.items())
-        model_loss = model.weight_adversarial * sum(
-            losses.density_ratio_gap(r, f) for r, f in pairs.values()) + recon_loss
+        model_loss = (
+            model.weight_adversarial * sum(losses.density_ratio_gap(r, f) for r, f in pairs.values()) + recon_loss
+        )
         discriminator_loss = sum(ops.mean(losses.discriminator_loss(r, f)) for r, f in pairs.values())
     single = model.game_gradients(tape, list(pairs.values()), model_loss, recon_loss, discriminator_loss)
-    double = (tape.gradient(model_loss, model.model_variables),
-              tape.gradient(discriminator_loss, model.discriminator_variables))
+    double = (
+        tape.gradient(model_loss, model.model_variables),
+        tape.gradient(discriminator_loss, model.discriminator_variables),
+    )
     logits = np.concatenate([np.asarray(call.logits) for call in pairs.values()])
     return single, double, logits
 

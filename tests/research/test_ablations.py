@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from research import ablations, records, train_zoo
-from research import cards
+from research import ablations, cards, records, train_zoo
 from research.runs import Run
 from tests.conftest import REPO
 
@@ -21,15 +20,26 @@ def _fake_run(root, name, mae_e, ref_l1):
     (run / "status.json").write_text(json.dumps({"finished": True}))
     (run / "config.json").write_text(json.dumps({"fit": {"epochs": 2, "steps_per_epoch": 5}}))
     (run / "history.csv").write_text("epoch,seconds\n1,60\n2,90\n")
-    (run / "cpu.json").write_text(json.dumps({"start": {"model_name": "Fake CPU", "avx512": True, "cores": 2,
-                                                         "loadavg": [1.5, 1, 1]}}))
-    probe = {k: {"mae": {"mean": v}} for k, v in dict(e=mae_e, z=0.15, all=0.05, e_sampled=0.07, z_sampled=0.16,
-                                                       all_sampled=0.06).items()}
-    health = {"reference_l1_ratio": ref_l1, "sampled_mass_ratio": 0.9, "reference_mass_ratio": 0.8, "e_norm": 6.0,
-              "e_prior_norm": 5.6, "z_norm": 5.0, "reference_target_norm": 0.3,
-              "discriminator_accuracy": {"discriminator_acc_real": 0.9, "discriminator_acc_fake": 0.8}}
-    (run / "eval" / "metrics.json").write_text(json.dumps(
-        {"probe": probe, "digit_accuracy": {"e": 0.2, "z": 0.8}, "health": health}))
+    (run / "cpu.json").write_text(
+        json.dumps({"start": {"model_name": "Fake CPU", "avx512": True, "cores": 2, "loadavg": [1.5, 1, 1]}})
+    )
+    probe = {
+        k: {"mae": {"mean": v}}
+        for k, v in dict(e=mae_e, z=0.15, all=0.05, e_sampled=0.07, z_sampled=0.16, all_sampled=0.06).items()
+    }
+    health = {
+        "reference_l1_ratio": ref_l1,
+        "sampled_mass_ratio": 0.9,
+        "reference_mass_ratio": 0.8,
+        "e_norm": 6.0,
+        "e_prior_norm": 5.6,
+        "z_norm": 5.0,
+        "reference_target_norm": 0.3,
+        "discriminator_accuracy": {"discriminator_acc_real": 0.9, "discriminator_acc_fake": 0.8},
+    }
+    (run / "eval" / "metrics.json").write_text(
+        json.dumps({"probe": probe, "digit_accuracy": {"e": 0.2, "z": 0.8}, "health": health})
+    )
     for kind in ("generate", "transfer"):
         (run / f"{kind}.png").write_bytes(b"png")
 
@@ -71,11 +81,15 @@ def test_card_says_whether_the_reconstruction_term_was_still_falling():
     assert cards.reconstruction_trend(history([3, 2, 1])) is None  # too short to say
     fit = {"model": "vae", "epochs": 7, "steps_per_epoch": 10, "image_size": 32, "width": 0.5}
     mae = {k: 0.07 for k in ("R", "G", "B", "scale", "width", "mean")}
-    preset = {"fit": fit, "history": history([200, 120, 110, 100, 90, 80, 70]),
-              "metrics": {"probe": {"all": {"mae": mae}}, "digit_accuracy": {"all": 0.8}}}
+    preset = {
+        "fit": fit,
+        "history": history([200, 120, 110, 100, 90, 80, 70]),
+        "metrics": {"probe": {"all": {"mae": mae}}, "digit_accuracy": {"all": 0.8}},
+    }
     text = "\n".join(cards.limitations(preset))
-    assert ("ended at 70 nats, on average 8.33 % per epoch below its value five epochs earlier (120): "
-            "still falling") in text
+    assert (
+        "ended at 70 nats, on average 8.33 % per epoch below its value five epochs earlier (120): still falling"
+    ) in text
     preset["history"] = history([9, 8, 100, 100, 99.9, 99.8, 99.7, 99.6])
     preset["fit"]["epochs"] = 8
     assert "near its plateau" in "\n".join(cards.limitations(preset))
@@ -84,8 +98,10 @@ def test_card_says_whether_the_reconstruction_term_was_still_falling():
 def test_seed_table_gives_mean_and_range_of_complete_groups_only(monkeypatch):
     monkeypatch.setattr(ablations, "SEED_GROUPS", {"A": ("a0", "a1", "a2"), "B": ("b0", "b1", "b2")})
     keys = ("e", "z", "all", "digit_e", "digit_z", "digit_all")
-    rows = [{"name": f"a{i}", **{k: v for k, v in zip(keys, (0.06 + i / 100, 0.1, 0.05, None, None, 0.7 + i / 10))}}
-            for i in range(3)] + [{"name": "b0", **dict.fromkeys(keys, 0.1)}]  # B lacks two seeds
+    rows = [
+        {"name": f"a{i}", **{k: v for k, v in zip(keys, (0.06 + i / 100, 0.1, 0.05, None, None, 0.7 + i / 10))}}
+        for i in range(3)
+    ] + [{"name": "b0", **dict.fromkeys(keys, 0.1)}]  # B lacks two seeds
     lines = ablations.seed_table(rows)
     assert len(lines) == 6 and lines[-1].startswith("| A | 3 | ")
     cells = [c.strip() for c in lines[-1].split("|")[3:-1]]
@@ -123,7 +139,10 @@ def test_committed_grid_is_the_copy_or_the_published_presets_file(tmp_path):
     assert records.committed_grid(docs, published, "transfer", zoo).read_bytes() == b"preset"  # published
     with pytest.raises(FileNotFoundError):
         records.committed_grid(docs, "r01-ref3", "transfer", zoo)
-    assert records.committed_grid(REPO / "docs", published, "generate") == REPO / "zoo" / "srbvae-mnist-cpu" / "generate.png"
+    assert (
+        records.committed_grid(REPO / "docs", published, "generate")
+        == REPO / "zoo" / "srbvae-mnist-cpu" / "generate.png"
+    )
 
 
 def test_seed_groups_at_the_recipe_start_with_the_preset_and_differ_only_in_the_seed():

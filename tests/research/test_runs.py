@@ -26,7 +26,8 @@ def test_the_page_prints_the_command_of_every_evaluated_run():
     for name, line in printed.items():
         assert line == ablations.command_line(name), name
     assert printed["r15-r1"].endswith(  # a model argument after the learning rate: the parent's order, then the change
-        "--lr 3e-4 --model-arg weight_r1=10 --out-dir runs/ablations/r15-r1`")
+        "--lr 3e-4 --model-arg weight_r1=10 --out-dir runs/ablations/r15-r1`"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,29 +90,57 @@ def test_values_are_written_as_the_cli_reads_them_back():
         assert json.loads(runs.value_text(value)) == value and type(json.loads(runs.value_text(value))) is type(value)
     assert [runs.value_text(v) for v in (3e-4, 0.1, 0.0, 10000, True)] == ["3e-4", "0.1", "0.0", "10000", "true"]
     assert runs.options([("jit", False), ("lr_schedule", "cosine"), (("model_args", "mode"), "input")]) == [
-        "--no-jit", "--lr-schedule", "cosine", "--model-arg", "mode=input"]
+        "--no-jit",
+        "--lr-schedule",
+        "cosine",
+        "--model-arg",
+        "mode=input",
+    ]
 
 
 def test_a_new_setting_goes_after_the_parents_and_the_seed_last(tmp_path):
     study = tmp_path / "study.toml"
-    study.write_text('[defaults]\nfit = { learning_rate = 1e-4 }\n'
-                     '[runs.a]\nmodel = "vae"\nchange = "a"\nfit = { seed = 1, epochs = 3, reference_width = 3 }\n'
-                     '[runs.b]\nmodel = "vae"\nparent = "a"\nchange = "b"\n'
-                     'fit = { reference_width = 3, learning_rate = 3e-4, seed = 2, epochs = 3 }\n'
-                     'model_args = { beta = 2 }\n')
+    study.write_text(
+        "[defaults]\nfit = { learning_rate = 1e-4 }\n"
+        '[runs.a]\nmodel = "vae"\nchange = "a"\nfit = { seed = 1, epochs = 3, reference_width = 3 }\n'
+        '[runs.b]\nmodel = "vae"\nparent = "a"\nchange = "b"\n'
+        "fit = { reference_width = 3, learning_rate = 3e-4, seed = 2, epochs = 3 }\n"
+        "model_args = { beta = 2 }\n"
+    )
     table = runs.load_runs(study)
     assert runs.options(runs.arguments(table["a"], table)) == [
-        "--reference-width", "3", "--epochs", "3", "--seed", "1", "--lr", "1e-4"]  # the defaults it lacks last
+        "--reference-width",
+        "3",
+        "--epochs",
+        "3",
+        "--seed",
+        "1",
+        "--lr",
+        "1e-4",
+    ]  # the defaults it lacks last
     assert runs.options(runs.arguments(table["b"], table)) == [
-        "--reference-width", "3", "--epochs", "3", "--model-arg", "beta=2", "--lr", "3e-4", "--seed", "2"]
+        "--reference-width",
+        "3",
+        "--epochs",
+        "3",
+        "--model-arg",
+        "beta=2",
+        "--lr",
+        "3e-4",
+        "--seed",
+        "2",
+    ]
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[runs.a]\nmodel = "vae"\nchange = "a"\nfits = {}\n', "unknown keys"),
-    ('[runs.a]\nmodel = "vae"\nchange = "a"\nfit = { lr = 1e-4 }\n', "not FitConfig fields"),
-    ('[runs.a]\nmodel = "vae"\nchange = "a"\nparent = "z"\n', "unknown parent"),
-    ('[runs.a]\nmodel = "vae"\nchange = "a"\nbudget = "huge"\n', "unknown preset"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[runs.a]\nmodel = "vae"\nchange = "a"\nfits = {}\n', "unknown keys"),
+        ('[runs.a]\nmodel = "vae"\nchange = "a"\nfit = { lr = 1e-4 }\n', "not FitConfig fields"),
+        ('[runs.a]\nmodel = "vae"\nchange = "a"\nparent = "z"\n', "unknown parent"),
+        ('[runs.a]\nmodel = "vae"\nchange = "a"\nbudget = "huge"\n', "unknown preset"),
+    ],
+)
 def test_a_study_with_a_mistake_is_refused(tmp_path, text, message):
     (tmp_path / "study.toml").write_text(text)
     with pytest.raises(ValueError, match=message):

@@ -16,7 +16,8 @@ def test_the_zoo_holds_only_the_manifest_and_what_it_lists():
     assert present == listed
     listed_files = {*MANIFEST["data"], *MANIFEST["readers"]}
     assert {str(p.relative_to(ZOO)) for p in (ZOO / "data").glob("*.npz")} | {
-        str(p.relative_to(ZOO)) for p in (ZOO / "readers").iterdir()} == listed_files
+        str(p.relative_to(ZOO)) for p in (ZOO / "readers").iterdir()
+    } == listed_files
     assert all((ZOO / name).exists() for name in listed_files)
     assert [p for p in ZOO.rglob("*.py")] == []
 

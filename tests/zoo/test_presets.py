@@ -46,18 +46,41 @@ def test_preset_reproduces_its_card(model_name):
     # the recipe of issue 23, one for all seven: the cpu budget's data, size, width and batch, its learning rate
     # 3e-4 (constant, both players), 30 x 400 = 12,000 steps, seed 0
     fit = json.loads(FitConfig(**info["fit"]).to_json())  # a field added after the run trained: its default
-    recipe = {k: fit[k] for k in ("image_size", "width", "batch_size", "epochs", "steps_per_epoch",
-                                          "data_seed", "seed", "learning_rate", "discriminator_learning_rate",
-                                          "lr_schedule")}
-    assert recipe == {"image_size": 32, "width": 0.5, "batch_size": 36, "epochs": 30, "steps_per_epoch": 400,
-                      "data_seed": 0, "seed": 0, "learning_rate": 3e-4, "discriminator_learning_rate": None,
-                      "lr_schedule": "constant"}
+    recipe = {
+        k: fit[k]
+        for k in (
+            "image_size",
+            "width",
+            "batch_size",
+            "epochs",
+            "steps_per_epoch",
+            "data_seed",
+            "seed",
+            "learning_rate",
+            "discriminator_learning_rate",
+            "lr_schedule",
+        )
+    }
+    assert recipe == {
+        "image_size": 32,
+        "width": 0.5,
+        "batch_size": 36,
+        "epochs": 30,
+        "steps_per_epoch": 400,
+        "data_seed": 0,
+        "seed": 0,
+        "learning_rate": 3e-4,
+        "discriminator_learning_rate": None,
+        "lr_schedule": "constant",
+    }
     expected = checked_numbers(model, card)
     measured = checked_numbers(model, subset_results(model))
     for key, (kind, value) in expected.items():
         assert abs(measured[key][1] - value) <= TOLERANCE[kind], (name, key, measured[key][1], value)
     # and the numbers are a trained model's, not a floor's: better than the constant probe
-    assert min(v for k, (kind, v) in measured.items() if kind == "mae") < card["probe"]["constant"]["mae"]["mean"] - 0.05
+    assert (
+        min(v for k, (kind, v) in measured.items() if kind == "mae") < card["probe"]["constant"]["mae"]["mean"] - 0.05
+    )
     readme = (zoo_dir() / name / "README.md").read_text()
     assert f"{card['probe'][('e' if model.reference_based else 'all')]['mae']['mean']:.3f}" in readme
     assert np.isfinite(model.get_weights()[0]).all()
