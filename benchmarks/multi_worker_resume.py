@@ -1,5 +1,5 @@
 """Is the resume of a killed 2-worker group exact, and where does its distance to a 1-process run
-come from? (issue 21; tests/test_multi_worker.py::test_a_killed_worker_group_resumes_with_the_same_commands)
+come from? (tests/test_multi_worker.py::test_a_killed_worker_group_resumes_with_the_same_commands)
 
     TF_ENABLE_ONEDNN_OPTS=1 python benchmarks/multi_worker_resume.py onednn1
     TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/multi_worker_resume.py onednn0

@@ -63,7 +63,8 @@ PRESETS = {
 }
 
 # Model arguments a preset adds for one model (the user's --model-arg wins). Empty: the paper's objectives.
-# The cpu ones are the best runs of docs/ablations.md (closest to issue 9's targets): they go beyond the paper.
+# The cpu ones are the best runs of docs/ablations.md (closest to the reference-branch study's targets): they go
+# beyond the paper.
 PRESET_MODEL_ARGS = {
     "tiny": {},
     "cpu": {

@@ -1,6 +1,6 @@
 """Health of the reference branch of Rb-VAE / sRb-VAE: is the weak supervision reaching the latents?
 
-A dead reference branch (issue 9) looks like this: G(z_r, e_r) is black for every reference image,
+A dead reference branch (docs/ablations.md, r00-paper) looks like this: G(z_r, e_r) is black for every reference image,
 posterior means of e are far outside the prior, e_r stays at its zero start, and generations from
 prior samples of e are black. These numbers make that visible, in `evaluate` (metrics.json/md) and
 once per epoch during `fit` (history.csv, TensorBoard), computed on the posterior means:

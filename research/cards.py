@@ -136,8 +136,8 @@ def transfer_section(metrics):
         f"transfer G(z(A), e(B)) on {scores['pairs']} probe_test pairs keeps the content with "
         f"{scores['content_kept']:.2f} and takes the style with R {style['R']:.2f}, G {style['G']:.2f}, "
         f"B {style['B']:.2f}, scale {style['scale']:.2f}, width {style['width']:.2f} (mean {style['mean']:.2f}); "
-        f"1 = as well as the real images, 0 = no better than a trivial output (issue 20's targets: content "
-        f">= .90, style >= .80 each). Conditional generation G(z(A), e ~ N(0, I)): "
+        f"1 = as well as the real images, 0 = no better than a trivial output (the reference-branch study's "
+        f"targets: content >= .90, style >= .80 each). Conditional generation G(z(A), e ~ N(0, I)): "
         f"{generation['digit_accuracy']:.2f} of the samples are read as A's digit; the read factors vary over "
         f"the sampled e {generation['spread_ratio']['mean']:.2f} times as much as in the data (scale "
         f"{generation['spread_ratio']['scale']:.2f}, width {generation['spread_ratio']['width']:.2f}).",

@@ -279,8 +279,8 @@ def transfer_section(presets):
         f"reads, 0 = as far as A. Generation G(z(A), e ~ N(0, I)), {images} images x {samples} samples: the "
         "fraction read as A's digit, and the spread of the read factors over the sampled e divided by the "
         "data's (1 wanted). The baselines have no e/z split, so neither is defined for them (`cli.py "
-        "transfer` refuses them too). Targets of issue 20: content kept >= .90, style taken >= .80 for "
-        "colour, scale and width each.",
+        "transfer` refuses them too). The reference-branch study's targets: content kept >= .90, style taken "
+        ">= .80 for colour, scale and width each.",
         "",
     ]
     if first:

@@ -1,4 +1,4 @@
-"""The bad-input matrix (issue 11): every row is one bad input to the CLI or an ONNX Runtime script.
+"""The bad-input matrix: every row is one bad input to the CLI or an ONNX Runtime script.
 
 Each row expects exactly one line `error: ...` on stderr (the row's exact line, or its start where
 the rest names a temporary path), exit status 2, no traceback, and the output that already existed

@@ -1,4 +1,4 @@
-"""The command line answers fast and explains itself (issue 21, item 3).
+"""The command line answers fast and explains itself.
 
 - `--help` (of every command) and `--version` import neither TensorFlow nor rbvae_tf;
 - `--version` prints the package version, which is pyproject's;

@@ -1,4 +1,4 @@
-"""Crash safety of `fit` (issue 11): kill -9 of a real process, Ctrl-C, and the weights after resuming.
+"""Crash safety of `fit`: kill -9 of a real process, Ctrl-C, and the weights after resuming.
 
 A real `python cli.py fit` process of a tiny VAE run (3 epochs x 3 steps) is killed with SIGKILL
 before its first backup (as soon as config.json exists) and right after its first epoch's history

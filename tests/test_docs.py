@@ -1,4 +1,4 @@
-"""Consistency guards of the documentation (issue 22): links and images resolve, nothing cites a file
+"""Consistency guards of the documentation: links and images resolve, nothing cites a file
 outside the project, the README's zoo table is the report tool's, the README stays a short portal,
 every documented `cli.py` option exists, and no image is stored twice."""
 

@@ -1,4 +1,4 @@
-"""Multi-worker training (issue 11): two real `cli.py fit` worker processes on 127.0.0.1 under
+"""Multi-worker training: two real `cli.py fit` worker processes on 127.0.0.1 under
 TensorFlow's MultiWorkerMirroredStrategy (`--workers A,B --worker-index i`), one CPU replica each.
 
 Worker 1 is given its own `--out`, as a second host would have: only the chief (worker 0) may write

@@ -1,4 +1,4 @@
-"""The training display (`rbvae_tf.progress`, issue 21 item 2): short lines with the right numbers, in place
+"""The training display (`rbvae_tf.progress`): short lines with the right numbers, in place
 on a terminal, a bounded number of lines in a log file, nothing with `none`; history.csv keeps every value."""
 
 import csv
@@ -14,7 +14,7 @@ from rbvae_tf.config import FitConfig
 from rbvae_tf.models.srbvae import SRbVAE
 from rbvae_tf.progress import TrainingProgress, format_number, headline
 
-MAX_LINE = 120  # the issue's bound; the lines are designed to stay under ~100
+MAX_LINE = 120  # the bound a line must keep; the lines are designed to stay under ~100
 
 
 class Terminal(io.StringIO):

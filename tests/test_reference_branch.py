@@ -1,4 +1,4 @@
-"""Regression test of issue 9: the reference branch of the cpu-preset sRb-VAE must come alive.
+"""Regression test of the dead reference branch: the reference branch of the cpu-preset sRb-VAE must come alive.
 
 A dead branch draws G(z_r, e_r) black, so its reference L1 equals that of an all-black image
 (ratio >= 1). This trains the cpu preset's sRb-VAE configuration (its reference width and model

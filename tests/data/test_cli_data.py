@@ -66,7 +66,7 @@ def test_out_is_a_file(tmp_path):
     assert (tmp_path / "file").read_text() == "keep"
 
 
-# --- the folder you built is the folder you train on (issue 21, item 4) ----------------------------
+# --- the folder you built is the folder you train on -----------------------------------------------
 
 
 def invoke(*args, **kwargs):

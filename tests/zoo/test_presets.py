@@ -1,4 +1,4 @@
-"""The zoo's presets (issue 10): all seven load by name, and a re-evaluation on a prefix of the probe
+"""The zoo's presets: all seven load by name, and a re-evaluation on a prefix of the probe
 splits reproduces the numbers of their cards within a measured tolerance.
 
 The cards' numbers come from `python cli.py evaluate` on 5,000 + 5,000 probe images. CI re-runs the same
@@ -20,7 +20,7 @@ from research.tables import MODELS
 from research.tolerance import checked_numbers, subset_results
 
 # Largest |subset - card| over the seven presets and every checked number, measured by
-# `python -m research.train_zoo tolerance` (docs/zoo/card-tolerance.txt, the presets of issue 23): on 2,000 images
+# `python -m research.train_zoo tolerance` (docs/zoo/card-tolerance.txt, the presets at the recipe): on 2,000 images
 # 0.0009 for the probe MAEs and 0.037 for the digit accuracies (the digit probe fitted on fewer images scores
 # lower; on 1,000 images the differences were 0.0027 and 0.074). Bounded at about 1.5x the 2,000-image figures:
 # a preset whose numbers moved by more than that fails. (Two presets are closer than 0.0015 on the Table 1
@@ -43,7 +43,7 @@ def test_preset_reproduces_its_card(model_name):
     model, info = from_preset(name)
     card = json.loads((zoo_dir() / name / "metrics.json").read_text())
     assert info["fit"]["model"] == model_name
-    # the recipe of issue 23, one for all seven: the cpu budget's data, size, width and batch, its learning rate
+    # the presets' recipe, one for all seven: the cpu budget's data, size, width and batch, its learning rate
     # 3e-4 (constant, both players), 30 x 400 = 12,000 steps, seed 0
     fit = json.loads(FitConfig(**info["fit"]).to_json())  # a field added after the run trained: its default
     recipe = {
