@@ -6,6 +6,7 @@ a lazy import counts too. Third-party packages are not checked.
 
 import ast
 import collections
+import re
 
 import pytest
 
@@ -123,3 +124,18 @@ def test_no_code_edits_the_import_path():
     assert [
         str(p.relative_to(REPO)) for p in paths if "sys.path.insert" in p.read_text() and p.name != "test_layout.py"
     ] == []
+
+
+def test_no_issue_numbers_or_commits_outside_the_history():
+    """The CHANGELOG (and docs/archive/) hold the history; code, tests, cards, reports and docs say what is."""
+    pattern = re.compile(r"\bissues? #?\d+|\bcommit [0-9a-f]{7,40}\b", re.IGNORECASE)
+    skipped = {"docs/archive", "node_modules", ".git", "benchmarks/results", "runs", "exports"}
+    found = []
+    for path in sorted(REPO.rglob("*")):
+        relative = path.relative_to(REPO).as_posix()
+        if path.suffix not in {".py", ".md", ".toml", ".txt", ".json", ".cfg", ".ini"} or relative == "CHANGELOG.md":
+            continue
+        if any(relative == part or relative.startswith(part + "/") or f"/{part}/" in relative for part in skipped):
+            continue
+        found += [f"{relative}:{n}" for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert found == []
