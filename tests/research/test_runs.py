@@ -145,3 +145,10 @@ def test_a_study_with_a_mistake_is_refused(tmp_path, text, message):
     (tmp_path / "study.toml").write_text(text)
     with pytest.raises(ValueError, match=message):
         runs.load_runs(tmp_path / "study.toml")
+
+
+def test_the_modules_example_runs():
+    import doctest
+
+    result = doctest.testmod(runs, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.attempted and not result.failed
