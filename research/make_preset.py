@@ -88,7 +88,9 @@ def publish(run_dir, eval_dir, out_dir, note=None, source=None, seeds=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m research.make_preset", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("run_dir", help="A finished run (or, with --refresh, a preset folder).")
     parser.add_argument("eval_dir", help="Its evaluation (`python cli.py evaluate ... --out-dir EVAL_DIR`).")
     parser.add_argument("out_dir", nargs="?", help="The preset folder to write (not with --refresh).")
