@@ -46,8 +46,9 @@ def load_library():
     with open(os.devnull, "w") as devnull:
         os.dup2(devnull.fileno(), 2)
         try:
-            import rbvae_tf  # noqa: F401
             import tensorflow as tf
+
+            import rbvae_tf  # noqa: F401
 
             tf.config.list_physical_devices()
         finally:
@@ -106,32 +107,6 @@ def option(*declarations, example, **kwargs):
     return click.option(*declarations, **kwargs)
 
 
-def renamed(old, new, name, required=False, **kwargs):
-    """The former spelling `old` of option `new` (parameter `name`): hidden, still accepted, with a one-line
-    note on stderr. `kwargs` give it the same type as `new`. `required`: one of the two must be given (click's
-    own `required` on `new` would refuse the former spelling)."""
-    dest = "former_" + old.lstrip("-").replace("-", "_")
-
-    def decorate(command):
-        @functools.wraps(command)
-        def wrapper(*args, **params):
-            value = params.pop(dest)
-            if value is not None:
-                if click.get_current_context().get_parameter_source(name) is ParameterSource.COMMANDLINE:
-                    fail(f"{old} is the former name of {new}: give only {new}")
-                click.echo(f"note: {old} is deprecated, use {new}", err=True)
-                params[name] = value
-            if required and params[name] is None:
-                fail(f"Missing option '{new}'.")
-            return command(*args, **params)
-
-        wrapper = click.option(old, dest, hidden=True, default=None, **kwargs)(wrapper)
-        wrapper.__click_params__[-1].renamed_to = new  # read by docs/make_cli_md.py (the table of former names)
-        return wrapper
-
-    return decorate
-
-
 def given(name):
     """Whether the user typed option `name` (not its default nor an environment variable)."""
     return click.get_current_context().get_parameter_source(name) is ParameterSource.COMMANDLINE
@@ -154,24 +129,41 @@ def cli():
 
 
 def mnist_option(default="~/.keras/datasets/mnist.npz, else the bundled copy"):
-    return option("--mnist", type=click.Path(), envvar="RBVAE_MNIST", show_envvar=True,
-                  help=f"MNIST to build the MNIST-style data from: mnist.npz or a folder of the four IDX files "
-                       f"[default: {default}].", example="--mnist ~/data/mnist.npz")
+    return option(
+        "--mnist",
+        type=click.Path(),
+        envvar="RBVAE_MNIST",
+        show_envvar=True,
+        help=f"MNIST to build the MNIST-style data from: mnist.npz or a folder of the four IDX files "
+        f"[default: {default}].",
+        example="--mnist ~/data/mnist.npz",
+    )
 
 
 def data_option(default=None):
-    return option("--data", type=click.Path(file_okay=False),
-                  help="A folder built by `data mnist-style` to read instead of building one; it must be built at "
-                       f"the model's image size{f' [default: {default}]' if default else ''}.",
-                  example="--data data/ms32")
+    return option(
+        "--data",
+        type=click.Path(file_okay=False),
+        help="A folder built by `data mnist-style` to read instead of building one; it must be built at "
+        f"the model's image size{f' [default: {default}]' if default else ''}.",
+        example="--data data/ms32",
+    )
 
 
 def probe_data_options(command):
     """--data, --mnist, --data-seed and --limit of the commands that read the MNIST-style probe splits."""
-    command = option("--limit", type=click.IntRange(min=0), help="Cap on the images of each split (quick runs).",
-                     example="--limit 500")(command)
-    command = option("--data-seed", type=click.IntRange(min=0),
-                     help="Seed of the MNIST-style data [default: the run's, else 0].", example="--data-seed 1")(command)
+    command = option(
+        "--limit",
+        type=click.IntRange(min=0),
+        help="Cap on the images of each split (quick runs).",
+        example="--limit 500",
+    )(command)
+    command = option(
+        "--data-seed",
+        type=click.IntRange(min=0),
+        help="Seed of the MNIST-style data [default: the run's, else 0].",
+        example="--data-seed 1",
+    )(command)
     command = mnist_option("the run's, else ~/.keras/datasets/mnist.npz, else the bundled copy")(command)
     return data_option("the run's, if it trained on one")(command)
 
@@ -185,23 +177,42 @@ def data():
 
 
 @data.command("mnist-style", short_help="Build the MNIST-style data set (paper Sec. 5.1).")
-@option("--out-dir", type=click.Path(file_okay=False),
-        help="Folder to write: one .npz per split and meta.json, the build arguments [required].",
-        example="--out-dir data/ms32")
-@renamed("--out", "--out-dir", "out_dir", required=True, type=click.Path(file_okay=False))
-@option("--image-size", type=int, default=64, show_default=True, help="Image side in pixels, a multiple of 16.",
-        example="--image-size 32")
-@renamed("--size", "--image-size", "image_size", type=int)
-@option("--data-seed", type=int, default=0, show_default=True, help="Seed of the factors and of the probe split.",
-        example="--data-seed 1")
-@renamed("--seed", "--data-seed", "data_seed", type=int)
-@option("--limit", type=int, default=None, help="Cap on the images of each split [default: no cap].",
-        example="--limit 1000")
+@option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder to write: one .npz per split and meta.json, the build arguments.",
+    example="--out-dir data/ms32",
+)
+@option(
+    "--image-size",
+    type=int,
+    default=64,
+    show_default=True,
+    help="Image side in pixels, a multiple of 16.",
+    example="--image-size 32",
+)
+@option(
+    "--data-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the factors and of the probe split.",
+    example="--data-seed 1",
+)
+@option(
+    "--limit", type=int, default=None, help="Cap on the images of each split [default: no cap].", example="--limit 1000"
+)
 @mnist_option()
 @option("--preview", is_flag=True, help="Also write preview.png (paper Fig. 5).", example="--preview")
-@option("--reference-width", type=click.IntRange(1, 10), default=1, show_default=True,
-        help="Outline width of the reference images at 64 px (1: the paper; the cpu budget trains on 3).",
-        example="--reference-width 3")
+@option(
+    "--reference-width",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    help="Outline width of the reference images at 64 px (1: the paper; the cpu budget trains on 3).",
+    example="--reference-width 3",
+)
 @user_errors
 def mnist_style(out_dir, image_size, data_seed, limit, mnist, preview, reference_width):
     """Build the MNIST-style data set (paper Sec. 5.1) into --out-dir: one .npz per split, meta.json.
@@ -248,74 +259,167 @@ BUILD_OPTIONS = ("mnist", "data_seed", "limit", "reference_width")  # how to bui
 
 
 @cli.command(short_help="Train a model (default: sRb-VAE, cpu budget).")
-@option("--model", default="srbvae", show_default=True, type=click.Choice(MODEL_NAMES), help="Model to train.",
-        example="--model rbvae")
-@option("--budget", default="cpu", show_default=True, type=click.Choice(BUDGETS),
-        help="Training budget: image size, width, latents, epochs, steps and batch (tiny: a smoke test; "
-             "cpu: the zoo's, 32 px; paper: Sec. 5.2, 64 px, 30 epochs). Other options override its values.",
-        example="--budget tiny")
-@renamed("--preset", "--budget", "budget", type=click.Choice(BUDGETS))
-@option("--out-dir", type=click.Path(file_okay=False),
-        help="Run directory; an unfinished run there with the same options resumes [default: runs/<model>-<budget>].",
-        example="--out-dir runs/mine")
-@renamed("--out", "--out-dir", "out_dir", type=click.Path(file_okay=False))
+@option(
+    "--model",
+    default="srbvae",
+    show_default=True,
+    type=click.Choice(MODEL_NAMES),
+    help="Model to train.",
+    example="--model rbvae",
+)
+@option(
+    "--budget",
+    default="cpu",
+    show_default=True,
+    type=click.Choice(BUDGETS),
+    help="Training budget: image size, width, latents, epochs, steps and batch (tiny: a smoke test; "
+    "cpu: the zoo's, 32 px; paper: Sec. 5.2, 64 px, 30 epochs). Other options override its values.",
+    example="--budget tiny",
+)
+@option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    help="Run directory; an unfinished run there with the same options resumes [default: runs/<model>-<budget>].",
+    example="--out-dir runs/mine",
+)
 @option("--epochs", type=click.IntRange(min=1), help="Epochs [default: the budget's].", example="--epochs 10")
-@option("--steps-per-epoch", type=click.IntRange(min=1),
-        help="Optimizer steps per epoch [default: the budget's; paper: one pass over the unlabelled set].",
-        example="--steps-per-epoch 200")
-@option("--batch-size", type=click.IntRange(min=1),
-        help="Images of each kind (unlabelled, reference) per step, split across replicas [default: the budget's].",
-        example="--batch-size 64")
-@option("--image-size", type=int, help="Image side in pixels, a positive multiple of 16 [default: the budget's].",
-        example="--image-size 64")
-@option("--width", type=click.FloatRange(min=0, min_open=True),
-        help="Channel multiplier of every network: channels = width x (32, 64, 128, 256) [default: the budget's].",
-        example="--width 1")
-@option("--target-dim", type=click.IntRange(min=1), help="De, latents of the target factors [default: the budget's].",
-        example="--target-dim 16")
-@option("--common-dim", type=click.IntRange(min=1), help="Dz, latents of the common factors [default: the budget's].",
-        example="--common-dim 16")
-@option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True),
-        help="Learning rate of Adam (both players, unless --discriminator-lr) [default: the budget's: cpu 3e-4, "
-             "tiny and paper 1e-4 (the paper's)].", example="--lr 2e-4")
-@option("--discriminator-lr", "discriminator_learning_rate", type=click.FloatRange(min=0, min_open=True),
-        help="Learning rate of the discriminators' Adam (sVAE, sRb-VAE) [default: --lr].",
-        example="--discriminator-lr 3e-5")
-@option("--lr-schedule", type=click.Choice(LR_SCHEDULE_NAMES), default="constant", show_default=True,
-        help="constant (the paper), or cosine: every learning rate decays to 0 over the run's epochs x steps.",
-        example="--lr-schedule cosine")
-@option("--seed", type=int, default=0, show_default=True,
-        help="Seed of the weights, the sampling noise and the data order.", example="--seed 1")
-@option("--jit/--no-jit", default=None, help="Compile the train step with XLA [default: the budget's].",
-        example="--no-jit")
-@option("--replicas", type=click.IntRange(min=1), default=1, show_default=True,
-        help="MirroredStrategy over N GPUs, or N logical CPU devices.", example="--replicas 2")
-@option("--workers", help="host:port of every worker, comma-separated: MultiWorkerMirroredStrategy "
-        "[default: TF_CONFIG if set, else one process].", example="--workers h1:2222,h2:2222")
-@option("--worker-index", type=int, help="This worker's place in --workers; 0 is the chief, which writes --out-dir.",
-        example="--worker-index 0")
-@option("--backup-every", type=click.IntRange(min=1),
-        help="Back up every N steps, so a crash resumes mid-epoch [default: at each epoch end].",
-        example="--backup-every 100")
-@option("--model-arg", multiple=True, help="Extra model argument KEY=VALUE (repeatable).",
-        example="--model-arg beta_kl=8")
+@option(
+    "--steps-per-epoch",
+    type=click.IntRange(min=1),
+    help="Optimizer steps per epoch [default: the budget's; paper: one pass over the unlabelled set].",
+    example="--steps-per-epoch 200",
+)
+@option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help="Images of each kind (unlabelled, reference) per step, split across replicas [default: the budget's].",
+    example="--batch-size 64",
+)
+@option(
+    "--image-size",
+    type=int,
+    help="Image side in pixels, a positive multiple of 16 [default: the budget's].",
+    example="--image-size 64",
+)
+@option(
+    "--width",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Channel multiplier of every network: channels = width x (32, 64, 128, 256) [default: the budget's].",
+    example="--width 1",
+)
+@option(
+    "--target-dim",
+    type=click.IntRange(min=1),
+    help="De, latents of the target factors [default: the budget's].",
+    example="--target-dim 16",
+)
+@option(
+    "--common-dim",
+    type=click.IntRange(min=1),
+    help="Dz, latents of the common factors [default: the budget's].",
+    example="--common-dim 16",
+)
+@option(
+    "--lr",
+    "learning_rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Learning rate of Adam (both players, unless --discriminator-lr) [default: the budget's: cpu 3e-4, "
+    "tiny and paper 1e-4 (the paper's)].",
+    example="--lr 2e-4",
+)
+@option(
+    "--discriminator-lr",
+    "discriminator_learning_rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Learning rate of the discriminators' Adam (sVAE, sRb-VAE) [default: --lr].",
+    example="--discriminator-lr 3e-5",
+)
+@option(
+    "--lr-schedule",
+    type=click.Choice(LR_SCHEDULE_NAMES),
+    default="constant",
+    show_default=True,
+    help="constant (the paper), or cosine: every learning rate decays to 0 over the run's epochs x steps.",
+    example="--lr-schedule cosine",
+)
+@option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the weights, the sampling noise and the data order.",
+    example="--seed 1",
+)
+@option(
+    "--jit/--no-jit", default=None, help="Compile the train step with XLA [default: the budget's].", example="--no-jit"
+)
+@option(
+    "--replicas",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="MirroredStrategy over N GPUs, or N logical CPU devices.",
+    example="--replicas 2",
+)
+@option(
+    "--workers",
+    help="host:port of every worker, comma-separated: MultiWorkerMirroredStrategy "
+    "[default: TF_CONFIG if set, else one process].",
+    example="--workers h1:2222,h2:2222",
+)
+@option(
+    "--worker-index",
+    type=int,
+    help="This worker's place in --workers; 0 is the chief, which writes --out-dir.",
+    example="--worker-index 0",
+)
+@option(
+    "--backup-every",
+    type=click.IntRange(min=1),
+    help="Back up every N steps, so a crash resumes mid-epoch [default: at each epoch end].",
+    example="--backup-every 100",
+)
+@option(
+    "--model-arg", multiple=True, help="Extra model argument KEY=VALUE (repeatable).", example="--model-arg beta_kl=8"
+)
 @data_option()
 @mnist_option()
-@option("--data-seed", type=int, default=0, show_default=True, help="Seed of the MNIST-style data.",
-        example="--data-seed 1")
-@option("--limit", type=int, help="Cap every split of the MNIST-style data at N images (quick runs).",
-        example="--limit 2000")
-@option("--reference-width", type=click.IntRange(1, 10),
-        help="Outline width of the MNIST-style reference images at 64 px [default: the budget's].",
-        example="--reference-width 1")
-@option("--reference", type=click.Path(), help="Folder of reference images (instead of MNIST-style).",
-        example="--reference faces/neutral")
-@option("--unlabelled", type=click.Path(), help="Folder of unlabelled images (with --reference).",
-        example="--unlabelled faces/all")
-@option("--progress", type=click.Choice(PROGRESS_MODES), default="compact", show_default=True,
-        help="Training display: compact (one short line per step, one per epoch), full (Keras' line of every "
-             "value), epoch (the epoch lines) or none. history.csv and TensorBoard get every value.",
-        example="--progress epoch")
+@option(
+    "--data-seed", type=int, default=0, show_default=True, help="Seed of the MNIST-style data.", example="--data-seed 1"
+)
+@option(
+    "--limit",
+    type=int,
+    help="Cap every split of the MNIST-style data at N images (quick runs).",
+    example="--limit 2000",
+)
+@option(
+    "--reference-width",
+    type=click.IntRange(1, 10),
+    help="Outline width of the MNIST-style reference images at 64 px [default: the budget's].",
+    example="--reference-width 1",
+)
+@option(
+    "--reference",
+    type=click.Path(),
+    help="Folder of reference images (instead of MNIST-style).",
+    example="--reference faces/neutral",
+)
+@option(
+    "--unlabelled",
+    type=click.Path(),
+    help="Folder of unlabelled images (with --reference).",
+    example="--unlabelled faces/all",
+)
+@option(
+    "--progress",
+    type=click.Choice(PROGRESS_MODES),
+    default="compact",
+    show_default=True,
+    help="Training display: compact (one short line per step, one per epoch), full (Keras' line of every "
+    "value), epoch (the epoch lines) or none. history.csv and TensorBoard get every value.",
+    example="--progress epoch",
+)
 @user_errors
 def fit(model, budget, out_dir, replicas, jit, model_arg, workers, worker_index, backup_every, progress, **options):
     """Train a model into a run directory (default: sRb-VAE, cpu budget, bundled MNIST-style data).
@@ -331,29 +435,22 @@ def fit(model, budget, out_dir, replicas, jit, model_arg, workers, worker_index,
       python cli.py fit --model rbvae --epochs 10 --progress epoch
     """
     from rbvae_tf.config import FitConfig
-    from rbvae_tf.data.checks import check_size
     from rbvae_tf.distribute import parse_workers
     from rbvae_tf.training import fit as run_fit
 
-    if options["data"] is not None:
-        if options["reference"] or options["unlabelled"]:
-            fail("--data is an MNIST-style folder: it does not combine with --reference/--unlabelled")
+    if options["data"] is not None:  # options typed for building data that --data does not build: say so
         typed = [f"--{name.replace('_', '-')}" for name in BUILD_OPTIONS if given(name)]
         if typed:
-            fail(f"{', '.join(typed)} describe{'s' if len(typed) == 1 else ''} how to build MNIST-style data, "
-                 f"but --data {options['data']} is built: its meta.json gives them")
+            fail(
+                f"{', '.join(typed)} describe{'s' if len(typed) == 1 else ''} how to build MNIST-style data, "
+                f"but --data {options['data']} is built: its meta.json gives them"
+            )
         options["mnist"] = None  # RBVAE_MNIST does not apply either
-    if options["limit"] is not None and options["limit"] < 0:
-        fail(f"--limit must be >= 0, got {options['limit']}")
-    if options["image_size"] is not None:
-        check_size(options["image_size"], "--image-size")
-    if replicas > 1 and jit:
-        fail("--jit does not work with --replicas > 1 (XLA fails under MirroredStrategy on CPU)")
     cluster = parse_workers(workers, worker_index)
-    if cluster is not None and replicas > 1:
-        fail("--replicas does not combine with --workers: each worker uses all its GPUs (or its CPU)")
-    config = FitConfig(model=model, preset=budget, replicas=replicas, jit=False if replicas > 1 else jit,
-                       model_args=parse_model_args(model_arg), **options)
+    config = FitConfig(
+        model=model, preset=budget, replicas=replicas, jit=jit, model_args=parse_model_args(model_arg), **options
+    )  # checks the configuration (UserError)
+    former = os.environ.get("TF_CONFIG")
     if cluster is not None:
         os.environ["TF_CONFIG"] = json.dumps(cluster)  # read by TensorFlow's MultiWorkerMirroredStrategy
     try:
@@ -361,13 +458,21 @@ def fit(model, budget, out_dir, replicas, jit, model_arg, workers, worker_index,
     except KeyboardInterrupt:
         click.echo("error: interrupted; the last backup is kept: run the same command to resume", err=True)
         sys.exit(130)
+    finally:  # the process's environment as it was (several `fit` calls in one process, as in the tests)
+        if cluster is not None and former is None:
+            del os.environ["TF_CONFIG"]
+        elif cluster is not None:
+            os.environ["TF_CONFIG"] = former
     if not run_dir.exists():  # a non-chief worker, whose temporary folder is removed once the run has finished
         click.echo("finished: this worker is done; the chief wrote the run directory")
         return
     status = json.loads((run_dir / "status.json").read_text())
     if not status["finished"]:  # Ctrl-C: stopped after saving an epoch
-        click.echo(f"stopped after epoch {status['epochs_completed']} of {config.epochs}: {run_dir} is saved; "
-                   "run the same command to resume", err=True)
+        click.echo(
+            f"stopped after epoch {status['epochs_completed']} of {config.epochs}: {run_dir} is saved; "
+            "run the same command to resume",
+            err=True,
+        )
         sys.exit(130)
     click.echo(f"finished: {run_dir}")
 
@@ -387,17 +492,37 @@ def load_model(model):
 
 @cli.command(short_help="Probes, disentanglement and transfer scores of a model.")
 @click.argument("model", required=False)
-@option("--out-dir", type=click.Path(file_okay=False),
-        help="Folder to write metrics.json and metrics.md into [required].", example="--out-dir eval/mine")
-@renamed("--out", "--out-dir", "out_dir", required=True, type=click.Path(file_okay=False))
-@option("--probe", "probe_dir", type=click.Path(),
-        help="Labelled folder (one sub-folder per class) instead of the MNIST-style probe splits.",
-        example="--probe faces/by-person")
+@option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder to write metrics.json and metrics.md into.",
+    example="--out-dir eval/mine",
+)
+@option(
+    "--probe",
+    "probe_dir",
+    type=click.Path(),
+    help="Labelled folder (one sub-folder per class) instead of the MNIST-style probe splits.",
+    example="--probe faces/by-person",
+)
 @probe_data_options
-@option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
-        help="Images per encoder call.", example="--batch-size 100")
-@option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-        help="Seed of the untrained floor, DCI and the folder split.", example="--seed 1")
+@option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Images per encoder call.",
+    example="--batch-size 100",
+)
+@option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the untrained floor, DCI and the folder split.",
+    example="--seed 1",
+)
 @user_errors
 def evaluate(model, out_dir, probe_dir, data, mnist, data_seed, limit, batch_size, seed):
     """Table-1 probes, disentanglement metrics and transfer/generation scores of a trained model.
@@ -411,7 +536,8 @@ def evaluate(model, out_dir, probe_dir, data, mnist, data_seed, limit, batch_siz
       python cli.py evaluate runs/srbvae-cpu --out-dir eval/srbvae-cpu
       python cli.py evaluate srbvae-mnist-cpu --out-dir eval/zoo --limit 500
     """
-    from rbvae_tf.evaluation import evaluate as run_evaluate, summary_lines
+    from rbvae_tf.evaluation import evaluate as run_evaluate
+    from rbvae_tf.evaluation import summary_lines
 
     if probe_dir is not None and data is not None:
         fail("use either --probe (a labelled folder) or --data (an MNIST-style folder), not both")
@@ -425,14 +551,32 @@ def evaluate(model, out_dir, probe_dir, data, mnist, data_seed, limit, batch_siz
 @cli.command(short_help="Conditional generation grid (paper Fig. 3).")
 @click.argument("model", required=False)
 @option("--out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.", example="--out grid.png")
-@option("--rows", type=click.IntRange(min=1), default=6, show_default=True, help="Probe images (rows).",
-        example="--rows 4")
-@option("--cols", type=click.IntRange(min=1), default=8, show_default=True,
-        help="Sampled target vectors e (columns after the input and its reference version).", example="--cols 10")
-@option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of e and the rows.",
-        example="--seed 3")
-@option("--images", multiple=True, type=click.Path(),
-        help="Image file or folder for the rows instead of probe images (repeatable).", example="--images me.png")
+@option(
+    "--rows", type=click.IntRange(min=1), default=6, show_default=True, help="Probe images (rows).", example="--rows 4"
+)
+@option(
+    "--cols",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Sampled target vectors e (columns after the input and its reference version).",
+    example="--cols 10",
+)
+@option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of e and the rows.",
+    example="--seed 3",
+)
+@option(
+    "--images",
+    multiple=True,
+    type=click.Path(),
+    help="Image file or folder for the rows instead of probe images (repeatable).",
+    example="--images me.png",
+)
 @probe_data_options
 @user_errors
 def generate(model, out, rows, cols, seed, images, data, mnist, data_seed, limit):
@@ -457,16 +601,40 @@ def generate(model, out, rows, cols, seed, images, data, mnist, data_seed, limit
 
 @cli.command(short_help="Attribute transfer: content z, style e (paper Fig. 4).")
 @click.argument("model", required=False)
-@option("--content", multiple=True, type=click.Path(), help="Image(s) giving z, e.g. the digit (repeatable).",
-        example="--content digit.png")
-@option("--style", multiple=True, type=click.Path(), help="Image(s) giving e, e.g. colour/scale (repeatable).",
-        example="--style red.png")
-@option("--grid", type=click.IntRange(min=1), is_flag=False, flag_value=6, default=None,
-        help="An N x N grid of probe images instead [N default: 6].", example="--grid 4")
-@option("--out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.",
-        example="--out transfer.png")
-@option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the --grid images.",
-        example="--seed 2")
+@option(
+    "--content",
+    multiple=True,
+    type=click.Path(),
+    help="Image(s) giving z, e.g. the digit (repeatable).",
+    example="--content digit.png",
+)
+@option(
+    "--style",
+    multiple=True,
+    type=click.Path(),
+    help="Image(s) giving e, e.g. colour/scale (repeatable).",
+    example="--style red.png",
+)
+@option(
+    "--grid",
+    type=click.IntRange(min=1),
+    is_flag=False,
+    flag_value=6,
+    default=None,
+    help="An N x N grid of probe images instead [N default: 6].",
+    example="--grid 4",
+)
+@option(
+    "--out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.", example="--out transfer.png"
+)
+@option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the --grid images.",
+    example="--seed 2",
+)
 @probe_data_options
 @user_errors
 def transfer(model, content, style, grid, out, seed, data, mnist, data_seed, limit):
@@ -495,18 +663,31 @@ def transfer(model, content, style, grid, out, seed, data, mnist, data_seed, lim
 
 @cli.command(short_help="Export SavedModel, ONNX and a web page for serving.")
 @click.argument("model", required=False)
-@option("--out-dir", type=click.Path(file_okay=False), help="Export folder [default: exports/<run name>].",
-        example="--out-dir exports/mine")
-@renamed("--out", "--out-dir", "out_dir", type=click.Path(file_okay=False))
-@option("--onnx", "with_onnx", is_flag=True, help="Also write ONNX graphs (tf2onnx) to OUT_DIR/onnx/.",
-        example="--onnx")
-@option("--opset", default=17, show_default=True, type=int, help="ONNX opset, 13 to 18.",
-        example="--opset 13")
-@option("--web", "web_dir", type=click.Path(file_okay=False),
-        help="Also write a static attribute-transfer page (ONNX Runtime Web) to this folder; implies --onnx.",
-        example="--web site")
-@option("--samples", type=click.IntRange(min=2), default=6, show_default=True,
-        help="Probe images offered as samples by the --web page.", example="--samples 8")
+@option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    help="Export folder [default: exports/<run name>].",
+    example="--out-dir exports/mine",
+)
+@option(
+    "--onnx", "with_onnx", is_flag=True, help="Also write ONNX graphs (tf2onnx) to OUT_DIR/onnx/.", example="--onnx"
+)
+@option("--opset", default=17, show_default=True, type=int, help="ONNX opset, 13 to 18.", example="--opset 13")
+@option(
+    "--web",
+    "web_dir",
+    type=click.Path(file_okay=False),
+    help="Also write a static attribute-transfer page (ONNX Runtime Web) to this folder; implies --onnx.",
+    example="--web site",
+)
+@option(
+    "--samples",
+    type=click.IntRange(min=2),
+    default=6,
+    show_default=True,
+    help="Probe images offered as samples by the --web page.",
+    example="--samples 8",
+)
 @user_errors
 def export(model, out_dir, with_onnx, opset, web_dir, samples):
     """Export SavedModel (and ONNX) artifacts of MODEL for serving.
@@ -529,14 +710,19 @@ def export(model, out_dir, with_onnx, opset, web_dir, samples):
     net, info = load_model(model)
     out_dir = out_dir or os.path.join("exports", info["name"])
     metadata = export_model(net, info, out_dir, onnx=with_onnx or bool(web_dir), opset=opset)
-    click.echo(f"wrote {out_dir}: saved_model ({', '.join(metadata['signatures'])})"
-               + "".join(f", {file}" for file in metadata["files"]["onnx"]) + ", metadata.json")
+    click.echo(
+        f"wrote {out_dir}: saved_model ({', '.join(metadata['signatures'])})"
+        + "".join(f", {file}" for file in metadata["files"]["onnx"])
+        + ", metadata.json"
+    )
     click.echo(f"max abs difference to the Keras model: {max(metadata['parity'].values()):.1e}")
     if web_dir:
         from export.web import write_web_from_model
 
-        click.echo(f"wrote {write_web_from_model(net, info, out_dir, web_dir, samples)}: "
-                   f"open it with `python -m http.server -d {web_dir}`")
+        click.echo(
+            f"wrote {write_web_from_model(net, info, out_dir, web_dir, samples)}: "
+            f"open it with `python -m http.server -d {web_dir}`"
+        )
 
 
 @cli.command(short_help="List the trained presets of zoo/ and their probe numbers.")
@@ -561,22 +747,63 @@ def bench():
 
 
 @bench.command("train", short_help="Median training-step time per image size, width, XLA.")
-@option("--model", default="srbvae", show_default=True, type=click.Choice(MODEL_NAMES), help="Model to time.",
-        example="--model vae")
-@option("--budget", default="cpu", show_default=True, type=click.Choice(BUDGETS),
-        help="Training budget giving the batch size and latents (as for fit).", example="--budget paper")
-@renamed("--preset", "--budget", "budget", type=click.Choice(BUDGETS))
-@option("--image-size", "sizes", default="32", show_default=True, help="Image sides, comma-separated.",
-        example="--image-size 32,64")
-@option("--width", "widths", default="0.25,0.5", show_default=True, help="Channel multipliers, comma-separated.",
-        example="--width 0.5,1")
-@option("--repeats", type=click.IntRange(min=1), default=50, show_default=True, help="Timed steps each.",
-        example="--repeats 20")
-@renamed("--steps", "--repeats", "repeats", type=click.IntRange(min=1))
-@option("--warmup", type=click.IntRange(min=1), default=5, show_default=True, help="Untimed steps first.",
-        example="--warmup 3")
-@option("--jit", "jits", type=click.Choice(["off", "on", "both"]), default="both", show_default=True,
-        help="XLA settings to measure.", example="--jit off")
+@option(
+    "--model",
+    default="srbvae",
+    show_default=True,
+    type=click.Choice(MODEL_NAMES),
+    help="Model to time.",
+    example="--model vae",
+)
+@option(
+    "--budget",
+    default="cpu",
+    show_default=True,
+    type=click.Choice(BUDGETS),
+    help="Training budget giving the batch size and latents (as for fit).",
+    example="--budget paper",
+)
+@option(
+    "--image-size",
+    "sizes",
+    default="32",
+    show_default=True,
+    help="Image sides, comma-separated.",
+    example="--image-size 32,64",
+)
+@option(
+    "--width",
+    "widths",
+    default="0.25,0.5",
+    show_default=True,
+    help="Channel multipliers, comma-separated.",
+    example="--width 0.5,1",
+)
+@option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Timed steps each.",
+    example="--repeats 20",
+)
+@option(
+    "--warmup",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Untimed steps first.",
+    example="--warmup 3",
+)
+@option(
+    "--jit",
+    "jits",
+    type=click.Choice(["off", "on", "both"]),
+    default="both",
+    show_default=True,
+    help="XLA settings to measure.",
+    example="--jit off",
+)
 @user_errors
 def train_speed(model, budget, sizes, widths, repeats, warmup, jits):
     """Median training-step time per (size, width, XLA), measured in one run.
@@ -591,32 +818,79 @@ def train_speed(model, budget, sizes, widths, repeats, warmup, jits):
     from rbvae_tf import benchmarks
 
     rows = benchmarks.train_speed(
-        model, budget, benchmarks.parse_list(sizes, int, "--image-size"), benchmarks.parse_list(widths, float, "--width"),
-        repeats, jits={"off": [False], "on": [True], "both": [False, True]}[jits], warmup=warmup, log=click.echo)
+        model,
+        budget,
+        benchmarks.parse_list(sizes, int, "--image-size"),
+        benchmarks.parse_list(widths, float, "--width"),
+        repeats,
+        jits={"off": [False], "on": [True], "both": [False, True]}[jits],
+        warmup=warmup,
+        log=click.echo,
+    )
     click.echo(benchmarks.json_line(rows))
 
 
 @bench.command("infer", short_help="Attribute-transfer latency of Keras, SavedModel, ONNX.")
 @click.argument("model", required=False)
-@option("--untrained", metavar="NAME", help="Time a new untrained model NAME instead of MODEL.",
-        example="--untrained srbvae")
-@option("--image-size", default=64, show_default=True, type=int, help="Image side of --untrained.",
-        example="--image-size 32")
-@renamed("--size", "--image-size", "image_size", type=int)
-@option("--width", default=1.0, show_default=True, type=float, help="Channel multiplier of --untrained.",
-        example="--width 0.5")
-@option("--batch-size", "batches", default="1,64", show_default=True, help="Batch sizes, comma-separated.",
-        example="--batch-size 1,8,64")
-@renamed("--batch", "--batch-size", "batches")
-@option("--repeats", type=click.IntRange(min=1), default=20, show_default=True, help="Timed calls each.",
-        example="--repeats 50")
-@option("--warmup", type=click.IntRange(min=1), default=3, show_default=True, help="Untimed calls first.",
-        example="--warmup 5")
-@option("--out", "out_file", type=click.Path(dir_okay=False), help="Also write the Markdown report to this file.",
-        example="--out latency.md")
-@option("--threads-only", is_flag=True,
-        help="Time only ONNX Runtime's thread settings (ORT default, shipped, 1, 2, 2 without spin-wait).",
-        example="--threads-only")
+@option(
+    "--untrained",
+    metavar="NAME",
+    help="Time a new untrained model NAME instead of MODEL.",
+    example="--untrained srbvae",
+)
+@option(
+    "--image-size",
+    default=64,
+    show_default=True,
+    type=int,
+    help="Image side of --untrained.",
+    example="--image-size 32",
+)
+@option(
+    "--width",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Channel multiplier of --untrained.",
+    example="--width 0.5",
+)
+@option(
+    "--batch-size",
+    "batches",
+    default="1,64",
+    show_default=True,
+    help="Batch sizes, comma-separated.",
+    example="--batch-size 1,8,64",
+)
+@option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Timed calls each.",
+    example="--repeats 50",
+)
+@option(
+    "--warmup",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Untimed calls first.",
+    example="--warmup 5",
+)
+@option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    help="Also write the Markdown report to this file.",
+    example="--out latency.md",
+)
+@option(
+    "--threads-only",
+    is_flag=True,
+    help="Time only ONNX Runtime's thread settings (ORT default, shipped, 1, 2, 2 without spin-wait).",
+    example="--threads-only",
+)
 @user_errors
 def infer(model, untrained, image_size, width, batches, repeats, warmup, out_file, threads_only):
     """Attribute-transfer latency: Keras, tf.function (+XLA), SavedModel, ONNX Runtime.
@@ -644,9 +918,17 @@ def infer(model, untrained, image_size, width, batches, repeats, warmup, out_fil
     else:
         net, info = load_model(model)
     require_split(net, "bench infer (it times attribute transfer)")
-    report = run_infer_bench(net, info, sizes, repeats, warmup, untrained=bool(untrained),
-                             command="python cli.py " + " ".join(sys.argv[1:]), log=click.echo,
-                             threads_only=threads_only)
+    report = run_infer_bench(
+        net,
+        info,
+        sizes,
+        repeats,
+        warmup,
+        untrained=bool(untrained),
+        command="python cli.py " + " ".join(sys.argv[1:]),
+        log=click.echo,
+        threads_only=threads_only,
+    )
     click.echo(report)
     if out_file:
         with open(out_file, "w") as f:

@@ -1,9 +1,10 @@
 """Is the resume of a killed 2-worker group exact, and where does its distance to a 1-process run
-come from? (issue 21; tests/test_multi_worker.py::test_a_killed_worker_group_resumes_with_the_same_commands)
+come from? (tests/test_multi_worker.py::test_a_killed_worker_group_resumes_with_the_same_commands)
 
     TF_ENABLE_ONEDNN_OPTS=1 python benchmarks/multi_worker_resume.py onednn1
     TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/multi_worker_resume.py onednn0
-    TF_ENABLE_ONEDNN_OPTS=1 TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 python benchmarks/multi_worker_resume.py onednn1_t1
+    TF_ENABLE_ONEDNN_OPTS=1 TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 \
+        python benchmarks/multi_worker_resume.py onednn1_t1
 
 Runs the test's 3 x 20 steps of the tiny VAE (global batch 8) five times, each in processes of its
 own: two uninterrupted 2-worker groups (A, A2), a group killed in epoch 2 and restarted with the
@@ -59,13 +60,24 @@ def main(label):
     finally:
         shutil.rmtree(root, ignore_errors=True)
     d = mw.max_difference
-    print(json.dumps({
-        "label": label,
-        "env": {k: os.environ.get(k) for k in ("TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")},
-        "resumed vs uninterrupted group (R-A)": d(r, a), "group run to run (A2-A)": d(a2, a),
-        "1-process run to run (S2-S)": d(s2, s), "group vs 1 process (A-S)": d(a, s),
-        "resumed group vs 1 process (R-S, what the test checked before)": d(r, s),
-        "seconds": round(time.time() - started)}, indent=1))
+    print(
+        json.dumps(
+            {
+                "label": label,
+                "env": {
+                    k: os.environ.get(k)
+                    for k in ("TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+                },
+                "resumed vs uninterrupted group (R-A)": d(r, a),
+                "group run to run (A2-A)": d(a2, a),
+                "1-process run to run (S2-S)": d(s2, s),
+                "group vs 1 process (A-S)": d(a, s),
+                "resumed group vs 1 process (R-S, what the test checked before)": d(r, s),
+                "seconds": round(time.time() - started),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

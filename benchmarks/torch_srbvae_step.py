@@ -78,7 +78,7 @@ class Generator(nn.Module):
         super().__init__()
         c32, c64, c128, c256 = (ch(c, width) for c in BASE)
         self.base, self.c256 = size // 16, c256
-        self.fc = nn.Linear(2 * LATENT, c256 * self.base ** 2)
+        self.fc = nn.Linear(2 * LATENT, c256 * self.base**2)
         layers, c_in = [PixelNorm(), nn.LeakyReLU(0.2)], c256
         for step in [c256, c128, "up", c128, c64, "up", c64, c32, "up", c32, "up"]:
             if step == "up":
@@ -147,18 +147,21 @@ def main():
         e_mean, e_lv = enc_e(torch.cat([x, x_hat]))
         z_all = z_mean + torch.exp(0.5 * z_lv) * torch.randn_like(z_mean)
         e_all = e_mean + torch.exp(0.5 * e_lv) * torch.randn_like(e_mean)
-        z, z_r = z_all[:m], z_all[m:2 * m]
+        z, z_r = z_all[:m], z_all[m : 2 * m]
         e = e_all[:m]
         d_q, d_p = disc(torch.cat([x, x_hat]), torch.cat([z, z_hat]), torch.cat([e, e_hat])).split(m)
         dr_q, dr_p = disc_r(torch.cat([x_ref, xr_hat]), torch.cat([z_r, zr_hat])).split(m)
         x_fit, xr_fit = gen(torch.cat([z, z_r]), torch.cat([e, er])).split(m)
-        recon = (laplace_nll(x, x_fit) + laplace_nll(x_ref, xr_fit)
-                 + gaussian_nll(z_hat, z_mean[2 * m:3 * m], z_lv[2 * m:3 * m])
-                 + gaussian_nll(e_hat, e_mean[m:], e_lv[m:])
-                 + gaussian_nll(zr_hat, z_mean[3 * m:], z_lv[3 * m:]))
+        recon = (
+            laplace_nll(x, x_fit)
+            + laplace_nll(x_ref, xr_fit)
+            + gaussian_nll(z_hat, z_mean[2 * m : 3 * m], z_lv[2 * m : 3 * m])
+            + gaussian_nll(e_hat, e_mean[m:], e_lv[m:])
+            + gaussian_nll(zr_hat, z_mean[3 * m :], z_lv[3 * m :])
+        )
         model_loss = d_q.mean() - d_p.mean() + dr_q.mean() - dr_p.mean() + recon
         softplus = nn.functional.softplus
-        disc_loss = (softplus(-d_q).mean() + softplus(d_p).mean() + softplus(-dr_q).mean() + softplus(dr_p).mean())
+        disc_loss = softplus(-d_q).mean() + softplus(d_p).mean() + softplus(-dr_q).mean() + softplus(dr_p).mean()
         model_grads = torch.autograd.grad(model_loss, model_params, retain_graph=True)
         disc_grads = torch.autograd.grad(disc_loss, disc_params)
         for params, grads, opt in ((model_params, model_grads, opt_model), (disc_params, disc_grads, opt_disc)):
@@ -172,8 +175,19 @@ def main():
         step()
         if i >= args.warmup:
             times.append(time.perf_counter() - start)
-    print(json.dumps({"median_step_s": statistics.median(times), "size": size, "width": width, "batch": m,
-                      "steps": args.steps, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+    print(
+        json.dumps(
+            {
+                "median_step_s": statistics.median(times),
+                "size": size,
+                "width": width,
+                "batch": m,
+                "steps": args.steps,
+                "threads": torch.get_num_threads(),
+                "torch": torch.__version__,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -36,16 +36,46 @@ def last_json(command, env=None):
 
 def tf_step(size, width, steps, warmup, onednn):
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn}
-    row = last_json([sys.executable, "cli.py", "bench", "train", "--model", "srbvae", "--budget", "paper",
-                     "--image-size", str(size), "--width", str(width), "--jit", "off", "--repeats", str(steps),
-                     "--warmup", str(warmup)], env)[0]
+    row = last_json(
+        [
+            sys.executable,
+            "cli.py",
+            "bench",
+            "train",
+            "--model",
+            "srbvae",
+            "--budget",
+            "paper",
+            "--image-size",
+            str(size),
+            "--width",
+            str(width),
+            "--jit",
+            "off",
+            "--repeats",
+            str(steps),
+            "--warmup",
+            str(warmup),
+        ],
+        env,
+    )[0]
     assert row["onednn"] is (onednn == "1"), row  # the kernels asked for are the kernels that ran
     return row["median_step_s"]
 
 
 def torch_step(python, size, width, steps, warmup):
-    return last_json([python, str(REPO / "benchmarks/torch_srbvae_step.py"), str(size), str(width),
-                      "--steps", str(steps), "--warmup", str(warmup)])["median_step_s"]
+    return last_json(
+        [
+            python,
+            str(REPO / "benchmarks/torch_srbvae_step.py"),
+            str(size),
+            str(width),
+            "--steps",
+            str(steps),
+            "--warmup",
+            str(warmup),
+        ]
+    )["median_step_s"]
 
 
 def main():
@@ -66,7 +96,10 @@ def main():
     cpu = cpu_info()
     print(f"CPU: {cpu['cpu']}; flags: {' '.join(cpu['cpu_flags'])}; {os.cpu_count()} cores")
     if args.torch:
-        print("| size | width | round | oneDNN on s/step | oneDNN off s/step | torch s/step | torch/on | torch/off | off/on |")
+        print(
+            "| size | width | round | oneDNN on s/step | oneDNN off s/step | torch s/step "
+            "| torch/on | torch/off | off/on |"
+        )
         print("|---|---|---|---|---|---|---|---|---|")
     else:
         print("| size | width | round | oneDNN on s/step | oneDNN off s/step | off/on |")
@@ -80,15 +113,26 @@ def main():
             on = tf_step(size, width, steps, warmup, "1")
             off = tf_step(size, width, steps, warmup, "0")
             torch = torch_step(args.torch, size, width, steps, warmup) if args.torch else None
-            record = {"size": size, "width": width, "round": index - args.warmup_rounds + 1 if counted else "warm-up",
-                      "onednn_on_s": on, "onednn_off_s": off, "torch_s": torch, "loadavg": os.getloadavg()[0], **cpu}
+            record = {
+                "size": size,
+                "width": width,
+                "round": index - args.warmup_rounds + 1 if counted else "warm-up",
+                "onednn_on_s": on,
+                "onednn_off_s": off,
+                "torch_s": torch,
+                "loadavg": os.getloadavg()[0],
+                **cpu,
+            }
             if args.out:
                 with open(args.out, "a") as f:
                     f.write(json.dumps(record) + "\n")
             if args.torch:
                 values = {"torch/on": torch / on, "torch/off": torch / off, "off/on": off / on}
-                print(f"| {size} | {width} | {record['round']} | {on:.3f} | {off:.3f} | {torch:.3f} | {torch / on:.2f} "
-                      f"| {torch / off:.2f} | {off / on:.2f} |", flush=True)
+                print(
+                    f"| {size} | {width} | {record['round']} | {on:.3f} | {off:.3f} | {torch:.3f} | {torch / on:.2f} "
+                    f"| {torch / off:.2f} | {off / on:.2f} |",
+                    flush=True,
+                )
             else:
                 values = {"off/on": off / on}
                 print(f"| {size} | {width} | {record['round']} | {on:.3f} | {off:.3f} | {off / on:.2f} |", flush=True)

@@ -65,16 +65,32 @@ def export_model(model, info=None, out_dir=None, onnx=False, opset=DEFAULT_OPSET
     try:
         metadata = _metadata(model, info, opset if onnx else None)
         graphs = endpoints(model)
-        metadata["signatures"] = {name: describe(signature, keras_outputs(model, name, *_probe(signature, 1)))
-                                  for name, (_, signature) in graphs.items()}
+        metadata["signatures"] = {
+            name: describe(signature, keras_outputs(model, name, *_probe(signature, 1)))
+            for name, (_, signature) in graphs.items()
+        }
         write_saved_model(model, staging / "saved_model", graphs)
         onnx_files = {}
         if onnx:
-            props = {key: metadata[key] for key in (
-                "model", "image_size", "channels", "value_range", "layout", "target_dim", "common_dim",
-                "reference_target", "opset", "source_commit")}
-            onnx_files = {f"onnx/{name}": signature
-                          for name, signature in write_onnx(model, staging / "onnx", opset, props, graphs).items()}
+            props = {
+                key: metadata[key]
+                for key in (
+                    "model",
+                    "image_size",
+                    "channels",
+                    "value_range",
+                    "layout",
+                    "target_dim",
+                    "common_dim",
+                    "reference_target",
+                    "opset",
+                    "source_commit",
+                )
+            }
+            onnx_files = {
+                f"onnx/{name}": signature
+                for name, signature in write_onnx(model, staging / "onnx", opset, props, graphs).items()
+            }
         metadata["serving_default"] = next(iter(metadata["signatures"]))
         metadata["files"] = {"saved_model": "saved_model", "onnx": onnx_files}
         if verify:
@@ -98,8 +114,9 @@ def model_name(model):
 def source_commit():
     """`git rev-parse HEAD` of this repository, or None outside a git checkout."""
     try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                timeout=10, check=True)
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10, check=True
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() or None
@@ -128,8 +145,10 @@ def check_parity(model, export_dir, onnx_files, graphs=None, batch=2, seed=0):
         diffs[file] = _max_diff(expected[name], dict(zip(names, session.run(names, feed))))
     worst = max(diffs, key=diffs.get)
     if diffs[worst] > PARITY_TOLERANCE:
-        raise RuntimeError(f"exported graph {worst} differs from the Keras model by {diffs[worst]:.3g} "
-                           f"(tolerance {PARITY_TOLERANCE}); export aborted")
+        raise RuntimeError(
+            f"exported graph {worst} differs from the Keras model by {diffs[worst]:.3g} "
+            f"(tolerance {PARITY_TOLERANCE}); export aborted"
+        )
     return diffs
 
 
@@ -167,8 +186,14 @@ def _metadata(model, info, opset):
 def _probe(signature, batch, seed=0):
     """Random inputs of a signature: images uniform in [-1, 1], latents standard normal."""
     rng = np.random.default_rng(seed)
-    return [(rng.uniform(-1, 1, (batch, *spec.shape[1:])) if spec.shape.rank == 4
-             else rng.standard_normal((batch, *spec.shape[1:]))).astype(np.float32) for spec in signature]
+    return [
+        (
+            rng.uniform(-1, 1, (batch, *spec.shape[1:]))
+            if spec.shape.rank == 4
+            else rng.standard_normal((batch, *spec.shape[1:]))
+        ).astype(np.float32)
+        for spec in signature
+    ]
 
 
 def _numpy(outputs):
@@ -191,8 +216,10 @@ def _check_destination(out):
     if out.exists() and not out.is_dir():
         raise UserError(f"--out-dir {out} is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / "metadata.json").exists():
-        raise UserError(f"refusing to replace {out}: it is not empty and holds no earlier export "
-                        "(no metadata.json); choose another --out")
+        raise UserError(
+            f"refusing to replace {out}: it is not empty and holds no earlier export "
+            "(no metadata.json); choose another --out"
+        )
 
 
 def _replace(staging, out):

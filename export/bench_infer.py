@@ -4,7 +4,8 @@ Runtimes: the Keras model called directly (eager), `tf.function` without and wit
 (`jit_compile=True`), the exported SavedModel, and ONNX Runtime with several session settings and
 graph variants. Every runner gets the same inputs; after a warmup the runners are timed in
 interleaved rounds (one call of each per round, in a new random order each round), so a load
-change on a shared machine hits them all alike and none has a fixed neighbour. Each call takes numpy arrays and includes getting the result back as a numpy array
+change on a shared machine hits them all alike and none has a fixed neighbour. Each call takes numpy arrays and
+includes getting the result back as a numpy array
 (for the NCHW variant the layout transposes are done outside the timing).
 """
 
@@ -30,8 +31,9 @@ SHIPPED = "NHWC export, shipped (`--threads auto`, the rule of `ort_common.sessi
 DEFAULT = "NHWC export, ORT_ENABLE_ALL, threads default"
 
 
-def run_infer_bench(model, info, batches=(1, 64), repeats=20, warmup=3, untrained=False, command=None,
-                    log=print, threads_only=False):
+def run_infer_bench(
+    model, info, batches=(1, 64), repeats=20, warmup=3, untrained=False, command=None, log=print, threads_only=False
+):
     """Times `transfer(content, style)` in every runtime; returns a Markdown report.
 
     Args:
@@ -90,13 +92,20 @@ def _runners(model, export_dir, tmp, log, threads_only=False):
     onnx.save(to_onnx(transfer_fn, signature), direct)
     graphs = endpoints(model)
     nchw = os.path.join(tmp, "transfer_nchw.onnx")
-    onnx.save(compose_transfer(*(to_onnx(*graphs[name], nchw=True)
-                                 for name in ("encode_common", "encode_target", "generate"))), nchw)
+    onnx.save(
+        compose_transfer(
+            *(to_onnx(*graphs[name], nchw=True) for name in ("encode_common", "encode_target", "generate"))
+        ),
+        nchw,
+    )
     level = ort.GraphOptimizationLevel
     variants = [
         *((exported, settings, options) for settings, options in threads),
-        (exported, "NHWC export, ORT_PARALLEL, inter_op_num_threads=2",
-         {"execution_mode": ort.ExecutionMode.ORT_PARALLEL, "inter_op_num_threads": 2}),
+        (
+            exported,
+            "NHWC export, ORT_PARALLEL, inter_op_num_threads=2",
+            {"execution_mode": ort.ExecutionMode.ORT_PARALLEL, "inter_op_num_threads": 2},
+        ),
         (exported, "NHWC export, ORT_ENABLE_EXTENDED", {"graph_optimization_level": level.ORT_ENABLE_EXTENDED}),
         (exported, "NHWC export, ORT_ENABLE_BASIC", {"graph_optimization_level": level.ORT_ENABLE_BASIC}),
         (exported, "NHWC export, ORT_DISABLE_ALL", {"graph_optimization_level": level.ORT_DISABLE_ALL}),
@@ -138,8 +147,9 @@ class _Shipped:
         batch = len(content)
         if batch not in self.sessions:
             options = session_options("auto", batch=batch)[0]
-            self.sessions[batch] = ort.InferenceSession(self.path, sess_options=options,
-                                                        providers=["CPUExecutionProvider"])
+            self.sessions[batch] = ort.InferenceSession(
+                self.path, sess_options=options, providers=["CPUExecutionProvider"]
+            )
         return self.sessions[batch].run(["images"], {"content": content, "style": style})[0]
 
 
@@ -184,20 +194,33 @@ def _measure(model, runners, batch, repeats, warmup):
     rows = []
     for (name, settings, _), seconds, diff in zip(runners, times, diffs):
         median = statistics.median(seconds)
-        rows.append({"runtime": name, "settings": settings, "batch": batch, "median_ms": 1e3 * median,
-                     "p95_ms": 1e3 * float(np.percentile(seconds, 95)), "min_ms": 1e3 * min(seconds),
-                     "images_per_s": batch / median,
-                     "speedup": keras_median / median, "max_abs_diff": diff})
+        rows.append(
+            {
+                "runtime": name,
+                "settings": settings,
+                "batch": batch,
+                "median_ms": 1e3 * median,
+                "p95_ms": 1e3 * float(np.percentile(seconds, 95)),
+                "min_ms": 1e3 * min(seconds),
+                "images_per_s": batch / median,
+                "speedup": keras_median / median,
+                "max_abs_diff": diff,
+            }
+        )
     return rows
 
 
 def _table(rows, baseline="Keras"):
-    lines = [f"| runtime | settings | batch | median ms | p95 ms | min ms | images/s | vs {baseline} | max abs diff |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"| runtime | settings | batch | median ms | p95 ms | min ms | images/s | vs {baseline} | max abs diff |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['runtime']} | {r['settings']} | {r['batch']} | {r['median_ms']:.2f} | "
-                     f"{r['p95_ms']:.2f} | {r['min_ms']:.2f} | {r['images_per_s']:.1f} | {r['speedup']:.2f}x | "
-                     f"{r['max_abs_diff']:.1e} |")
+        lines.append(
+            f"| {r['runtime']} | {r['settings']} | {r['batch']} | {r['median_ms']:.2f} | "
+            f"{r['p95_ms']:.2f} | {r['min_ms']:.2f} | {r['images_per_s']:.1f} | {r['speedup']:.2f}x | "
+            f"{r['max_abs_diff']:.1e} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -209,18 +232,21 @@ def _onnx_summary(rows):
         shipped = next(r for r in onnx if r["settings"] == SHIPPED)
         default = next(r for r in onnx if r["settings"] == DEFAULT)
         best = min(onnx, key=lambda r: r["median_ms"])
-        lines.append(f"- batch {batch}: shipped session ({session_options('auto', batch=batch)[1]}) median "
-                     f"{shipped['median_ms']:.2f} ms vs ORT default {default['median_ms']:.2f} ms "
-                     f"({default['median_ms'] / shipped['median_ms']:.2f}x); fastest ONNX Runtime row: "
-                     f"{best['settings']}, {best['median_ms']:.2f} ms")
+        lines.append(
+            f"- batch {batch}: shipped session ({session_options('auto', batch=batch)[1]}) median "
+            f"{shipped['median_ms']:.2f} ms vs ORT default {default['median_ms']:.2f} ms "
+            f"({default['median_ms'] / shipped['median_ms']:.2f}x); fastest ONNX Runtime row: "
+            f"{best['settings']}, {best['median_ms']:.2f} ms"
+        )
     return "\n".join(lines) + "\n"
 
 
 def _header(model, info, batches, repeats, warmup, untrained, command, load_before, load_after):
     params = sum(net.count_params() for net in (model.target_encoder, model.common_encoder, model.generator))
     fit = info.get("fit") or {}
-    what = ("untrained (random weights; latency does not depend on them)" if untrained
-            else f"trained, {info.get('path')}")
+    what = (
+        "untrained (random weights; latency does not depend on them)" if untrained else f"trained, {info.get('path')}"
+    )
     lines = [
         f"### {fit.get('model') or info.get('name')}: {model.image_size} px, width {model.width}, "
         f"target/common dims {model.target_dim}/{model.common_dim}, {params / 1e6:.2f} M inference parameters, {what}",
@@ -232,8 +258,7 @@ def _header(model, info, batches, repeats, warmup, untrained, command, load_befo
         "'vs Keras' = Keras median / median, same batch; max abs diff = to `model.transfer`",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}; "
         f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after (shared with other processes)",
-        f"- tensorflow {tf.__version__}, keras {keras.__version__}, onnxruntime {ort.__version__}, "
-        f"TF threads: default",
+        f"- tensorflow {tf.__version__}, keras {keras.__version__}, onnxruntime {ort.__version__}, TF threads: default",
         "",
     ]
     return "\n".join(line for line in lines if line is not None) + "\n"

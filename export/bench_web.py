@@ -36,8 +36,9 @@ class _Isolated(http.server.SimpleHTTPRequestHandler):
 def open_page(driver, url, timeout=120):
     driver.get(url)
     deadline = time.monotonic() + timeout
-    while not driver.execute_script("return document.body.dataset.ready === 'true' || "
-                                    "Boolean(window.rbvae && window.rbvae.error)"):
+    while not driver.execute_script(
+        "return document.body.dataset.ready === 'true' || Boolean(window.rbvae && window.rbvae.error)"
+    ):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{url} did not get ready")
         time.sleep(0.1)
@@ -68,11 +69,21 @@ def bench(page, threads=(1, 2), batches=(1, 36), repeats=20):
                 times = driver.execute_async_script(
                     "const done = arguments[arguments.length - 1];"
                     "window.rbvae.bench(arguments[0], arguments[1]).then(done, (e) => done(String(e)));",
-                    batch, repeats)
+                    batch,
+                    repeats,
+                )
                 if isinstance(times, str):
                     raise RuntimeError(f"the page failed: {times}")
-                rows.append({"threads": count, "got": got, "isolated": isolated, "batch": batch,
-                             "median_ms": statistics.median(times), "min_ms": min(times)})
+                rows.append(
+                    {
+                        "threads": count,
+                        "got": got,
+                        "isolated": isolated,
+                        "batch": batch,
+                        "median_ms": statistics.median(times),
+                        "min_ms": min(times),
+                    }
+                )
     finally:
         driver.quit()
         server.shutdown()
@@ -90,15 +101,20 @@ def main(argv=None):
     batches = [int(n) for n in args.batch.split(",")]
     load = os.getloadavg()[0]
     rows = bench(args.page, threads, batches, args.repeats)
-    print(f"- command: `python export/bench_web.py {args.page} --threads {args.threads} --batch {args.batch} "
-          f"--repeats {args.repeats}`")
-    print(f"- {platform.machine()}, {os.cpu_count()} CPUs; load average {load:.1f} before, "
-          f"{os.getloadavg()[0]:.1f} after")
+    print(
+        f"- command: `python export/bench_web.py {args.page} --threads {args.threads} --batch {args.batch} "
+        f"--repeats {args.repeats}`"
+    )
+    print(
+        f"- {platform.machine()}, {os.cpu_count()} CPUs; load average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
     print("\n| asked threads | threads ORT used | cross-origin isolated | batch | median ms | min ms |")
     print("|---:|---:|---|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['threads']} | {r['got']} | {r['isolated']} | {r['batch']} | {r['median_ms']:.1f} | "
-              f"{r['min_ms']:.1f} |")
+        print(
+            f"| {r['threads']} | {r['got']} | {r['isolated']} | {r['batch']} | {r['median_ms']:.1f} | "
+            f"{r['min_ms']:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,7 @@ import tensorflow as tf
 
 # ONNX file stem -> the signature it implements (same input and output names).
 ONNX_GRAPHS = {
-    True: {"transfer": "transfer", "encoder_e": "encode_target", "encoder_z": "encode_common",
-           "generator": "generate"},
+    True: {"transfer": "transfer", "encoder_e": "encode_target", "encoder_z": "encode_common", "generator": "generate"},
     False: {"encoder": "encode", "generator": "generate"},
 }
 
@@ -94,5 +93,7 @@ def keras_outputs(model, name, *inputs):
 
 def describe(input_signature, outputs):
     """JSON description of a signature: input and output names with shapes (None = any batch)."""
-    return {"inputs": {spec.name: spec.shape.as_list() for spec in input_signature},
-            "outputs": {name: [None, *value.shape[1:]] for name, value in sorted(outputs.items())}}
+    return {
+        "inputs": {spec.name: spec.shape.as_list() for spec in input_signature},
+        "outputs": {name: [None, *value.shape[1:]] for name, value in sorted(outputs.items())},
+    }

@@ -18,9 +18,20 @@ import numpy as np
 if __package__ in (None, ""):  # run as `python export/onnx_generate.py`
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from export.ort_common import (ArgumentParser, InputError, add_common_arguments, check_images,
-                               load_image, load_session, make_grid, parse_threads, read_metadata,
-                               require_reference_based, run_main, save_image)
+from export.ort_common import (
+    ArgumentParser,
+    InputError,
+    add_common_arguments,
+    check_images,
+    load_image,
+    load_session,
+    make_grid,
+    parse_threads,
+    read_metadata,
+    require_reference_based,
+    run_main,
+    save_image,
+)
 
 
 def generate(export_dir, image, n=8, seed=0, provider="auto", threads="auto"):
@@ -68,8 +79,9 @@ def main(argv=None):
     threads = parse_threads(args.threads)
     metadata = read_metadata(args.export_dir)
     require_reference_based(metadata, "conditional generation")
-    tiles = generate(args.export_dir, load_image(args.image, metadata["image_size"]), args.n, args.seed,
-                     args.provider, threads)
+    tiles = generate(
+        args.export_dir, load_image(args.image, metadata["image_size"]), args.n, args.seed, args.provider, threads
+    )
     save_image(make_grid(tiles), args.out)
     print(f"wrote {args.out}: input, reference version, {args.n} samples")
 

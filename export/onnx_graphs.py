@@ -52,8 +52,12 @@ def to_onnx(fn, input_signature, opset=DEFAULT_OPSET, nchw=False, props=None):
         outputs = function.get_concrete_function().structured_outputs
         images_out = [name for name, value in outputs.items() if value.shape.rank == 4]
     proto, _ = _tf2onnx().convert.from_function(
-        function, input_signature=input_signature, opset=opset,
-        inputs_as_nchw=images_in if nchw else None, outputs_as_nchw=images_out)
+        function,
+        input_signature=input_signature,
+        opset=opset,
+        inputs_as_nchw=images_in if nchw else None,
+        outputs_as_nchw=images_out,
+    )
     for value in [*proto.graph.input, *proto.graph.output]:
         value.type.tensor_type.shape.dim[0].dim_param = "batch"
     if props:
@@ -80,16 +84,20 @@ def write_onnx(model, directory, opset=DEFAULT_OPSET, props=None, graphs=None):
     """
     directory.mkdir(parents=True, exist_ok=True)
     graphs = graphs or endpoints(model)
-    protos = {name: to_onnx(*graphs[signature], opset)
-              for name, signature in ONNX_GRAPHS[model.reference_based].items() if name != "transfer"}
+    protos = {
+        name: to_onnx(*graphs[signature], opset)
+        for name, signature in ONNX_GRAPHS[model.reference_based].items()
+        if name != "transfer"
+    }
     if model.reference_based:
-        protos = {"transfer": compose_transfer(protos["encoder_z"], protos["encoder_e"], protos["generator"]),
-                  **protos}
+        protos = {"transfer": compose_transfer(protos["encoder_z"], protos["encoder_e"], protos["generator"]), **protos}
     written = {}
     for name, proto in protos.items():
         signature = ONNX_GRAPHS[model.reference_based][name]
-        onnx.helper.set_model_props(proto, {key: json.dumps(value) for key, value in
-                                            {**(props or {}), "graph": name, "signature": signature}.items()})
+        onnx.helper.set_model_props(
+            proto,
+            {key: json.dumps(value) for key, value in {**(props or {}), "graph": name, "signature": signature}.items()},
+        )
         onnx.checker.check_model(proto)
         onnx.save(proto, str(directory / f"{name}.onnx"))
         written[f"{name}.onnx"] = signature
@@ -109,8 +117,13 @@ def compose_transfer(encoder_z, encoder_e, generator):
     z = _rename_input(onnx.compose.add_prefix(encoder_z, "z/"), "z/images", "content")
     e = _rename_input(onnx.compose.add_prefix(encoder_e, "e/"), "e/images", "style")
     encoders = onnx.compose.merge_models(z, e, io_map=[])
-    return onnx.compose.merge_models(encoders, generator, io_map=[("z/mean", "z"), ("e/mean", "e")],
-                                     outputs=["images"], producer_name="tf2onnx + onnx.compose")
+    return onnx.compose.merge_models(
+        encoders,
+        generator,
+        io_map=[("z/mean", "z"), ("e/mean", "e")],
+        outputs=["images"],
+        producer_name="tf2onnx + onnx.compose",
+    )
 
 
 def _rename_input(proto, old, new):

@@ -15,9 +15,19 @@ import sys
 if __package__ in (None, ""):  # run as `python export/onnx_transfer.py`
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from export.ort_common import (ArgumentParser, InputError, add_common_arguments, check_images,
-                               load_image, load_session, read_metadata, require_reference_based,
-                               run_main, save_image, session_options)
+from export.ort_common import (
+    ArgumentParser,
+    InputError,
+    add_common_arguments,
+    check_images,
+    load_image,
+    load_session,
+    read_metadata,
+    require_reference_based,
+    run_main,
+    save_image,
+    session_options,
+)
 
 
 def transfer(export_dir, content, style, provider="auto", session=None, threads="auto"):
@@ -57,8 +67,7 @@ def main(argv=None):
     require_reference_based(metadata, "transfer")
     size = metadata["image_size"]
     session = load_session(args.export_dir, "transfer", args.provider, options)
-    result = transfer(args.export_dir, load_image(args.content, size), load_image(args.style, size),
-                      session=session)
+    result = transfer(args.export_dir, load_image(args.content, size), load_image(args.style, size), session=session)
     save_image(result[0], args.out)
     print(f"wrote {args.out} ({size}x{size}, {session.get_providers()[0]}, {setting})")
 

@@ -49,8 +49,10 @@ def read_metadata(export_dir):
 def require_reference_based(metadata, what):
     """InputError unless the export is of a model with an e/z split (Rb-VAE, sRb-VAE)."""
     if metadata.get("reference_target") is None:
-        raise InputError(f"{what} needs an export of a reference-based model (rbvae, srbvae); "
-                         f"this one is {metadata.get('model') or 'unsupervised'} with a single latent vector")
+        raise InputError(
+            f"{what} needs an export of a reference-based model (rbvae, srbvae); "
+            f"this one is {metadata.get('model') or 'unsupervised'} with a single latent vector"
+        )
 
 
 def pick_providers(provider="auto"):
@@ -61,8 +63,10 @@ def pick_providers(provider="auto"):
     if provider not in PROVIDERS:
         raise InputError(f"unknown provider {provider!r}; choose auto, cuda or cpu")
     if PROVIDERS[provider] not in available:
-        raise InputError(f"{PROVIDERS[provider]} is not available (installed: {', '.join(available)}); "
-                         "CUDA needs the onnxruntime-gpu package")
+        raise InputError(
+            f"{PROVIDERS[provider]} is not available (installed: {', '.join(available)}); "
+            "CUDA needs the onnxruntime-gpu package"
+        )
     return [PROVIDERS[provider]]
 
 
@@ -200,7 +204,7 @@ def load_image(path, image_size):
     height, width = pixels.shape[:2]
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
-    pixels = pixels[top:top + side, left:left + side]
+    pixels = pixels[top : top + side, left : left + side]
     resize = area_matrix(side, image_size)
     pixels = np.einsum("ih,hwc,jw->ijc", resize, pixels, resize)
     return (np.clip(np.rint(pixels), 0, 255) / 127.5 - 1.0).astype(np.float32)
@@ -220,7 +224,7 @@ def make_grid(images, columns=None, pad=1):
     grid = np.zeros((rows * (size + pad) + pad, columns * (size + pad) + pad, 3), np.uint8)
     for k, tile in enumerate(images):
         top, left = pad + (k // columns) * (size + pad), pad + (k % columns) * (size + pad)
-        grid[top:top + size, left:left + size] = tile
+        grid[top : top + size, left : left + size] = tile
     return grid
 
 
@@ -247,18 +251,20 @@ def check_images(images, image_size, name="images"):
     """
     images = np.asarray(images)
     if images.dtype.kind != "f":
-        raise InputError(f"{name} must be floats in [-1, 1], got dtype {images.dtype} "
-                         "(map uint8 pixels with x / 127.5 - 1)")
+        raise InputError(
+            f"{name} must be floats in [-1, 1], got dtype {images.dtype} (map uint8 pixels with x / 127.5 - 1)"
+        )
     if images.ndim == 3:
         images = images[None]
     if images.ndim != 4 or images.shape[1:] != (image_size, image_size, 3) or images.shape[0] == 0:
-        raise InputError(f"{name} must have shape (S, S, 3) or (B, S, S, 3) with S = {image_size}, "
-                         f"got {images.shape}")
+        raise InputError(f"{name} must have shape (S, S, 3) or (B, S, S, 3) with S = {image_size}, got {images.shape}")
     if not np.all(np.isfinite(images)):
         raise InputError(f"{name} must be finite floats in [-1, 1], got NaN or infinite values")
     if images.min() < -1.001 or images.max() > 1.001:
-        raise InputError(f"{name} must be in [-1, 1], got range [{images.min():.3g}, {images.max():.3g}] "
-                         "(map [0, 255] pixels with x / 127.5 - 1)")
+        raise InputError(
+            f"{name} must be in [-1, 1], got range [{images.min():.3g}, {images.max():.3g}] "
+            "(map [0, 255] pixels with x / 127.5 - 1)"
+        )
     return images.astype(np.float32)
 
 
@@ -275,12 +281,20 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def add_common_arguments(parser):
     parser.add_argument("export_dir", metavar="DIR", help="folder written by `python cli.py export --onnx`")
-    parser.add_argument("--provider", choices=("auto", "cuda", "cpu"), default="auto",
-                        help="execution provider; auto = CUDA when onnxruntime-gpu sees a GPU, else CPU")
-    parser.add_argument("--threads", default="auto", metavar="auto|default|N",
-                        help="ONNX Runtime intra-op threads; auto (default) = the measured rule: on <= 2 CPUs "
-                             "1 thread for one image, else one per CPU without spin-wait; on larger machines "
-                             "ORT's default; default = ORT's default")
+    parser.add_argument(
+        "--provider",
+        choices=("auto", "cuda", "cpu"),
+        default="auto",
+        help="execution provider; auto = CUDA when onnxruntime-gpu sees a GPU, else CPU",
+    )
+    parser.add_argument(
+        "--threads",
+        default="auto",
+        metavar="auto|default|N",
+        help="ONNX Runtime intra-op threads; auto (default) = the measured rule: on <= 2 CPUs "
+        "1 thread for one image, else one per CPU without spin-wait; on larger machines "
+        "ORT's default; default = ORT's default",
+    )
 
 
 def run_main(main, argv=None):

@@ -49,8 +49,10 @@ def runtime_dir():
     dist = pathlib.Path(os.environ.get("RBVAE_ORT_WEB") or PAGE / "node_modules" / "onnxruntime-web" / "dist")
     missing = [name for name in RUNTIME_FILES if not (dist / name).is_file()]
     if missing:
-        raise InputError(f"ONNX Runtime Web is not installed ({dist} lacks {', '.join(missing)}); "
-                         f"run `npm ci --prefix {PAGE}` or set RBVAE_ORT_WEB to its dist/ folder")
+        raise InputError(
+            f"ONNX Runtime Web is not installed ({dist} lacks {', '.join(missing)}); "
+            f"run `npm ci --prefix {PAGE}` or set RBVAE_ORT_WEB to its dist/ folder"
+        )
     return dist
 
 
@@ -100,7 +102,9 @@ def write_web(export_dir, out_dir, samples):
     size = metadata["image_size"]
     samples = np.asarray(samples)
     if samples.dtype != np.uint8 or samples.ndim != 4 or samples.shape[1:] != (size, size, 3) or len(samples) < 2:
-        raise InputError(f"samples must be uint8 (N, {size}, {size}, 3) with N >= 2, got {samples.dtype} {samples.shape}")
+        raise InputError(
+            f"samples must be uint8 (N, {size}, {size}, 3) with N >= 2, got {samples.dtype} {samples.shape}"
+        )
     graphs = {name: export_dir / "onnx" / f"{name}.onnx" for name in GRAPHS}
     missing = [name for name, path in graphs.items() if not path.is_file()]
     if missing:
@@ -127,14 +131,23 @@ def write_web(export_dir, out_dir, samples):
             sample_files.append(f"samples/sample_{k:02d}.png")
             Image.fromarray(image).save(staging / sample_files[-1])
         (staging / "opening").mkdir()
-        opening = {"content": OPENING[0], "style": OPENING[1],
-                   "transfer": "opening/transfer.png", "reference": "opening/reference.png"}
+        opening = {
+            "content": OPENING[0],
+            "style": OPENING[1],
+            "transfer": "opening/transfer.png",
+            "reference": "opening/reference.png",
+        }
         for name, image in zip(("transfer", "reference"), opening_images(export_dir, samples)):
             Image.fromarray(image).save(staging / opening[name])
-        web = {"preprocessing": PREPROCESSING, "onnxruntime_web": runtime_version(dist),
-               "runtime": [f"ort/{name}" for name in RUNTIME_FILES], "wasm_threads": WASM_THREADS,
-               "graphs": {name: f"onnx/{name}.onnx" for name in GRAPHS}, "samples": sample_files,
-               "opening": opening}
+        web = {
+            "preprocessing": PREPROCESSING,
+            "onnxruntime_web": runtime_version(dist),
+            "runtime": [f"ort/{name}" for name in RUNTIME_FILES],
+            "wasm_threads": WASM_THREADS,
+            "graphs": {name: f"onnx/{name}.onnx" for name in GRAPHS},
+            "samples": sample_files,
+            "opening": opening,
+        }
         metadata = {**metadata, "preprocessing": PREPROCESSING, "web": web}
         (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
         staging.chmod(0o755)

@@ -8,9 +8,9 @@ Importing the package registers every layer and model with Keras serialization, 
 """
 
 from rbvae_tf import runtime  # noqa: F401  first: picks TensorFlow's CPU kernels before TensorFlow starts
-from rbvae_tf.errors import UserError
-from rbvae_tf.models import MODELS, build_model  # registers the models and layers with Keras
-from rbvae_tf.loading import from_preset
-
 from rbvae_tf._version import __version__  # read by `cli.py --version` without importing the rest
+from rbvae_tf.errors import UserError
+from rbvae_tf.loading import from_preset
+from rbvae_tf.models import MODELS, build_model  # registers the models and layers with Keras
+
 __all__ = ["MODELS", "UserError", "__version__", "build_model", "from_preset"]

@@ -110,8 +110,10 @@ def conditional_grid(model, images, num_targets=8, seed=0):
     """`conditional_generation` as one uint8 grid: a row per image; columns: the input, its reference
     version G(z, e_r), then one column per sampled e (the same e down each column)."""
     result = conditional_generation(model, images, num_targets, seed)
-    rows = [[to_uint8(image), to_uint8(reference), *to_uint8(samples)]
-            for image, reference, samples in zip(np.asarray(images), result["reference"], result["samples"])]
+    rows = [
+        [to_uint8(image), to_uint8(reference), *to_uint8(samples)]
+        for image, reference, samples in zip(np.asarray(images), result["reference"], result["samples"])
+    ]
     return make_grid(rows)
 
 
@@ -159,8 +161,19 @@ def _image_files(paths):
     return files
 
 
-def write_conditional_grid(model, out, image_files=(), rows=6, num_targets=8, seed=0, info=None, mnist=None,
-                           data_seed=None, limit=None, data=None):
+def write_conditional_grid(
+    model,
+    out,
+    image_files=(),
+    rows=6,
+    num_targets=8,
+    seed=0,
+    info=None,
+    mnist=None,
+    data_seed=None,
+    limit=None,
+    data=None,
+):
     """The `generate` command: a conditional-generation grid (Fig. 3) written to `out` as PNG.
 
     Rows are the images of `image_files` (files or folders), or else `rows` images of the MNIST-style
@@ -175,8 +188,19 @@ def write_conditional_grid(model, out, image_files=(), rows=6, num_targets=8, se
     return path, f"{len(images)} rows x {num_targets + 2} columns"
 
 
-def write_transfer(model, out, content_files=(), style_files=(), grid=None, seed=0, info=None, mnist=None,
-                   data_seed=None, limit=None, data=None):
+def write_transfer(
+    model,
+    out,
+    content_files=(),
+    style_files=(),
+    grid=None,
+    seed=0,
+    info=None,
+    mnist=None,
+    data_seed=None,
+    limit=None,
+    data=None,
+):
     """The `transfer` command: attribute transfer (Fig. 4) written to `out` as PNG.
 
     - one content and one style file: the transferred image alone, at the model's size;

@@ -30,8 +30,9 @@ def in_batches(function, *arrays, batch_size=BATCH_SIZE):
     Returns:
         numpy array, or a tuple of them when `function` returns a tuple.
     """
-    outputs = [function(*(a[start:start + batch_size] for a in arrays))
-               for start in range(0, len(arrays[0]), batch_size)]
+    outputs = [
+        function(*(a[start : start + batch_size] for a in arrays)) for start in range(0, len(arrays[0]), batch_size)
+    ]
     if isinstance(outputs[0], tuple):
         return tuple(np.concatenate([np.asarray(out[k]) for out in outputs]) for k in range(len(outputs[0])))
     return np.concatenate([np.asarray(out) for out in outputs])

@@ -20,8 +20,9 @@ from rbvae_tf.errors import UserError
 from rbvae_tf.models import MODELS
 from rbvae_tf.runtime import kernel_info
 
-TABLE_HEADER = ("| model | size | width | XLA | s/step | unlabelled img/s | steps in 30 min |\n"
-                "|---|---|---|---|---|---|---|")
+TABLE_HEADER = (
+    "| model | size | width | XLA | s/step | unlabelled img/s | steps in 30 min |\n|---|---|---|---|---|---|---|"
+)
 
 
 def parse_list(text, kind, option):
@@ -66,15 +67,27 @@ def measure(model, preset, image_size, width, jit, steps, warmup=5):
     """One configuration: a dict with the median step time and the unlabelled images per second."""
     config = FitConfig(model=model, preset=preset, image_size=image_size, width=width, jit=jit)
     seconds = time_steps(config, steps, warmup)
-    return {"model": model, "preset": preset, "image_size": image_size, "width": width,
-            "batch_size": config.batch_size, "jit": bool(jit), "steps": steps, "warmup": warmup,
-            "median_step_s": round(seconds, 4), "img_per_s": round(config.batch_size / seconds, 2),
-            "steps_in_30_min": int(1800 / seconds), **kernel_info()}
+    return {
+        "model": model,
+        "preset": preset,
+        "image_size": image_size,
+        "width": width,
+        "batch_size": config.batch_size,
+        "jit": bool(jit),
+        "steps": steps,
+        "warmup": warmup,
+        "median_step_s": round(seconds, 4),
+        "img_per_s": round(config.batch_size / seconds, 2),
+        "steps_in_30_min": int(1800 / seconds),
+        **kernel_info(),
+    }
 
 
 def table_row(row):
-    return (f"| {row['model']} | {row['image_size']} | {row['width']} | {'on' if row['jit'] else 'off'} "
-            f"| {row['median_step_s']:.3f} | {row['img_per_s']:.1f} | {row['steps_in_30_min']} |")
+    return (
+        f"| {row['model']} | {row['image_size']} | {row['width']} | {'on' if row['jit'] else 'off'} "
+        f"| {row['median_step_s']:.3f} | {row['img_per_s']:.1f} | {row['steps_in_30_min']} |"
+    )
 
 
 def train_speed(model, preset, sizes, widths, steps, jits=(False, True), warmup=5, log=print):

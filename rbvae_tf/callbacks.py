@@ -41,14 +41,18 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
         if loss is None or math.isfinite(float(loss)):
             return
         # Name the terms that diverged (the loss is their weighted sum), and the step of the whole run.
-        bad = [f"{name} = {float(value)}" for name, value in logs.items()
-               if name != "loss" and np.ndim(value) == 0 and not math.isfinite(float(value))]
+        bad = [
+            f"{name} = {float(value)}"
+            for name, value in logs.items()
+            if name != "loss" and np.ndim(value) == 0 and not math.isfinite(float(value))
+        ]
         model = getattr(self, "_model", None)
         optimizer = getattr(model, "optimizer", None)
         step = f"step {global_step(model)}, " if optimizer is not None else ""
         raise TrainingDiverged(
             f"the loss became {float(loss)} ({', '.join(bad) or 'no single term'}) at {step}step {batch + 1} of "
-            f"epoch {self.epoch + 1}; training stopped, the last finished epoch is kept (try a lower learning rate)")
+            f"epoch {self.epoch + 1}; training stopped, the last finished epoch is kept (try a lower learning rate)"
+        )
 
 
 class StopOnInterrupt(keras.callbacks.Callback):
@@ -176,13 +180,13 @@ class Backup(keras.callbacks.BackupAndRestore):
         self.model.save_weights(temporary, overwrite=True)
         os.replace(temporary, self._weights_path)
         epoch, batch = divmod(step, self.steps_per_epoch)
-        write_text_atomically(self._training_metadata_path,
-                              json.dumps({"epoch": epoch, "batch": batch, "step": step}))
+        write_text_atomically(self._training_metadata_path, json.dumps({"epoch": epoch, "batch": batch, "step": step}))
 
 
 def write_status(run_dir, epochs_completed, finished):
-    write_text_atomically(os.path.join(run_dir, "status.json"),
-                       json.dumps({"epochs_completed": epochs_completed, "finished": finished}))
+    write_text_atomically(
+        os.path.join(run_dir, "status.json"), json.dumps({"epochs_completed": epochs_completed, "finished": finished})
+    )
 
 
 class BranchHealth(keras.callbacks.Callback):
@@ -210,7 +214,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     Rows (reference-based models): unlabelled inputs; their reconstructions G(z, e); their reference
     versions G(z, e_r); transfers G(z of the input, e of the previous input: np.roll by 1, so the
-    first takes the last); generations G(z_hat, e_hat) from noise fixed for the whole run. Unsupervised models: inputs, reconstructions, generations.
+    first takes the last); generations G(z_hat, e_hat) from noise fixed for the whole run. Unsupervised models:
+    inputs, reconstructions, generations.
     """
 
     def __init__(self, run_dir, images, seed=0):
@@ -236,5 +241,8 @@ class SampleGrid(keras.callbacks.Callback):
             noise = rng.standard_normal((n, model.target_dim + model.common_dim)).astype(np.float32)
             rows.append(model.generate(noise))
         rows = [np.asarray(r) for r in rows]
-        save_png(make_grid(rows), os.path.join(self.run_dir, "samples", f"epoch_{epoch + 1:03d}.png"),
-                 tile_scale(model.image_size))
+        save_png(
+            make_grid(rows),
+            os.path.join(self.run_dir, "samples", f"epoch_{epoch + 1:03d}.png"),
+            tile_scale(model.image_size),
+        )

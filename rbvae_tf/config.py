@@ -9,25 +9,62 @@ is rebuilt from `model_config` (`loading.load_trained`).
 import dataclasses
 import json
 
+from rbvae_tf.data.checks import check_size
+from rbvae_tf.errors import UserError
+
 PRESETS = {
     # S 16, a handful of steps: for tests and smoke runs.
-    "tiny": dict(image_size=16, width=0.125, target_dim=8, common_dim=8, epochs=2, steps_per_epoch=3,
-                 batch_size=8, limit=256, jit=False, reference_width=1, learning_rate=1e-4),
+    "tiny": dict(
+        image_size=16,
+        width=0.125,
+        target_dim=8,
+        common_dim=8,
+        epochs=2,
+        steps_per_epoch=3,
+        batch_size=8,
+        limit=256,
+        jit=False,
+        reference_width=1,
+        learning_rate=1e-4,
+    ),
     # The best sRb-VAE e-probe from at most 30 minutes of training on a 2-core CPU, chosen by measurement:
-    # zoo/select_cpu_preset.py (width 1/2 beat 1/4; 450 steps per epoch were no better and left no margin)
-    # and `cli.py bench train` (XLA no faster at this size); see docs/archive/cpu-preset-selection.md. Reference outlines 3 px wide at
-    # 64 px: at 32 px the paper's 1 px outline is too faint and the reference branch dies (docs/ablations.md).
-    # Learning rate 3e-4, the recipe of issue 20: better than the paper's 1e-4 at this budget for the VAE and
-    # sRb-VAE (docs/ablations.md, v0-vae-lr3e4 and r10-lr3e4; for Rb-VAE it was not, s*-rb02-lr3e4).
-    "cpu": dict(image_size=32, width=0.5, target_dim=32, common_dim=32, epochs=6, steps_per_epoch=400,
-                batch_size=36, limit=None, jit=False, reference_width=3, learning_rate=3e-4),
+    # research/select_cpu_preset.py (width 1/2 beat 1/4; 450 steps per epoch were no better and left no margin)
+    # and `cli.py bench train` (XLA no faster at this size); see docs/archive/cpu-preset-selection.md. Reference
+    # outlines 3 px wide at 64 px: at 32 px the paper's 1 px outline is too faint and the reference branch dies
+    # (docs/ablations.md). Learning rate 3e-4, the presets' recipe: better than the paper's 1e-4 at this budget
+    # for the VAE and sRb-VAE (docs/ablations.md, v0-vae-lr3e4 and r10-lr3e4; for Rb-VAE it was not, s*-rb02-lr3e4).
+    "cpu": dict(
+        image_size=32,
+        width=0.5,
+        target_dim=32,
+        common_dim=32,
+        epochs=6,
+        steps_per_epoch=400,
+        batch_size=36,
+        limit=None,
+        jit=False,
+        reference_width=3,
+        learning_rate=3e-4,
+    ),
     # The paper (Sec. 5.2, App. D): 64 px, full width, 30 epochs over the 60k unlabelled images.
-    "paper": dict(image_size=64, width=1.0, target_dim=32, common_dim=32, epochs=30, steps_per_epoch=None,
-                  batch_size=36, limit=None, jit="auto", reference_width=1, learning_rate=1e-4),
+    "paper": dict(
+        image_size=64,
+        width=1.0,
+        target_dim=32,
+        common_dim=32,
+        epochs=30,
+        steps_per_epoch=None,
+        batch_size=36,
+        limit=None,
+        jit="auto",
+        reference_width=1,
+        learning_rate=1e-4,
+    ),
 }
 
 # Model arguments a preset adds for one model (the user's --model-arg wins). Empty: the paper's objectives.
-# The cpu ones are the best runs of docs/ablations.md (closest to issue 9's targets): they go beyond the paper.
+# The cpu ones are the best runs of docs/ablations.md (closest to the reference-branch study's targets): they go
+# beyond the paper.
 PRESET_MODEL_ARGS = {
     "tiny": {},
     "cpu": {
@@ -44,7 +81,12 @@ LR_SCHEDULES = ("constant", "cosine")
 
 @dataclasses.dataclass
 class FitConfig:
-    """Everything `fit` needs; fields left as None take the preset's value."""
+    """Everything `fit` needs; fields left as None take the preset's value.
+
+    The one place that checks a configuration (`__post_init__`): an unknown budget or schedule, an image side
+    that is not a multiple of 16, a negative limit, XLA with several replicas, `data` with image folders, one
+    image folder without the other. Each is a `UserError`, which the CLI prints as one line.
+    """
 
     model: str = "srbvae"
     preset: str = "cpu"
@@ -78,20 +120,38 @@ class FitConfig:
 
     def __post_init__(self):
         if self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+            raise UserError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        if self.replicas > 1:
+            if self.jit is True:
+                raise UserError("--jit does not work with --replicas > 1 (XLA fails under MirroredStrategy on CPU)")
+            self.jit = False
         for key, value in PRESETS[self.preset].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
         if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"unknown learning-rate schedule {self.lr_schedule!r}; choose one of "
-                             f"{', '.join(LR_SCHEDULES)}")
+            raise UserError(
+                f"unknown learning-rate schedule {self.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}"
+            )
+        check_size(self.image_size, "--image-size")
+        if self.limit is not None and self.limit < 0:
+            raise UserError(f"--limit must be >= 0, got {self.limit}")
+        if self.data and (self.reference or self.unlabelled):
+            raise UserError("--data is an MNIST-style folder: it does not combine with --reference/--unlabelled")
+        if bool(self.reference) != bool(self.unlabelled):
+            raise UserError("--reference and --unlabelled go together")
         self.model_args = {**PRESET_MODEL_ARGS[self.preset].get(self.model, {}), **self.model_args}
 
     @property
     def model_kwargs(self):
         """Constructor arguments of the model."""
-        return dict(image_size=self.image_size, width=self.width, target_dim=self.target_dim,
-                    common_dim=self.common_dim, seed=self.seed, **self.model_args)
+        return dict(
+            image_size=self.image_size,
+            width=self.width,
+            target_dim=self.target_dim,
+            common_dim=self.common_dim,
+            seed=self.seed,
+            **self.model_args,
+        )
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

@@ -32,8 +32,9 @@ def parse_workers(workers, worker_index):
     if worker_index is None:
         raise UserError("--workers needs --worker-index (0 for the chief, which writes the run directory)")
     if not 0 <= worker_index < len(addresses):
-        raise UserError(f"--worker-index must be in 0..{len(addresses) - 1} for {len(addresses)} workers, "
-                        f"got {worker_index}")
+        raise UserError(
+            f"--worker-index must be in 0..{len(addresses) - 1} for {len(addresses)} workers, got {worker_index}"
+        )
     return {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": worker_index}}
 
 
@@ -51,8 +52,10 @@ def cluster_from_environment(environ=os.environ):
         kind, index = task["type"], int(task["index"])
         count = sum(len(cluster.get(name, [])) for name in ("chief", "worker"))
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise UserError("TF_CONFIG must be JSON like {\"cluster\": {\"worker\": [\"host:port\", ...]}, "
-                        "\"task\": {\"type\": \"worker\", \"index\": 0}}") from None
+        raise UserError(
+            'TF_CONFIG must be JSON like {"cluster": {"worker": ["host:port", ...]}, '
+            '"task": {"type": "worker", "index": 0}}'
+        ) from None
     if kind not in ("chief", "worker") or not 0 <= index < len(cluster.get(kind, [])):
         raise UserError(f"TF_CONFIG: task {kind} {index} is not in its cluster")
     chief = kind == "chief" or (index == 0 and not cluster.get("chief"))
@@ -79,7 +82,7 @@ def get_strategy(replicas=1, cluster=None):
         raise UserError(f"--replicas must be >= 1, got {replicas}")
     if cluster is not None:
         if replicas != 1:
-            raise UserError("--replicas does not combine with several workers: each worker uses all its GPUs")
+            raise UserError("--replicas does not combine with --workers: each worker uses all its GPUs (or its CPU)")
         return multi_worker_strategy()
     if replicas == 1:
         return tf.distribute.get_strategy()
@@ -89,18 +92,20 @@ def get_strategy(replicas=1, cluster=None):
     else:
         most = max(2, os.cpu_count() or 1)  # more logical CPU devices than cores only slow a step down
         if replicas > most:
-            raise UserError(f"--replicas {replicas}: this machine has {len(gpus)} GPUs and can split its CPU "
-                            f"into at most {most} devices (one per core)")
+            raise UserError(
+                f"--replicas {replicas}: this machine has {len(gpus)} GPUs and can split its CPU "
+                f"into at most {most} devices (one per core)"
+            )
         cpu = tf.config.list_physical_devices("CPU")[0]
         # get_logical_device_configuration does not start the runtime (list_logical_devices would)
         configured = tf.config.get_logical_device_configuration(cpu) or []
         if len(configured) != replicas:
             try:
-                tf.config.set_logical_device_configuration(
-                    cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+                tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
             except RuntimeError as error:
                 raise UserError(
-                    f"cannot split the CPU into {replicas} devices after TensorFlow started ({error})") from None
+                    f"cannot split the CPU into {replicas} devices after TensorFlow started ({error})"
+                ) from None
         devices = [f"/cpu:{i}" for i in range(replicas)]
     return tf.distribute.MirroredStrategy(devices)
 
@@ -136,6 +141,7 @@ def broadcast_from_chief(strategy, variables):
             context = tf.distribute.get_replica_context()
             mine = tf.cast(tf.equal(context.replica_id_in_sync_group, 0), tf.float64)
             return context.all_reduce("sum", [tf.cast(v.value, tf.float64) * mine for v in variables])
+
         return strategy.run(replica_fn)
 
     values = chief_values()

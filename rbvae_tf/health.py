@@ -1,6 +1,6 @@
 """Health of the reference branch of Rb-VAE / sRb-VAE: is the weak supervision reaching the latents?
 
-A dead reference branch (issue 9) looks like this: G(z_r, e_r) is black for every reference image,
+A dead reference branch (docs/ablations.md, r00-paper) looks like this: G(z_r, e_r) is black for every reference image,
 posterior means of e are far outside the prior, e_r stays at its zero start, and generations from
 prior samples of e are black. These numbers make that visible, in `evaluate` (metrics.json/md) and
 once per epoch during `fit` (history.csv, TensorBoard), computed on the posterior means:
@@ -25,8 +25,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-HEALTH_NAMES = ("reference_l1_ratio", "sampled_mass_ratio", "reference_mass_ratio", "e_norm", "e_prior_norm",
-                "z_norm", "z_prior_norm", "reference_target_norm")
+HEALTH_NAMES = (
+    "reference_l1_ratio",
+    "sampled_mass_ratio",
+    "reference_mass_ratio",
+    "e_norm",
+    "e_prior_norm",
+    "z_norm",
+    "z_prior_norm",
+    "reference_target_norm",
+)
 BATCH_SIZE = 256
 _COMPILED = weakref.WeakKeyDictionary()  # model -> its compiled encoders and generator, traced once
 
@@ -46,8 +54,9 @@ def _mass(images):
 
 
 def _batched(function, *arrays, batch_size=BATCH_SIZE):
-    return np.concatenate([np.asarray(function(*(a[i:i + batch_size] for a in arrays)))
-                           for i in range(0, len(arrays[0]), batch_size)])
+    return np.concatenate(
+        [np.asarray(function(*(a[i : i + batch_size] for a in arrays))) for i in range(0, len(arrays[0]), batch_size)]
+    )
 
 
 def _compiled(model):
@@ -65,7 +74,8 @@ def _compiled(model):
         _COMPILED[model] = (
             tf.function(lambda x: common_encoder(x, training=False)[0], input_signature=[image]),
             tf.function(lambda x: target_encoder(x, training=False)[0], input_signature=[image]),
-            tf.function(lambda z, e: generator([z, e], training=False), input_signature=[z_spec, e_spec]))
+            tf.function(lambda z, e: generator([z, e], training=False), input_signature=[z_spec, e_spec]),
+        )
     return _COMPILED[model]
 
 

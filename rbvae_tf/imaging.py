@@ -8,7 +8,6 @@ from PIL import Image
 
 from rbvae_tf.files import check_can_create, write_atomically
 
-
 MIN_TILE = 64  # pixels: grids of smaller images are enlarged to at least this tile size
 
 
@@ -41,7 +40,7 @@ def make_grid(rows, pad=1):
     for i, row in enumerate(rows):
         for j, image in enumerate(row):
             top, left = pad + i * (h + pad), pad + j * (w + pad)
-            grid[top:top + h, left:left + w] = image
+            grid[top : top + h, left : left + w] = image
     return grid
 
 

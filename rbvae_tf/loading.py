@@ -55,8 +55,10 @@ def load_trained(spec):
         return from_preset(path)
     if path.is_file() and path.suffix == ".keras":
         return _load_keras(path), {"name": path.stem, "path": str(path), "fit": None}
-    raise UserError(f"no model at {spec!r}: expected a run directory with model.keras, a .keras file "
-                    f"or a preset name ({', '.join(available_presets()) or 'none installed'})")
+    raise UserError(
+        f"no model at {spec!r}: expected a run directory with model.keras, a .keras file "
+        f"or a preset name ({', '.join(available_presets()) or 'none installed'})"
+    )
 
 
 def available_presets():
@@ -89,8 +91,11 @@ def save_preset(model, directory, fit=None, metadata=None, kernels=None):
     clean = type(model).from_config(model.get_config())  # not compiled: no optimizer state in the file
     clean.set_weights(model.get_weights())
     clean.save_weights(directory / "model.weights.h5")
-    config = {"model": keras.saving.serialize_keras_object(clean), "fit": fit,
-              **({"kernels": kernels} if kernels else {})}
+    config = {
+        "model": keras.saving.serialize_keras_object(clean),
+        "fit": fit,
+        **({"kernels": kernels} if kernels else {}),
+    }
     (directory / "config.json").write_text(json.dumps(config, indent=2))
     (directory / "metadata.json").write_text(json.dumps(metadata or {}, indent=2))
     return directory
@@ -119,8 +124,9 @@ def mnist_style_source(model, info=None, data=None, mnist=None, data_seed=None, 
         data_lib.read_built(data, model.image_size, f"model {(info or {}).get('name') or ''}".rstrip())
         return pathlib.Path(data).expanduser(), limit
     mnist, data_seed = data_options(info, mnist, data_seed)
-    folder = data_lib.cached_mnist_style(size=model.image_size, seed=data_seed, limit=limit, mnist_path=mnist,
-                                         reference_width=reference_width)
+    folder = data_lib.cached_mnist_style(
+        size=model.image_size, seed=data_seed, limit=limit, mnist_path=mnist, reference_width=reference_width
+    )
     return folder, None
 
 
@@ -131,11 +137,15 @@ def data_options(info, mnist=None, data_seed=None):
     """
     fit = (info or {}).get("fit") or {}
     if mnist is None and (fit.get("reference") or fit.get("unlabelled")):
-        raise UserError(f"{(info or {}).get('name') or 'this model'} was trained on image folders, so MNIST-style "
-                        "probe images do not fit it: give your own (evaluate --probe DIR, generate --images, "
-                        "transfer --content/--style) or --mnist to use MNIST-style data anyway")
-    return (mnist if mnist is not None else fit.get("mnist"),
-            data_seed if data_seed is not None else int(fit.get("data_seed") or 0))
+        raise UserError(
+            f"{(info or {}).get('name') or 'this model'} was trained on image folders, so MNIST-style "
+            "probe images do not fit it: give your own (evaluate --probe DIR, generate --images, "
+            "transfer --content/--style) or --mnist to use MNIST-style data anyway"
+        )
+    return (
+        mnist if mnist is not None else fit.get("mnist"),
+        data_seed if data_seed is not None else int(fit.get("data_seed") or 0),
+    )
 
 
 def reference_width_of(info):

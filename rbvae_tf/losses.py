@@ -69,8 +69,11 @@ def mmd(a, b, scales=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)):
     dim = ops.cast(ops.shape(a)[1], a.dtype)
 
     def kernel(x, y):
-        sq = (ops.sum(ops.square(x), 1)[:, None] + ops.sum(ops.square(y), 1)[None, :]
-              - 2.0 * ops.matmul(x, ops.transpose(y)))
+        sq = (
+            ops.sum(ops.square(x), 1)[:, None]
+            + ops.sum(ops.square(y), 1)[None, :]
+            - 2.0 * ops.matmul(x, ops.transpose(y))
+        )
         sq = ops.maximum(sq, 0.0)
         return sum(2.0 * dim * s / (2.0 * dim * s + sq) for s in scales)
 

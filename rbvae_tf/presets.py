@@ -49,17 +49,24 @@ def preset_rows(zoo=None):
         metrics, metadata = _read(folder / "metrics.json"), _read(folder / "metadata.json")
         data = metrics.get("data") or {}
         probe, digits = metrics.get("probe") or {}, metrics.get("digit_accuracy") or {}
-        rows.append({
-            "preset": name,
-            "model": fit.get("model") or metadata.get("model"),
-            "data": f"{data.get('source', 'mnist-style')} {data.get('size', fit.get('image_size'))} px",
-            "budget": (f"{fit.get('epochs')} x {fit.get('steps_per_epoch')} steps, batch {fit.get('batch_size')}"
-                       if fit.get("epochs") else None),
-            "training_minutes": round(metadata["training_seconds"] / 60, 1) if "training_seconds" in metadata else None,
-            **{f"probe_{key}": (probe.get(key) or {}).get("mae", {}).get("mean") for key in ("e", "z", "all")},
-            **{f"digits_{key}": digits.get(key) for key in ("e", "z", "all")},
-            **transfer_columns(metrics.get("transfer") or {}),
-        })
+        rows.append(
+            {
+                "preset": name,
+                "model": fit.get("model") or metadata.get("model"),
+                "data": f"{data.get('source', 'mnist-style')} {data.get('size', fit.get('image_size'))} px",
+                "budget": (
+                    f"{fit.get('epochs')} x {fit.get('steps_per_epoch')} steps, batch {fit.get('batch_size')}"
+                    if fit.get("epochs")
+                    else None
+                ),
+                "training_minutes": round(metadata["training_seconds"] / 60, 1)
+                if "training_seconds" in metadata
+                else None,
+                **{f"probe_{key}": (probe.get(key) or {}).get("mae", {}).get("mean") for key in ("e", "z", "all")},
+                **{f"digits_{key}": digits.get(key) for key in ("e", "z", "all")},
+                **transfer_columns(metrics.get("transfer") or {}),
+            }
+        )
     return rows
 
 
@@ -68,8 +75,10 @@ def transfer_columns(transfer):
     attribute transfer read by independent readers, 1 = as well as the real images, 0 = no better than a
     trivial output (rbvae_tf/evaluation/transfer.py). None when missing or not applicable (no e/z split)."""
     scores = transfer.get("transfer") if transfer.get("available") else None
-    return {"content_kept": scores["content_kept"] if scores else None,
-            "style_taken": scores["style_taken"]["mean"] if scores else None}
+    return {
+        "content_kept": scores["content_kept"] if scores else None,
+        "style_taken": scores["style_taken"]["mean"] if scores else None,
+    }
 
 
 def preset_table(zoo=None):
@@ -83,19 +92,38 @@ def preset_table(zoo=None):
             return f"{value:.3f}".replace("0.", ".", 1) if abs(value) < 1 else f"{value:.1f}"  # .076, -.050
         return "–" if value is None else str(value)
 
-    lines = ["| preset | model | data | budget | min | MAE e ↓ | z ↑ | all | digits e ↓ | z ↑ | all "
-             "| kept ↑ | style ↑ |", "|---|---|---|---|" + "---:|" * 9]
+    lines = [
+        "| preset | model | data | budget | min | MAE e ↓ | z ↑ | all | digits e ↓ | z ↑ | all | kept ↑ | style ↑ |",
+        "|---|---|---|---|" + "---:|" * 9,
+    ]
     for r in rows:
         budget = r["budget"] and r["budget"].replace(" steps, batch ", " x ")
         r = {**r, "data": r["data"].replace("mnist-style ", "")}  # the footer names the default source
-        lines.append("| " + " | ".join(cell(r[key]) for key in (
-            "preset", "model", "data")) + f" | {cell(budget)} | " + " | ".join(cell(r[key]) for key in (
-            "training_minutes", "probe_e", "probe_z", "probe_all", "digits_e", "digits_z", "digits_all",
-            "content_kept", "style_taken")) + " |")
-    lines += ["data: image size (MNIST-style data unless named); budget: epochs x steps x batch; "
-              "min: training minutes.",
-              "MAE: linear probe of the target factors (R, G, B, scale, width), lower is better from e and should",
-              "be worse from z. digits: the digit is a common factor, z should hold it, e not. kept, style: transfer",
-              "G(z(A), e(B)) read by independent readers, content kept from A and style taken from B (mean of the",
-              "five factors): 1 = as well as the real images, 0 = no better than a trivial output; – : no e/z split."]
+        lines.append(
+            "| "
+            + " | ".join(cell(r[key]) for key in ("preset", "model", "data"))
+            + f" | {cell(budget)} | "
+            + " | ".join(
+                cell(r[key])
+                for key in (
+                    "training_minutes",
+                    "probe_e",
+                    "probe_z",
+                    "probe_all",
+                    "digits_e",
+                    "digits_z",
+                    "digits_all",
+                    "content_kept",
+                    "style_taken",
+                )
+            )
+            + " |"
+        )
+    lines += [
+        "data: image size (MNIST-style data unless named); budget: epochs x steps x batch; min: training minutes.",
+        "MAE: linear probe of the target factors (R, G, B, scale, width), lower is better from e and should",
+        "be worse from z. digits: the digit is a common factor, z should hold it, e not. kept, style: transfer",
+        "G(z(A), e(B)) read by independent readers, content kept from A and style taken from B (mean of the",
+        "five factors): 1 = as well as the real images, 0 = no better than a trivial output; – : no e/z split.",
+    ]
     return "\n".join(lines)

@@ -40,8 +40,7 @@ import numpy as np
 
 MODES = ("compact", "full", "epoch", "none")
 IMAGE_TERMS = ("image", "reconstruction")
-REGULARISERS = (("adversarial", "adv"), ("weighted_kl", "weighted_kl"), ("dip", "dip"), ("kl", "kl"),
-                ("kl_e", "kl_e"))
+REGULARISERS = (("adversarial", "adv"), ("weighted_kl", "weighted_kl"), ("dip", "dip"), ("kl", "kl"), ("kl_e", "kl_e"))
 LOG_POINTS = 10  # step lines per epoch on a stream that is not a terminal (one each tenth of the epoch)
 REFRESH_SECONDS = 0.1  # shortest time between two in-place updates on a terminal
 
@@ -85,8 +84,9 @@ def format_duration(seconds):
 
 def format_values(pairs):
     """`label value` pairs; accuracies (`d-acc`) with two decimals, the rest with `format_number`."""
-    return " ".join(f"{label} {value:.2f}" if label == "d-acc" else f"{label} {format_number(value)}"
-                    for label, value in pairs)
+    return " ".join(
+        f"{label} {value:.2f}" if label == "d-acc" else f"{label} {format_number(value)}" for label, value in pairs
+    )
 
 
 class TrainingProgress(keras.callbacks.Callback):
@@ -188,10 +188,13 @@ class TrainingProgress(keras.callbacks.Callback):
         """`epoch E/N step S/T ETA m:ss | loss ... image ... adv ... d-acc ...`"""
         eta_text = "ETA " + (format_duration(eta) if eta is not None else "?")
         return f"epoch {self._epoch + 1}/{self._epochs()} step {step}/{self._total} {eta_text} | " + format_values(
-            headline(logs))
+            headline(logs)
+        )
 
     def epoch_line(self, epoch, done, seconds, logs):
         """`epoch E/N: T steps in m:ss (x s/step) | loss ... image ... adv ... d-acc ...`"""
         pace = f"{seconds / done:.2g} s/step" if done else "no step"
-        return (f"epoch {epoch + 1}/{self._epochs()}: {done} steps in {format_duration(seconds)} ({pace}) | "
-                + format_values(headline(logs)))
+        return (
+            f"epoch {epoch + 1}/{self._epochs()}: {done} steps in {format_duration(seconds)} ({pace}) | "
+            + format_values(headline(logs))
+        )

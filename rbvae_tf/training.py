@@ -25,8 +25,17 @@ import keras
 import tensorflow as tf
 
 from rbvae_tf import data as data_lib
-from rbvae_tf.callbacks import (Backup, BranchHealth, HistoryCSV, SampleGrid, SaveRun, StopOnInterrupt, StopOnNaN,
-                                global_step, write_status)
+from rbvae_tf.callbacks import (
+    Backup,
+    BranchHealth,
+    HistoryCSV,
+    SampleGrid,
+    SaveRun,
+    StopOnInterrupt,
+    StopOnNaN,
+    global_step,
+    write_status,
+)
 from rbvae_tf.config import FitConfig
 from rbvae_tf.distribute import broadcast_from_chief, cluster_from_environment, get_strategy
 from rbvae_tf.errors import TrainingDiverged, UserError
@@ -69,8 +78,10 @@ def resolve_run_dir(out, config):
     current = json.loads(config.to_json())
     if previous != current:
         changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
-        raise UserError(f"{candidate} holds an unfinished run with other settings ({', '.join(changed)}); "
-                        "use another --out-dir or the same options to resume it")
+        raise UserError(
+            f"{candidate} holds an unfinished run with other settings ({', '.join(changed)}); "
+            "use another --out-dir or the same options to resume it"
+        )
     return candidate, True
 
 
@@ -82,31 +93,38 @@ def load_training_data(config):
     shuffles reshuffle at each new iteration of the same dataset object, so each `model.fit` of a
     run gets a new one, whose batches are those of an uninterrupted run from its first step on.
     """
-    if config.data and (config.reference or config.unlabelled):
-        raise UserError("--data is an MNIST-style folder: it does not combine with --reference/--unlabelled")
-    if config.reference or config.unlabelled:
-        if not (config.reference and config.unlabelled):
-            raise UserError("--reference and --unlabelled go together")
+    if config.reference:  # and config.unlabelled: FitConfig allows only both
 
         def sources():
-            return (data_lib.image_folder_dataset(config.unlabelled, config.image_size, shuffle_seed=config.seed),
-                    data_lib.image_folder_dataset(config.reference, config.image_size, shuffle_seed=config.seed + 1))
+            return (
+                data_lib.image_folder_dataset(config.unlabelled, config.image_size, shuffle_seed=config.seed),
+                data_lib.image_folder_dataset(config.reference, config.image_size, shuffle_seed=config.seed + 1),
+            )
+
         sources()  # bad folders fail now, before any training
         n_unlabelled = len(data_lib.list_images(config.unlabelled))
         samples = data_lib.load_images(data_lib.list_images(config.unlabelled)[:SAMPLE_IMAGES], config.image_size)
-        health = tuple(data_lib.load_images(data_lib.list_images(folder)[:HEALTH_IMAGES], config.image_size)
-                       for folder in (config.unlabelled, config.reference))
+        health = tuple(
+            data_lib.load_images(data_lib.list_images(folder)[:HEALTH_IMAGES], config.image_size)
+            for folder in (config.unlabelled, config.reference)
+        )
     else:
         if config.data:  # a built folder: `with_built_data` checked its size and took its build arguments
             folder = config.data
         else:
-            folder = data_lib.cached_mnist_style(size=config.image_size, seed=config.data_seed, limit=config.limit,
-                                                 mnist_path=config.mnist, reference_width=config.reference_width)
+            folder = data_lib.cached_mnist_style(
+                size=config.image_size,
+                seed=config.data_seed,
+                limit=config.limit,
+                mnist_path=config.mnist,
+                reference_width=config.reference_width,
+            )
         unlabelled = data_lib.load_split(folder, "unlabelled")["images"]
         reference = data_lib.load_split(folder, "reference")["images"]
 
         def sources():
             return unlabelled, reference
+
         n_unlabelled = len(unlabelled)
         samples = unlabelled[:SAMPLE_IMAGES]
         health = (unlabelled[:HEALTH_IMAGES], reference[:HEALTH_IMAGES])
@@ -115,6 +133,7 @@ def load_training_data(config):
 
     def make_dataset():
         return data_lib.train_dataset(*sources(), config.batch_size, seed=config.seed)
+
     make_dataset()  # checks that the two sources match
     steps = config.steps_per_epoch or n_unlabelled // config.batch_size
     return make_dataset, steps, data_lib.to_unit_range(samples), tuple(data_lib.to_unit_range(h) for h in health)
@@ -126,10 +145,21 @@ def with_built_data(config):
     if not config.data:
         return config
     size = data_lib.read_built(config.data)["size"]
-    meta = data_lib.read_built(config.data, config.image_size, "the run", f"train at its size with --image-size {size}, "
-                               f"or build one with `python cli.py data mnist-style --image-size {config.image_size}`")
-    return dataclasses.replace(config, data=str(pathlib.Path(config.data).expanduser().resolve()), mnist=None,
-                               data_seed=meta["seed"], limit=meta["limit"], reference_width=meta["reference_width"])
+    meta = data_lib.read_built(
+        config.data,
+        config.image_size,
+        "the run",
+        f"train at its size with --image-size {size}, "
+        f"or build one with `python cli.py data mnist-style --image-size {config.image_size}`",
+    )
+    return dataclasses.replace(
+        config,
+        data=str(pathlib.Path(config.data).expanduser().resolve()),
+        mnist=None,
+        data_seed=meta["seed"],
+        limit=meta["limit"],
+        reference_width=meta["reference_width"],
+    )
 
 
 def use_xla(config, strategy):
@@ -205,8 +235,15 @@ def run_epochs(model, make_dataset, step, steps, epochs, callbacks, verbose):
     if epoch < epochs:
         parts.append((epoch, epochs, steps, epoch * steps))
     for first_epoch, last_epoch, length, first_step in parts:
-        model.fit(make_dataset().skip(first_step), initial_epoch=first_epoch, epochs=last_epoch,
-                  steps_per_epoch=length, callbacks=callbacks, verbose=verbose, shuffle=False)
+        model.fit(
+            make_dataset().skip(first_step),
+            initial_epoch=first_epoch,
+            epochs=last_epoch,
+            steps_per_epoch=length,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,
+        )
         if callbacks[-1].requested:  # Ctrl-C: stopped after this epoch was saved
             break
 
@@ -254,13 +291,18 @@ def fit(config: FitConfig, out=None, verbose=None, extra_callbacks=(), backup_ev
     if step:
         print(f"resumed from epoch {step // steps}, step {step} in {run_dir}")
     else:
-        (run_dir / "config.json").write_text(json.dumps(
-            {"fit": json.loads(config.to_json()), "model_config": model.get_config(),
-             "kernels": kernel_info()}, indent=2))
+        (run_dir / "config.json").write_text(
+            json.dumps(
+                {"fit": json.loads(config.to_json()), "model_config": model.get_config(), "kernels": kernel_info()},
+                indent=2,
+            )
+        )
         write_status(run_dir, 0, False)
     role = "" if cluster is None else f" (worker {cluster[1]} of {cluster[0]}{', chief' if chief else ''})"
-    print(f"training on {replicas} replica{'s' if replicas > 1 else ''}{role}: {config.model} "
-          f"({config.preset} budget) into {run_dir}")
+    print(
+        f"training on {replicas} replica{'s' if replicas > 1 else ''}{role}: {config.model} "
+        f"({config.preset} budget) into {run_dir}"
+    )
     callbacks = [
         StopOnNaN(),
         BranchHealth(*health, seed=config.seed),  # before the callbacks that write the logs

@@ -45,6 +45,7 @@ def install(hook, marker):
             save(self, step)
             if step == number:
                 pause(marker)
+
         callbacks.Backup.save = save_then_pause
     elif kind == "in-backup":
         save_weights = keras.Model.save_weights
@@ -54,6 +55,7 @@ def install(hook, marker):
                 half_write(save_weights, model, filepath, **kwargs)
                 pause(marker)
             return save_weights(model, filepath, **kwargs)
+
         keras.Model.save_weights = cut_save_weights
     elif kind == "in-model-save":
         save = keras.Model.save
@@ -66,6 +68,7 @@ def install(hook, marker):
                     half_write(save, model, filepath, **kwargs)
                     pause(marker)
             return save(model, filepath, **kwargs)
+
         keras.Model.save = cut_save
     else:
         raise SystemExit(f"unknown hook {hook}")

@@ -30,7 +30,7 @@ def images():
 
 def tile(grid, row, col, size=S, pad=1):
     top, left = pad + row * (size + pad), pad + col * (size + pad)
-    return grid[top:top + size, left:left + size]
+    return grid[top : top + size, left : left + size]
 
 
 def test_transfer_is_g_of_content_z_and_style_e(model, images):
@@ -63,7 +63,7 @@ def test_transfer_grid_layout(model, images):
     for i in range(2):
         np.testing.assert_array_equal(tile(grid, i + 1, 0), to_uint8(content[i]))
         for j in range(3):
-            expected = to_uint8(applications.transfer(model, content[i:i + 1], style[j:j + 1])[0])
+            expected = to_uint8(applications.transfer(model, content[i : i + 1], style[j : j + 1])[0])
             assert np.abs(tile(grid, i + 1, j + 1).astype(int) - expected).max() <= 1
 
 
@@ -74,7 +74,7 @@ def test_conditional_generation_shares_e_down_columns(model, images):
     e = np.random.default_rng(7).standard_normal((4, TINY["target_dim"])).astype(np.float32)
     z = model.encode_common(images[:3])["mean"]
     for j in range(4):  # batches of another size: oneDNN may differ in the last digits
-        expected = model.generate(z, np.repeat(e[j:j + 1], 3, axis=0))
+        expected = model.generate(z, np.repeat(e[j : j + 1], 3, axis=0))
         np.testing.assert_allclose(result["samples"][:, j], expected, atol=1e-4)
     other = applications.conditional_generation(model, images[:3], num_targets=4, seed=8)
     assert np.abs(other["samples"] - result["samples"]).max() > 1e-2
@@ -88,11 +88,14 @@ def test_conditional_grid_layout(model, images):
     assert np.abs(tile(grid, 1, 1).astype(int) - reference).max() <= 1
 
 
-@pytest.mark.parametrize("call", [
-    lambda m, x: applications.transfer(m, x, x),
-    lambda m, x: applications.transfer_grid(m, x, x),
-    lambda m, x: applications.conditional_grid(m, x),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, x: applications.transfer(m, x, x),
+        lambda m, x: applications.transfer_grid(m, x, x),
+        lambda m, x: applications.conditional_grid(m, x),
+    ],
+)
 def test_unsupervised_models_are_refused(vae, images, call):
     with pytest.raises(UserError, match="needs a model with an e/z split"):
         call(vae, images[:1])

@@ -10,13 +10,47 @@ from rbvae_tf import runtime
 from rbvae_tf.errors import UserError
 from rbvae_tf.models import MODELS, build_model
 
-KEYS = {"model", "preset", "image_size", "width", "batch_size", "jit", "steps", "warmup", "median_step_s",
-        "img_per_s", "steps_in_30_min", "onednn", "onednn_chosen_by", "cpu", "cpu_flags"}
+KEYS = {
+    "model",
+    "preset",
+    "image_size",
+    "width",
+    "batch_size",
+    "jit",
+    "steps",
+    "warmup",
+    "median_step_s",
+    "img_per_s",
+    "steps_in_30_min",
+    "onednn",
+    "onednn_chosen_by",
+    "cpu",
+    "cpu_flags",
+}
 
 
 def test_bench_train_prints_a_table_then_json_as_the_last_line():
-    result = CliRunner().invoke(cli.cli, ["bench", "train", "--model", "vae", "--budget", "tiny", "--image-size", "16",
-                                          "--width", "0.125", "--repeats", "2", "--warmup", "1", "--jit", "off"])
+    result = CliRunner().invoke(
+        cli.cli,
+        [
+            "bench",
+            "train",
+            "--model",
+            "vae",
+            "--budget",
+            "tiny",
+            "--image-size",
+            "16",
+            "--width",
+            "0.125",
+            "--repeats",
+            "2",
+            "--warmup",
+            "1",
+            "--jit",
+            "off",
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0].startswith("| model | size | width | XLA | s/step | unlabelled img/s")
@@ -24,17 +58,26 @@ def test_bench_train_prints_a_table_then_json_as_the_last_line():
     rows = json.loads(lines[-1])
     assert len(rows) == 1 and set(rows[0]) == KEYS
     row = rows[0]
-    assert (row["model"], row["image_size"], row["width"], row["batch_size"], row["jit"]) == ("vae", 16, 0.125, 8, False)
+    assert (row["model"], row["image_size"], row["width"], row["batch_size"], row["jit"]) == (
+        "vae",
+        16,
+        0.125,
+        8,
+        False,
+    )
     assert row["median_step_s"] > 0
     assert row["img_per_s"] == pytest.approx(8 / row["median_step_s"], rel=0.01)
     assert row["onednn"] is runtime.onednn_enabled() and row["cpu"] == runtime.cpu_info()["cpu"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--image-size", "24"], "error: --image-size must be a positive multiple of 16, got 24"),
-    (["--image-size", "3x"], "error: --image-size takes comma-separated int values, got '3x'"),
-    (["--width", "0"], "error: --width values must be > 0, got [0.0]"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--image-size", "24"], "error: --image-size must be a positive multiple of 16, got 24"),
+        (["--image-size", "3x"], "error: --image-size takes comma-separated int values, got '3x'"),
+        (["--width", "0"], "error: --width values must be > 0, got [0.0]"),
+    ],
+)
 def test_bench_train_bad_input(args, message):
     result = CliRunner().invoke(cli.cli, ["bench", "train", "--budget", "tiny", *args])
     assert result.exit_code == 2 and message in result.output, result.output

@@ -61,8 +61,10 @@ def test_evaluate_run_directory(files, tmp_path):
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert set(metrics["probe"]) == {"all", "all_sampled", "constant", "untrained"}
     assert metrics["model"]["name"] == "run" and metrics["model"]["fit"]["preset"] == "tiny"
-    assert "| Features | R | G | B | Scale | Width | Avg | Paper Avg (VAE) |" in (
-        tmp_path / "eval" / "metrics.md").read_text()
+    assert (
+        "| Features | R | G | B | Scale | Width | Avg | Paper Avg (VAE) |"
+        in (tmp_path / "eval" / "metrics.md").read_text()
+    )
 
 
 def test_generate_probe_rows_and_user_images(files, tmp_path):
@@ -70,19 +72,47 @@ def test_generate_probe_rows_and_user_images(files, tmp_path):
     assert result.exit_code == 0, result.output
     zoom = 4  # 16 px tiles are enlarged to 64 px
     assert png_size(tmp_path / "g.png") == (zoom * (6 * (S + 1) + 1), zoom * (3 * (S + 1) + 1))
-    result = run("generate", files / "rbvae.keras", "--out", tmp_path / "u.png", "--cols", 2,
-                 "--images", files / "colour.png", "--images", files / "grey.png")
+    result = run(
+        "generate",
+        files / "rbvae.keras",
+        "--out",
+        tmp_path / "u.png",
+        "--cols",
+        2,
+        "--images",
+        files / "colour.png",
+        "--images",
+        files / "grey.png",
+    )
     assert result.exit_code == 0, result.output
     assert png_size(tmp_path / "u.png") == (zoom * (4 * (S + 1) + 1), zoom * (2 * (S + 1) + 1))
 
 
 def test_transfer_pair_files_and_probe_grid(files, tmp_path):
-    result = run("transfer", files / "rbvae.keras", "--content", files / "colour.png", "--style",
-                 files / "grey.png", "--out", tmp_path / "t.png")
+    result = run(
+        "transfer",
+        files / "rbvae.keras",
+        "--content",
+        files / "colour.png",
+        "--style",
+        files / "grey.png",
+        "--out",
+        tmp_path / "t.png",
+    )
     assert result.exit_code == 0, result.output
     assert png_size(tmp_path / "t.png") == (S, S)
-    result = run("transfer", files / "rbvae.keras", "--content", files / "colour.png", "--content",
-                 files / "grey.png", "--style", files / "grey.png", "--out", tmp_path / "two.png")
+    result = run(
+        "transfer",
+        files / "rbvae.keras",
+        "--content",
+        files / "colour.png",
+        "--content",
+        files / "grey.png",
+        "--style",
+        files / "grey.png",
+        "--out",
+        tmp_path / "two.png",
+    )
     assert result.exit_code == 0 and "2 x 1 grid" in result.stdout
     assert png_size(tmp_path / "two.png") == (4 * (2 * (S + 1) + 1), 4 * (3 * (S + 1) + 1))
     result = run("transfer", files / "rbvae.keras", "--grid", "--out", tmp_path / "grid.png", *LIMIT)
@@ -93,21 +123,62 @@ def test_transfer_pair_files_and_probe_grid(files, tmp_path):
     assert png_size(tmp_path / "grid2.png") == (4 * (3 * (S + 1) + 1),) * 2
 
 
-@pytest.mark.parametrize("args, message", [
-    (["evaluate", "{root}/no-such-run", "--out-dir", "{out}.d"], "no model at"),
-    (["transfer", "{root}/corrupt.keras", "--grid", "--out", "{out}"], "cannot load model"),
-    (["transfer", "{root}/rbvae.keras", "--content", "{root}/corrupt.png", "--style", "{root}/grey.png",
-      "--out", "{out}"], "cannot decode image"),
-    (["transfer", "{root}/rbvae.keras", "--content", "{root}/missing.png", "--style", "{root}/grey.png",
-      "--out", "{out}"], "image not found"),
-    (["transfer", "{root}/vae.keras", "--content", "{root}/grey.png", "--style", "{root}/grey.png",
-      "--out", "{out}"], "transfer needs a model with an e/z split (target and common latents)"),
-    (["generate", "{root}/vae.keras", "--out", "{out}"], "conditional generation needs a model with an e/z split"),
-    (["generate", "{root}/rbvae.keras", "--images", "{root}/corrupt.png", "--out", "{out}"], "cannot decode image"),
-    (["transfer", "{root}/rbvae.keras", "--grid", "2", "--content", "{root}/grey.png", "--out", "{out}"],
-     "use either --grid"),
-    (["evaluate", "{root}/rbvae.keras", "--probe", "{root}/no-folder", "--out-dir", "{out}.d"], "probe folder not found"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["evaluate", "{root}/no-such-run", "--out-dir", "{out}.d"], "no model at"),
+        (["transfer", "{root}/corrupt.keras", "--grid", "--out", "{out}"], "cannot load model"),
+        (
+            [
+                "transfer",
+                "{root}/rbvae.keras",
+                "--content",
+                "{root}/corrupt.png",
+                "--style",
+                "{root}/grey.png",
+                "--out",
+                "{out}",
+            ],
+            "cannot decode image",
+        ),
+        (
+            [
+                "transfer",
+                "{root}/rbvae.keras",
+                "--content",
+                "{root}/missing.png",
+                "--style",
+                "{root}/grey.png",
+                "--out",
+                "{out}",
+            ],
+            "image not found",
+        ),
+        (
+            [
+                "transfer",
+                "{root}/vae.keras",
+                "--content",
+                "{root}/grey.png",
+                "--style",
+                "{root}/grey.png",
+                "--out",
+                "{out}",
+            ],
+            "transfer needs a model with an e/z split (target and common latents)",
+        ),
+        (["generate", "{root}/vae.keras", "--out", "{out}"], "conditional generation needs a model with an e/z split"),
+        (["generate", "{root}/rbvae.keras", "--images", "{root}/corrupt.png", "--out", "{out}"], "cannot decode image"),
+        (
+            ["transfer", "{root}/rbvae.keras", "--grid", "2", "--content", "{root}/grey.png", "--out", "{out}"],
+            "use either --grid",
+        ),
+        (
+            ["evaluate", "{root}/rbvae.keras", "--probe", "{root}/no-folder", "--out-dir", "{out}.d"],
+            "probe folder not found",
+        ),
+    ],
+)
 def test_bad_input_is_one_error_line_and_keeps_the_output(files, tmp_path, args, message):
     out = tmp_path / "existing.png"
     out.write_bytes(b"previous output")

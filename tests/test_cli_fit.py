@@ -68,10 +68,16 @@ def test_model_reloads_in_a_fresh_process_with_identical_outputs(runs, tmp_path)
         f"assert np.array_equal(np.asarray(m(x)), np.load({str(tmp_path / 'y.npy')!r}))\n"
         f"assert np.array_equal(m.reference_target.numpy(), np.load({str(tmp_path / 'er.npy')!r}))\n"
         "assert int(m.optimizer.iterations) == 6 and int(m.discriminator_optimizer.iterations) == 6\n"
-        "print('ok')\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
-                          timeout=300)
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
     assert done.stdout.strip().endswith("ok"), done.stderr[-2000:]
 
 
@@ -106,15 +112,18 @@ def test_unfinished_run_with_other_settings_is_refused(tmp_path):
         resolve_run_dir(out, FitConfig(model="srbvae", preset="tiny"))
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--image-size", "24"], "error: --image-size must be a positive multiple of 16, got 24"),
-    (["--limit", "-1"], "error: --limit must be >= 0, got -1"),
-    (["--model-arg", "beta_kl"], "error: --model-arg takes KEY=VALUE, got 'beta_kl'"),
-    (["--mnist", "/nonexistent/mnist.npz"], "error: "),
-    (["--replicas", "2", "--jit"], "error: --jit does not work with --replicas > 1"),
-    (["--lr-schedule", "step"], "error: Invalid value for '--lr-schedule': 'step' is not one of"),
-    (["--discriminator-lr", "0"], "error: Invalid value for '--discriminator-lr': 0.0 is not in the range x>0."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--image-size", "24"], "error: --image-size must be a positive multiple of 16, got 24"),
+        (["--limit", "-1"], "error: --limit must be >= 0, got -1"),
+        (["--model-arg", "beta_kl"], "error: --model-arg takes KEY=VALUE, got 'beta_kl'"),
+        (["--mnist", "/nonexistent/mnist.npz"], "error: "),
+        (["--replicas", "2", "--jit"], "error: --jit does not work with --replicas > 1"),
+        (["--lr-schedule", "step"], "error: Invalid value for '--lr-schedule': 'step' is not one of"),
+        (["--discriminator-lr", "0"], "error: Invalid value for '--discriminator-lr': 0.0 is not in the range x>0."),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
     out = tmp_path / "run"
     result = CliRunner().invoke(cli.cli, ["fit", "--budget", "tiny", "--out-dir", str(out), *args])
@@ -130,8 +139,10 @@ def test_nan_loss_stops_with_a_clear_message():
     callback.on_epoch_begin(1)
     with pytest.raises(TrainingDiverged) as error:
         callback.on_train_batch_end(3, {"loss": math.nan, "kl": 2.0, "reconstruction": math.inf})
-    assert str(error.value) == ("the loss became nan (reconstruction = inf) at step 4 of epoch 2; training stopped, "
-                                "the last finished epoch is kept (try a lower learning rate)")
+    assert str(error.value) == (
+        "the loss became nan (reconstruction = inf) at step 4 of epoch 2; training stopped, "
+        "the last finished epoch is kept (try a lower learning rate)"
+    )
     StopOnNaN().on_train_batch_end(3, {"loss": 1.0, "kl": math.nan})  # a finite loss: nothing happens
 
 
@@ -155,8 +166,7 @@ def test_nan_in_a_real_fit_names_the_term_and_the_run_step_and_keeps_the_last_ep
 def test_paper_preset_builds_and_runs_a_step(tmp_path):
     """64 px, width 1 (XLA only with a GPU): one step (opt-in: `python -m pytest -m large`)."""
     out = tmp_path / "paper"
-    result = run_cli("fit", "--budget", "paper", "--epochs", 1, "--steps-per-epoch", 1, "--limit", 72,
-                     "--out-dir", out)
+    result = run_cli("fit", "--budget", "paper", "--epochs", 1, "--steps-per-epoch", 1, "--limit", 72, "--out-dir", out)
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
     assert (config["fit"]["image_size"], config["fit"]["width"], config["fit"]["batch_size"]) == (64, 1.0, 36)

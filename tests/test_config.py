@@ -16,8 +16,10 @@ def test_saved_fit_config_rebuilds_the_same_config():
 def test_preset_model_arguments_apply_to_their_model_only_and_yield_to_the_user(monkeypatch):
     monkeypatch.setitem(config_lib.PRESET_MODEL_ARGS, "cpu", {"srbvae": {"weight_kl": 2.0, "laplace_scale": 0.01}})
     assert FitConfig(model="srbvae").model_args == {"weight_kl": 2.0, "laplace_scale": 0.01}
-    assert FitConfig(model="srbvae", model_args={"weight_kl": 0.0}).model_args == {"weight_kl": 0.0,
-                                                                                   "laplace_scale": 0.01}
+    assert FitConfig(model="srbvae", model_args={"weight_kl": 0.0}).model_args == {
+        "weight_kl": 0.0,
+        "laplace_scale": 0.01,
+    }
     assert FitConfig(model="vae").model_args == {}
 
 
@@ -51,15 +53,17 @@ def test_learning_rates_constant_cosine_and_the_discriminators_own():
     assert learning_rates(FitConfig(learning_rate=3e-4), 100) == (3e-4, 3e-4)
     assert learning_rates(FitConfig(learning_rate=3e-4, discriminator_learning_rate=3e-5), 100) == (3e-4, 3e-5)
     model_rate, discriminator_rate = learning_rates(
-        FitConfig(learning_rate=3e-4, discriminator_learning_rate=1e-4, lr_schedule="cosine"), 100)
+        FitConfig(learning_rate=3e-4, discriminator_learning_rate=1e-4, lr_schedule="cosine"), 100
+    )
     # cosine decay: the full rate at step 0, half of it half-way, 0 at the end of the run
     assert [float(model_rate(step)) for step in (0, 50, 100)] == pytest.approx([3e-4, 1.5e-4, 0.0], rel=1e-6, abs=1e-12)
     assert float(discriminator_rate(50)) == pytest.approx(5e-5)
     with pytest.raises(ValueError, match="unknown learning-rate schedule 'step'"):
         FitConfig(lr_schedule="step")
 
-    config = FitConfig(model="srbvae", preset="tiny", learning_rate=2e-4, discriminator_learning_rate=2e-5,
-                       lr_schedule="cosine")
+    config = FitConfig(
+        model="srbvae", preset="tiny", learning_rate=2e-4, discriminator_learning_rate=2e-5, lr_schedule="cosine"
+    )
     model = make_model(config, tf.distribute.get_strategy(), total_steps=10)
     model.optimizer.iterations.assign(5)  # as a backup restores it: the run continues on the same curve
     model.discriminator_optimizer.iterations.assign(5)

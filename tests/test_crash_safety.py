@@ -1,4 +1,4 @@
-"""Crash safety of `fit` (issue 11): kill -9 of a real process, Ctrl-C, and the weights after resuming.
+"""Crash safety of `fit`: kill -9 of a real process, Ctrl-C, and the weights after resuming.
 
 A real `python cli.py fit` process of a tiny VAE run (3 epochs x 3 steps) is killed with SIGKILL
 before its first backup (as soon as config.json exists) and right after its first epoch's history
@@ -99,9 +99,13 @@ def run_started(out):
 @pytest.mark.parametrize("ready", [run_started, first_epoch_written], ids=["before the first backup", "after epoch 1"])
 def test_kill_9_of_a_real_fit_resumes_with_each_epoch_once(ready, tmp_path, uninterrupted):
     out = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "cli.py", *ARGS, "--out-dir", str(out)], cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    process = subprocess.Popen(
+        [sys.executable, "cli.py", *ARGS, "--out-dir", str(out)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     try:
         deadline = time.monotonic() + 240
         while not ready(out) and time.monotonic() < deadline:
@@ -134,10 +138,13 @@ def test_kill_9_of_a_real_fit_resumes_with_each_epoch_once(ready, tmp_path, unin
 def kill_at_hook(hook, out, tmp_path, *options):
     """Runs `cli.py fit` under `tests/crash_hooks.py`, waits for its pause at `hook`, and kills it -9."""
     marker = tmp_path / "paused"
-    process = subprocess.Popen([sys.executable, "-m", "tests.crash_hooks", hook, str(marker), *ARGS,
-                                "--out-dir", str(out), *options], cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.crash_hooks", hook, str(marker), *ARGS, "--out-dir", str(out), *options],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     try:
         deadline = time.monotonic() + 240
         while not marker.exists() and time.monotonic() < deadline:
@@ -163,10 +170,14 @@ KILL_POINTS = [
 ]
 
 
-@pytest.mark.parametrize("hook, done, saved_steps, resumed_step", KILL_POINTS,
-                         ids=["mid-epoch after a step backup", "during a backup", "during the model.keras save"])
-def test_kill_9_with_backup_every_step_resumes_at_the_step(hook, done, saved_steps, resumed_step, tmp_path,
-                                                          uninterrupted):
+@pytest.mark.parametrize(
+    "hook, done, saved_steps, resumed_step",
+    KILL_POINTS,
+    ids=["mid-epoch after a step backup", "during a backup", "during the model.keras save"],
+)
+def test_kill_9_with_backup_every_step_resumes_at_the_step(
+    hook, done, saved_steps, resumed_step, tmp_path, uninterrupted
+):
     out = tmp_path / "run"
     kill_at_hook(hook, out, tmp_path, "--backup-every", "1")
     assert history_epochs(out) == done

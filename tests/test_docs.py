@@ -1,4 +1,4 @@
-"""Consistency guards of the documentation (issue 22): links and images resolve, nothing cites a file
+"""Consistency guards of the documentation: links and images resolve, nothing cites a file
 outside the project, the README's zoo table is the report tool's, the README stays a short portal,
 every documented `cli.py` option exists, and no image is stored twice."""
 
@@ -11,8 +11,16 @@ import pytest
 
 from tests.conftest import REPO
 
-DOCUMENTS = sorted({REPO / "README.md", REPO / "CHANGELOG.md", REPO / "REPORT.md", REPO / "export" / "README.md",
-                    *REPO.glob("docs/**/*.md"), *REPO.glob("zoo/*/README.md")})
+DOCUMENTS = sorted(
+    {
+        REPO / "README.md",
+        REPO / "CHANGELOG.md",
+        REPO / "REPORT.md",
+        REPO / "export" / "README.md",
+        *REPO.glob("docs/**/*.md"),
+        *REPO.glob("zoo/*/README.md"),
+    }
+)
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")  # [text](target) and ![alt](target)
 HTML_SOURCE = re.compile(r"<(?:img|a)\s[^>]*(?:src|href)=\"([^\"]+)\"")
 PARENT_PATH = re.compile(r"(?<![\w/.])((?:\.\./)+[\w.\-/]*)")  # ../x/y in links, code spans or prose
@@ -31,8 +39,15 @@ def _targets(text):
 
 
 def test_the_documents_exist():
-    for name in ("README.md", "CHANGELOG.md", "LICENSE", "CITATION.cff", "docs/README.md", "docs/performance.md",
-                 "docs/archive/README.md"):
+    for name in (
+        "README.md",
+        "CHANGELOG.md",
+        "LICENSE",
+        "CITATION.cff",
+        "docs/README.md",
+        "docs/performance.md",
+        "docs/archive/README.md",
+    ):
         assert (REPO / name).is_file(), name
 
 
@@ -44,25 +59,29 @@ def test_every_relative_link_and_image_resolves(document):
 
 def test_the_link_check_can_fail(tmp_path):
     page = tmp_path / "page.md"
-    page.write_text("[a](missing.md) ![b](img/none.png) [web](https://example.org) [here](#anchor) "
-                    '<img src="gone.png">')
+    page.write_text(
+        '[a](missing.md) ![b](img/none.png) [web](https://example.org) [here](#anchor) <img src="gone.png">'
+    )
     assert [t for t in _targets(page.read_text()) if not (tmp_path / t).exists()] == [
-        "missing.md", "img/none.png", "gone.png"]
+        "missing.md",
+        "img/none.png",
+        "gone.png",
+    ]
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=_relative)
 def test_no_document_cites_a_file_outside_the_project(document):
     text = document.read_text()
-    outside = [p for p in PARENT_PATH.findall(text)
-               if not (document.parent / p).resolve().is_relative_to(REPO.resolve())]
+    outside = [
+        p for p in PARENT_PATH.findall(text) if not (document.parent / p).resolve().is_relative_to(REPO.resolve())
+    ]
     assert outside == [], f"{_relative(document)} cites paths outside the project: {outside}"
     assert not re.search(r"/work/|/home/\w|/Users/\w", text), f"{_relative(document)} names a machine's path"
 
 
 def test_readme_zoo_table_is_what_the_report_tool_writes():
-    spec = importlib.util.spec_from_file_location("report", REPO / "zoo" / "report.py")
-    report = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(report)
+    from research import report
+
     presets = {m: p for m in report.MODELS if (p := report.load_preset(REPO / "zoo", m))}
     assert len(presets) == 7
     readme = (REPO / "README.md").read_text()
@@ -75,8 +94,9 @@ def test_readme_is_a_portal_with_the_essentials_first():
     assert len(lines) <= 200, len(lines)
     head = "\n".join(lines[:60])
     assert "pip install -r requirements.txt && python cli.py fit" in head
-    assert re.search(r"python cli\.py fit[^\n]*\n(?:[^\n]*\n){0,12}?[^\n]*\d+(?:\.\d+)? min", head), \
+    assert re.search(r"python cli\.py fit[^\n]*\n(?:[^\n]*\n){0,12}?[^\n]*\d+(?:\.\d+)? min", head), (
         "the main command's duration"
+    )
     assert "runs/srbvae-cpu" in head, "what the main command writes"
     start = next(i for i, line in enumerate(lines) if line.startswith("<!-- zoo table"))
     end = next(i for i, line in enumerate(lines) if line.startswith("<!-- end of zoo table"))
@@ -96,8 +116,12 @@ def _cli_options():
     options = {}
 
     def walk(command, path):
-        names = {name for p in command.params if isinstance(p, click.Option) and not p.hidden
-                 for name in p.opts + p.secondary_opts}
+        names = {
+            name
+            for p in command.params
+            if isinstance(p, click.Option) and not p.hidden
+            for name in p.opts + p.secondary_opts
+        }
         options[path] = names | {"--help"}
         for name, sub in getattr(command, "commands", {}).items():
             walk(sub, f"{path} {name}".strip())
@@ -138,8 +162,13 @@ def test_every_documented_cli_option_exists():
 
 def test_no_image_is_stored_twice():
     seen, twice = {}, []
-    for image in sorted(p for p in REPO.rglob("*.png") if ".git" not in p.parts and "node_modules" not in p.parts
-                        and not {"runs", "exports"} & set(p.relative_to(REPO).parts[:1])):
+    for image in sorted(
+        p
+        for p in REPO.rglob("*.png")
+        if ".git" not in p.parts
+        and "node_modules" not in p.parts
+        and not {"runs", "exports"} & set(p.relative_to(REPO).parts[:1])
+    ):
         digest = hashlib.sha256(image.read_bytes()).hexdigest()
         if digest in seen:
             twice.append((_relative(seen[digest]), _relative(image)))

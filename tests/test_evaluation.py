@@ -55,8 +55,7 @@ def in_unit_range(value):
 
 def test_rb_results_have_table1_keys_and_mae_in_unit_range(rbvae_results):
     results, out = rbvae_results
-    assert set(results["probe"]) == {"e", "z", "all", "e_sampled", "z_sampled", "all_sampled", "constant",
-                                     "untrained"}
+    assert set(results["probe"]) == {"e", "z", "all", "e_sampled", "z_sampled", "all_sampled", "constant", "untrained"}
     for name, result in results["probe"].items():
         assert set(result["mae"]) == MAE_KEYS, name
         assert all(in_unit_range(v) for v in result["mae"].values()), name

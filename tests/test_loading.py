@@ -18,8 +18,13 @@ def model():
 
 def test_preset_round_trip(model, tmp_path):
     model.reference_target.assign(np.arange(3, dtype=np.float32))
-    save_preset(model, tmp_path / "p", fit={"model": "rbvae", "preset": "tiny"}, metadata={"k": 1},
-                kernels={"onednn": True, "cpu": "Fake CPU"})
+    save_preset(
+        model,
+        tmp_path / "p",
+        fit={"model": "rbvae", "preset": "tiny"},
+        metadata={"k": 1},
+        kernels={"onednn": True, "cpu": "Fake CPU"},
+    )
     loaded, info = from_preset(tmp_path / "p")
     x = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
     np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))

@@ -34,8 +34,9 @@ def test_kl_to_standard_normal():
 
 
 def test_reparameterize():
-    out = losses.reparameterize(np.array([[1.0]], np.float32), np.array([[math.log(4.0)]], np.float32),
-                                np.array([[0.5]], np.float32))
+    out = losses.reparameterize(
+        np.array([[1.0]], np.float32), np.array([[math.log(4.0)]], np.float32), np.array([[0.5]], np.float32)
+    )
     np.testing.assert_allclose(out, [[2.0]], rtol=1e-6)
 
 
@@ -112,8 +113,9 @@ def test_domain_confusion_gradient_is_half_tanh_of_half_d():
 
 def test_fool_loss_is_minus_log_sigmoid():
     d = np.array([0.0, 3.0, -3.0], np.float32)
-    np.testing.assert_allclose(losses.fool_loss(d), [math.log(2), math.log1p(math.exp(-3)), math.log1p(math.exp(3))],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        losses.fool_loss(d), [math.log(2), math.log1p(math.exp(-3)), math.log1p(math.exp(3))], rtol=1e-6
+    )
 
 
 def test_moment_gap_by_hand():

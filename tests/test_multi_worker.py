@@ -1,4 +1,4 @@
-"""Multi-worker training (issue 11): two real `cli.py fit` worker processes on 127.0.0.1 under
+"""Multi-worker training: two real `cli.py fit` worker processes on 127.0.0.1 under
 TensorFlow's MultiWorkerMirroredStrategy (`--workers A,B --worker-index i`), one CPU replica each.
 
 Worker 1 is given its own `--out`, as a second host would have: only the chief (worker 0) may write
@@ -19,8 +19,6 @@ import keras
 import numpy as np
 import pytest
 
-from rbvae_tf.config import FitConfig
-from rbvae_tf.training import fit
 from tests.conftest import REPO
 
 # How close the chief's weights after a 2-worker run (2 replicas x 4 images) come to a 1-process run on
@@ -60,10 +58,27 @@ def start_workers(tmp_path, addresses, outs, *options):
     for index, out in enumerate(outs):
         log = open(tmp_path / f"worker{index}.log", "a+")
         logs.append(log)
-        processes.append(subprocess.Popen(
-            [sys.executable, "cli.py", "fit", *RUN, *options, "--out-dir", str(out),
-             "--workers", ",".join(addresses), "--worker-index", str(index)],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=environment(tmp_path)))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "cli.py",
+                    "fit",
+                    *RUN,
+                    *options,
+                    "--out-dir",
+                    str(out),
+                    "--workers",
+                    ",".join(addresses),
+                    "--worker-index",
+                    str(index),
+                ],
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=environment(tmp_path),
+            )
+        )
     return processes, logs
 
 
@@ -115,8 +130,14 @@ def worker_folder(output):
 def single_process_run(tmp_path, *options):
     """The same run in one process of its own (1 replica, the same global batch)."""
     out = tmp_path / "single"
-    done = subprocess.run([sys.executable, "cli.py", "fit", *RUN, "--out-dir", str(out), *options], cwd=REPO,
-                          capture_output=True, text=True, timeout=HANG_SECONDS, env=environment(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "cli.py", "fit", *RUN, "--out-dir", str(out), *options],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+        env=environment(tmp_path),
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return weights_and_steps(out)
 
@@ -133,7 +154,14 @@ def test_two_workers_train_like_one_process_and_only_the_chief_writes(model, tmp
     assert f"finished: {chief}" in outputs[0]
     assert "finished: this worker is done; the chief wrote the run directory" in outputs[1]
     assert sorted(p.name for p in chief.iterdir()) == [
-        "backup", "config.json", "history.csv", "logs", "model.keras", "samples", "status.json"]
+        "backup",
+        "config.json",
+        "history.csv",
+        "logs",
+        "model.keras",
+        "samples",
+        "status.json",
+    ]
     assert history_epochs(chief) == [1, 2]
     assert not other.exists()  # worker 1 never writes its --out
     folder = worker_folder(outputs[1])
@@ -187,8 +215,9 @@ def test_a_killed_worker_group_resumes_with_the_same_commands(tmp_path):
     # benchmarks/multi_worker_resume.py (results: benchmarks/results/multi-worker-resume-2026-12-01.txt).
     uninterrupted = tmp_path / "uninterrupted"
     uninterrupted.mkdir()
-    processes, logs = start_workers(uninterrupted, free_addresses(2),
-                                    [uninterrupted / "chief", uninterrupted / "other"], *options)
+    processes, logs = start_workers(
+        uninterrupted, free_addresses(2), [uninterrupted / "chief", uninterrupted / "other"], *options
+    )
     codes, outputs = wait_all(processes, logs)
     assert codes == [0, 0], outputs
     expected, expected_steps = weights_and_steps(uninterrupted / "chief")

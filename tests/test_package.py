@@ -37,7 +37,7 @@ PRESET_EXPORT = REPO / "zoo" / PRESET / "export"
 TOLERANCE = 1e-4  # float images, as the export parity checks; 8-bit files: 1 level
 
 
-TEST_PINS = ("pytest==", "pytest-xdist==", "execnet==", "selenium==")
+TEST_PINS = ("pytest==", "pytest-xdist==", "execnet==", "selenium==", "ruff==")
 # requirements-gpu.txt = requirements.txt with these two packages swapped for their CUDA builds.
 GPU_NAMES = {"tensorflow": "tensorflow[and-cuda]", "onnxruntime": "onnxruntime-gpu"}
 
@@ -48,8 +48,9 @@ def requirement_pins(path):
 
 
 def test_runtime_test_and_gpu_pins_agree():
-    runtime, gpu, dev = (requirement_pins(REPO / name) for name in
-                         ("requirements.txt", "requirements-gpu.txt", "requirements-dev.txt"))
+    runtime, gpu, dev = (
+        requirement_pins(REPO / name) for name in ("requirements.txt", "requirements-gpu.txt", "requirements-dev.txt")
+    )
     assert all(pin.count("==") == 1 for pin in runtime + gpu + dev)
     assert PYPROJECT["project"]["dependencies"] == runtime
     assert PYPROJECT["project"]["optional-dependencies"] == {"test": dev}
@@ -89,8 +90,13 @@ def test_readme_test_command_is_the_one_ci_runs():
     assert command in readme
     gpu = command.replace("-r requirements.txt ", "-r requirements-gpu.txt ")
     assert set(readme) <= {command, gpu}, readme  # no other test command
-    named = {word for line in code_lines(REPO / "README.md") if "pip install" in line for word in line.split()
-             if word.startswith("requirements")}
+    named = {
+        word
+        for line in code_lines(REPO / "README.md")
+        if "pip install" in line
+        for word in line.split()
+        if word.startswith("requirements")
+    }
     assert all((REPO / name).is_file() for name in named), named
 
 
@@ -130,10 +136,12 @@ def test_cli_zoo_lists_every_preset_with_its_probe_numbers():
         probe, digits, transfer = metrics["probe"], metrics["digit_accuracy"], metrics["transfer"]
         short = lambda value: f"{value:.3f}".replace("0.", ".", 1)  # noqa: E731
         assert cells[5:11] == [short(probe[k]["mae"]["mean"]) if k in probe else "–" for k in ("e", "z", "all")] + [
-            short(digits[k]) if k in digits else "–" for k in ("e", "z", "all")]
+            short(digits[k]) if k in digits else "–" for k in ("e", "z", "all")
+        ]
         scores = transfer.get("transfer")  # attribute transfer: content kept, style taken (mean of five factors)
-        assert cells[11:] == ([short(scores["content_kept"]), short(scores["style_taken"]["mean"])] if scores
-                              else ["–", "–"])
+        assert cells[11:] == (
+            [short(scores["content_kept"]), short(scores["style_taken"]["mean"])] if scores else ["–", "–"]
+        )
         assert (scores is not None) == (model in ("rbvae", "srbvae"))
     assert max(len(line) for line in result.output.splitlines()) <= 120
 
@@ -154,16 +162,44 @@ def installed(tmp_path_factory):
         shutil.copytree(REPO / name, source / name, ignore=ignore)
     # The installed setuptools and wheel build it offline; without them pip fetches its build backend.
     offline = all(importlib.util.find_spec(name) for name in ("setuptools", "wheel"))
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"),
-                            *(["--no-build-isolation"] if offline else []), str(source)],
-                           capture_output=True, text=True, timeout=300)
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(root / "dist"),
+            *(["--no-build-isolation"] if offline else []),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert build.returncode == 0, build.stderr
     wheel = next((root / "dist").glob("*.whl"))
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     see_this_environment(venv)
-    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-                              "-q", "--no-deps", str(wheel)], capture_output=True, text=True, timeout=300)
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "-q",
+            "--no-deps",
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert install.returncode == 0, install.stderr
     elsewhere = root / "elsewhere"
     elsewhere.mkdir()
@@ -183,8 +219,12 @@ def see_this_environment(venv):
     """Makes `venv` see the packages installed here, after its own: a `.pth` file that adds our site
     directories (with their own .pth files). `venv --system-site-packages` would not do: from a venv
     its "system" is the base interpreter, which lacks the packages installed into that venv."""
-    done = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     lines = "".join(f"import site; site.addsitedir({directory!r})\n" for directory in site_directories())
     (pathlib.Path(done.stdout.strip()) / "_rbvae_test_parent.pth").write_text(lines)
 
@@ -192,18 +232,36 @@ def see_this_environment(venv):
 def run_installed(installed, *command):
     _, venv, elsewhere = installed
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "RBVAE_ZOO")}
-    return subprocess.run([str(venv / "bin" / command[0]), *map(str, command[1:])], cwd=elsewhere, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(venv / "bin" / command[0]), *map(str, command[1:])],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_wheel_ships_code_page_presets_and_data(installed):
     names = set(zipfile.ZipFile(installed[0]).namelist())
-    packages = sorted(str(p.relative_to(REPO)) for root in ("rbvae_tf", "export") for p in (REPO / root).rglob("*.py")
-                      if "node_modules" not in p.parts and "__pycache__" not in p.parts)
+    packages = sorted(
+        str(p.relative_to(REPO))
+        for root in ("rbvae_tf", "export")
+        for p in (REPO / root).rglob("*.py")
+        if "node_modules" not in p.parts and "__pycache__" not in p.parts
+    )
     assert [name for name in packages if name not in names] == []  # every module of the library ships
-    for name in ("cli.py", "rbvae_tf/loading.py", "rbvae_tf/models/srbvae.py", "export/web.py",
-                 "export/web/app.js", "export/web/package-lock.json", f"zoo/{PRESET}/model.weights.h5",
-                 f"zoo/{PRESET}/export/onnx/transfer.onnx", "zoo/data/mnist.npz"):
+    for name in (
+        "cli.py",
+        "rbvae_tf/loading.py",
+        "rbvae_tf/models/srbvae.py",
+        "export/web.py",
+        "export/web/app.js",
+        "export/web/package-lock.json",
+        f"zoo/{PRESET}/model.weights.h5",
+        f"zoo/{PRESET}/export/onnx/transfer.onnx",
+        "zoo/data/mnist.npz",
+    ):
         assert name in names, name
     assert not [name for name in names if "__pycache__" in name or "node_modules" in name]
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))
@@ -245,9 +303,11 @@ def test_installed_from_preset_and_transfer_outside_the_checkout(installed):
         "import keras, tensorflow\n"
         "print(json.dumps({'package': rbvae_tf.__file__, 'preset': info['path'], 'cli': cli.__file__,\n"
         "                  'tensorflow': tensorflow.__file__, 'keras': keras.__file__}))\n"
-        f"cli.cli(['transfer', {PRESET!r}, '--content', sys.argv[1], '--style', sys.argv[2], '--out', sys.argv[4]])\n")
-    done = run_installed(installed, "python", "-c", script, content, style, elsewhere / "keras.npy",
-                         elsewhere / "out.png")
+        f"cli.cli(['transfer', {PRESET!r}, '--content', sys.argv[1], '--style', sys.argv[2], '--out', sys.argv[4]])\n"
+    )
+    done = run_installed(
+        installed, "python", "-c", script, content, style, elsewhere / "keras.npy", elsewhere / "out.png"
+    )
     assert done.returncode == 0, done.stderr
     where = json.loads(done.stdout.splitlines()[0])
     installed_lib = str(venv / "lib")
@@ -257,8 +317,9 @@ def test_installed_from_preset_and_transfer_outside_the_checkout(installed):
 
     # ... and its dependencies from the environment running the tests (a system interpreter or a venv)
     assert (where["tensorflow"], where["keras"]) == (tensorflow.__file__, keras.__file__)
-    expected = ort_transfer(PRESET_EXPORT, ort_common.load_image(content, 32), ort_common.load_image(style, 32),
-                            provider="cpu")
+    expected = ort_transfer(
+        PRESET_EXPORT, ort_common.load_image(content, 32), ort_common.load_image(style, 32), provider="cpu"
+    )
     assert np.abs(np.load(elsewhere / "keras.npy") - expected).max() <= TOLERANCE
     assert done.stdout.splitlines()[-1] == f"wrote {elsewhere / 'out.png'} (1 image)"
     written = np.asarray(Image.open(elsewhere / "out.png")).astype(int)

@@ -1,4 +1,4 @@
-"""The training display (`rbvae_tf.progress`, issue 21 item 2): short lines with the right numbers, in place
+"""The training display (`rbvae_tf.progress`): short lines with the right numbers, in place
 on a terminal, a bounded number of lines in a log file, nothing with `none`; history.csv keeps every value."""
 
 import csv
@@ -14,7 +14,7 @@ from rbvae_tf.config import FitConfig
 from rbvae_tf.models.srbvae import SRbVAE
 from rbvae_tf.progress import TrainingProgress, format_number, headline
 
-MAX_LINE = 120  # the issue's bound; the lines are designed to stay under ~100
+MAX_LINE = 120  # the bound a line must keep; the lines are designed to stay under ~100
 
 
 class Terminal(io.StringIO):
@@ -28,8 +28,12 @@ def srbvae_logs(scale=1.0, epoch_end=False):
     logs = {name: float(-123456.789 * scale * rng.uniform(0.5, 1)) for name in SRbVAE.metric_names}
     logs.update({name: 0.25 + 0.5 * rng.uniform() for name in SRbVAE.metric_names if "_acc_" in name})
     if epoch_end:
-        logs.update({f"health_{name}": -98765.4321 for name in ("e_std", "z_std", "reference_e_distance",
-                                                                   "swap_ratio", "kl_e", "kl_z")})
+        logs.update(
+            {
+                f"health_{name}": -98765.4321
+                for name in ("e_std", "z_std", "reference_e_distance", "swap_ratio", "kl_e", "kl_z")
+            }
+        )
     return logs
 
 
@@ -49,12 +53,22 @@ def test_headline_picks_loss_image_regulariser_and_mean_accuracy():
     logs = srbvae_logs()
     accuracies = [logs[n] for n in logs if "_acc_" in n]
     assert len(accuracies) == 4
-    assert headline(logs) == [("loss", logs["loss"]), ("image", logs["image"]), ("adv", logs["adversarial"]),
-                              ("d-acc", pytest.approx(np.mean(accuracies)))]
+    assert headline(logs) == [
+        ("loss", logs["loss"]),
+        ("image", logs["image"]),
+        ("adv", logs["adversarial"]),
+        ("d-acc", pytest.approx(np.mean(accuracies))),
+    ]
     assert headline({"loss": 3.0, "reconstruction": 2.0, "kl": 1.0, "weighted_kl": 4.0}) == [
-        ("loss", 3.0), ("reconstruction", 2.0), ("weighted_kl", 4.0)]  # beta-VAE: the weighted term is in the loss
+        ("loss", 3.0),
+        ("reconstruction", 2.0),
+        ("weighted_kl", 4.0),
+    ]  # beta-VAE: the weighted term is in the loss
     assert headline({"loss": 3.0, "reconstruction": 2.0, "kl": 1.0, "dip": 0.5}) == [
-        ("loss", 3.0), ("reconstruction", 2.0), ("dip", 0.5)]
+        ("loss", 3.0),
+        ("reconstruction", 2.0),
+        ("dip", 0.5),
+    ]
 
 
 def test_lines_stay_short_with_every_srbvae_metric_and_wide_numbers():
@@ -102,8 +116,11 @@ def test_a_resumed_epoch_counts_from_where_it_stopped():
         callback.on_train_batch_end(batch, {"loss": 1.0})
     callback.on_epoch_end(0, {"loss": 1.0})
     lines = stream.getvalue().splitlines()
-    assert [line.split(" ETA")[0] for line in lines[:-1]] == ["epoch 1/6 step 280/400", "epoch 1/6 step 320/400",
-                                                              "epoch 1/6 step 360/400"]
+    assert [line.split(" ETA")[0] for line in lines[:-1]] == [
+        "epoch 1/6 step 280/400",
+        "epoch 1/6 step 320/400",
+        "epoch 1/6 step 360/400",
+    ]
     assert lines[-1].startswith("epoch 1/6: 150 steps in ")
 
 
@@ -148,8 +165,10 @@ def test_a_real_srbvae_fit_prints_short_lines_with_the_logged_numbers(srbvae_run
     row = {key: float(value) for key, value in history[0].items()}
     accuracy = np.mean([value for key, value in row.items() if "_acc_" in key])
     assert summary.startswith("epoch 1/1: 10 steps in ")
-    assert summary.endswith(f"| loss {format_number(row['loss'])} image {format_number(row['image'])} "
-                            f"adv {format_number(row['adversarial'])} d-acc {accuracy:.2f}"), summary
+    assert summary.endswith(
+        f"| loss {format_number(row['loss'])} image {format_number(row['image'])} "
+        f"adv {format_number(row['adversarial'])} d-acc {accuracy:.2f}"
+    ), summary
     assert len(row) > 20  # history.csv still has every value (and the branch health)
 
 

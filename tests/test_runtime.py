@@ -33,8 +33,10 @@ def test_otherwise_onednn_is_turned_on():
 
 def test_cpu_info_reads_the_model_name_and_the_kernel_flags(tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse avx avx2 fma bmi2\n\n"
-                       "processor\t: 1\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse avx avx2 fma bmi2\n")
+    cpuinfo.write_text(
+        "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse avx avx2 fma bmi2\n\n"
+        "processor\t: 1\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse avx avx2 fma bmi2\n"
+    )
     assert runtime.cpu_info(str(cpuinfo)) == {"cpu": "AMD EPYC 7B13", "cpu_flags": ["avx2", "fma"]}
 
 
@@ -47,8 +49,9 @@ def kernels_in_a_fresh_process(onednn):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("setting, onednn, chosen_by", [(None, True, "rbvae_tf"), ("0", False, "user"),
-                                                       ("1", True, "user")])
+@pytest.mark.parametrize(
+    "setting, onednn, chosen_by", [(None, True, "rbvae_tf"), ("0", False, "user"), ("1", True, "user")]
+)
 def test_importing_rbvae_tf_decides_what_tensorflow_runs(setting, onednn, chosen_by):
     info = kernels_in_a_fresh_process(setting)
     assert (info["onednn"], info["onednn_chosen_by"]) == (onednn, chosen_by)

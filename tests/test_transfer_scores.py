@@ -18,7 +18,7 @@ from tests.conftest import MNIST_NPZ
 # opt-in): on the 1,000 probe_test images digit accuracy above 0.75 and factor MAE 0.053 (seed 0).
 TINY_LIMIT = 1000
 TINY_BOUNDS = {"digit_accuracy": 0.75, "factor_mae": 0.07}
-# The shipped 32 px readers (python zoo/make_readers.py): on the 5,000 real probe_test images digit accuracy
+# The shipped 32 px readers (python -m research.make_readers): on the 5,000 real probe_test images digit accuracy
 # 0.925 and factor MAE 0.037 (their readers.json); checked here on the first 1,000.
 SHIPPED_BOUNDS = {"digit_accuracy": 0.88, "factor_mae": 0.045}
 

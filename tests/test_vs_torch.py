@@ -19,9 +19,24 @@ SCRIPT = REPO / "benchmarks" / "vs_torch.py"
 
 def test_without_torch_times_onednn_on_and_off(tmp_path):
     out = tmp_path / "results.jsonl"
-    result = subprocess.run([sys.executable, "benchmarks/vs_torch.py", "--sizes", "16", "--rounds", "1",
-                             "--warmup-rounds", "0", "--out", str(out)],
-                            cwd=REPO, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/vs_torch.py",
+            "--sizes",
+            "16",
+            "--rounds",
+            "1",
+            "--warmup-rounds",
+            "0",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     cpu = cpu_info()
@@ -55,15 +70,21 @@ def test_with_a_fake_torch_the_rows_keep_the_torch_columns(tmp_path, monkeypatch
     assert vs_torch.REPO == REPO
     times = iter([0.2, 0.4, 0.3, 0.9])  # on, off of the warm-up round, then of round 1
     monkeypatch.setattr(vs_torch, "tf_step", lambda size, width, steps, warmup, onednn: next(times))
-    monkeypatch.setattr(sys, "argv", ["vs_torch.py", "--torch", str(fake), "--sizes", "32", "--rounds", "1",
-                                      "--steps", "4", "--warmup", "2"])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["vs_torch.py", "--torch", str(fake), "--sizes", "32", "--rounds", "1", "--steps", "4", "--warmup", "2"],
+    )
     vs_torch.main()
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[1:] == [
-        "| size | width | round | oneDNN on s/step | oneDNN off s/step | torch s/step | torch/on | torch/off | off/on |",
+        "| size | width | round | oneDNN on s/step | oneDNN off s/step | torch s/step "
+        "| torch/on | torch/off | off/on |",
         "|---|---|---|---|---|---|---|---|---|",
         "| 32 | 0.5 | warm-up | 0.200 | 0.400 | 0.600 | 3.00 | 1.50 | 2.00 |",
         "| 32 | 0.5 | 1 | 0.300 | 0.900 | 0.600 | 2.00 | 0.67 | 3.00 |",
         "| 32 | 0.5 | median | | | | torch/on 2.00x, torch/off 0.67x, off/on 3.00x |",
     ]
-    assert calls.read_text().splitlines() == [f"{SCRIPT.parent / 'torch_srbvae_step.py'} 32 0.5 --steps 4 --warmup 2"] * 2
+    assert (
+        calls.read_text().splitlines() == [f"{SCRIPT.parent / 'torch_srbvae_step.py'} 32 0.5 --steps 4 --warmup 2"] * 2
+    )

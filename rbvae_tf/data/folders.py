@@ -91,9 +91,7 @@ def _square_resize(image, size):
     """Centre-crops a uint8 (H, W, 3) tensor to a square and area-resizes it to `size`."""
     shape = tf.shape(image)
     side = tf.minimum(shape[0], shape[1])
-    image = tf.image.crop_to_bounding_box(
-        image, (shape[0] - side) // 2, (shape[1] - side) // 2, side, side
-    )
+    image = tf.image.crop_to_bounding_box(image, (shape[0] - side) // 2, (shape[1] - side) // 2, side, side)
     image = tf.image.resize(image, [size, size], method="area")
     return tf.ensure_shape(tf.cast(tf.round(image), tf.uint8), [size, size, 3])
 

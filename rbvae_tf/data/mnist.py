@@ -92,8 +92,10 @@ def _read_npz(path):
     try:
         with np.load(path, allow_pickle=False) as npz:
             if set(KEYS) - set(npz.files):
-                raise UserError(f"{path} is not an mnist.npz (expected {', '.join(KEYS)}, "
-                                f"got {', '.join(npz.files) or 'no arrays'})")
+                raise UserError(
+                    f"{path} is not an mnist.npz (expected {', '.join(KEYS)}, "
+                    f"got {', '.join(npz.files) or 'no arrays'})"
+                )
             return {key: np.asarray(npz[key]) for key in KEYS}
     except UserError:
         raise

@@ -77,9 +77,7 @@ def _batches(images, batch_size, seed):
     indices = tf.data.Dataset.range(len(images))
     indices = indices.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     indices = indices.repeat().batch(batch_size, drop_remainder=True)
-    return indices.map(
-        lambda index: to_unit_range(tf.gather(table, index)), num_parallel_calls=tf.data.AUTOTUNE
-    )
+    return indices.map(lambda index: to_unit_range(tf.gather(table, index)), num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def train_dataset(unlabelled, reference, batch_size, seed=0):

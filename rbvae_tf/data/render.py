@@ -107,11 +107,7 @@ def edges(masks):
     """
     padded = np.pad(masks, ((0, 0), (1, 1), (1, 1)))
     eroded = (
-        padded[:, 1:-1, 1:-1]
-        & padded[:, :-2, 1:-1]
-        & padded[:, 2:, 1:-1]
-        & padded[:, 1:-1, :-2]
-        & padded[:, 1:-1, 2:]
+        padded[:, 1:-1, 1:-1] & padded[:, :-2, 1:-1] & padded[:, 2:, 1:-1] & padded[:, 1:-1, :-2] & padded[:, 1:-1, 2:]
     )
     return masks & ~eroded
 

@@ -99,21 +99,29 @@ def read_built(directory, image_size=None, needed_by="the model", hint=None):
     """
     directory = pathlib.Path(directory).expanduser()
     if not directory.is_dir():
-        raise UserError(f"--data {directory}: no such folder (build one with "
-                        f"`python cli.py data mnist-style --out-dir {directory}`)")
+        raise UserError(
+            f"--data {directory}: no such folder (build one with "
+            f"`python cli.py data mnist-style --out-dir {directory}`)"
+        )
     try:
         meta = json.loads((directory / META).read_text())
         meta["size"], meta["seed"], meta.setdefault("limit", None)
     except (OSError, ValueError, KeyError, TypeError):
-        raise UserError(f"--data {directory} is not a built MNIST-style folder (no readable {META}); build it "
-                        f"with `python cli.py data mnist-style --out-dir {directory}`") from None
+        raise UserError(
+            f"--data {directory} is not a built MNIST-style folder (no readable {META}); build it "
+            f"with `python cli.py data mnist-style --out-dir {directory}`"
+        ) from None
     meta.setdefault("reference_width", 1)
     if meta.get("version") != BUILD_VERSION:
-        raise UserError(f"--data {directory} was built by another version of the data code (build "
-                        f"{meta.get('version')}, this is {BUILD_VERSION}): build it again")
+        raise UserError(
+            f"--data {directory} was built by another version of the data code (build "
+            f"{meta.get('version')}, this is {BUILD_VERSION}): build it again"
+        )
     if image_size is not None and meta["size"] != image_size:
-        raise UserError(f"--data {directory} was built at {meta['size']} px, but {needed_by} is {image_size} px: "
-                        + (hint or f"build one with `python cli.py data mnist-style --image-size {image_size}`"))
+        raise UserError(
+            f"--data {directory} was built at {meta['size']} px, but {needed_by} is {image_size} px: "
+            + (hint or f"build one with `python cli.py data mnist-style --image-size {image_size}`")
+        )
     return meta
 
 
@@ -136,7 +144,7 @@ def preview_png(splits, path, columns=10, rows=3):
         images = splits[name]["images"][: columns * rows]
         tiles = np.zeros((rows * columns,) + images.shape[1:], np.uint8)  # black where images run out
         tiles[: len(images)] = images
-        parts.append(make_grid([tiles[r * columns:(r + 1) * columns] for r in range(rows)], pad=0))
+        parts.append(make_grid([tiles[r * columns : (r + 1) * columns] for r in range(rows)], pad=0))
     band = np.full((max(2, parts[0].shape[0] // (rows * 16)), parts[0].shape[1], 3), 128, np.uint8)
     sheet = np.concatenate([parts[0], band, parts[1]])
     save_png(sheet, path, scale=tile_scale(splits["reference"]["images"].shape[1]))
@@ -160,15 +168,17 @@ def make_mnist_style(out_dir, size=64, seed=0, limit=None, mnist_path=None, prev
         arguments that `read_built` checks when a command reads the folder (`--data`).
     """
     meta = build_arguments(size, seed, limit, mnist_path, reference_width)
-    splits = build_mnist_style(load_mnist(mnist_path), size=size, seed=seed, limit=limit,
-                               reference_width=reference_width)
+    splits = build_mnist_style(
+        load_mnist(mnist_path), size=size, seed=seed, limit=limit, reference_width=reference_width
+    )
     out_dir = _make_folder(out_dir)
     (out_dir / META).unlink(missing_ok=True)  # a rebuild cut short must not pass for the former build
     written = write_mnist_style(out_dir, splits)
     if preview:
         written.append(preview_png(splits, pathlib.Path(out_dir).expanduser() / "preview.png"))
-    written.append(_replace_into(pathlib.Path(out_dir).expanduser() / META,
-                                 lambda f: f.write(json.dumps(meta, indent=1).encode())))
+    written.append(
+        _replace_into(pathlib.Path(out_dir).expanduser() / META, lambda f: f.write(json.dumps(meta, indent=1).encode()))
+    )
     return written
 
 
@@ -208,8 +218,9 @@ def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None, reference_w
 
     def build(temporary):
         started = time.perf_counter()
-        splits = build_mnist_style(load_mnist(mnist_path), size=size, seed=seed, limit=limit,
-                                   reference_width=reference_width)
+        splits = build_mnist_style(
+            load_mnist(mnist_path), size=size, seed=seed, limit=limit, reference_width=reference_width
+        )
         write_mnist_style(temporary, splits)
         meta["build_seconds"] = round(time.perf_counter() - started, 1)
         (temporary / "meta.json").write_text(json.dumps(meta, indent=1))

@@ -32,7 +32,23 @@ from rbvae_tf.evaluation.readers import Readers, readers_for, shipped_readers, t
 from rbvae_tf.evaluation.report import metrics_markdown, summary_lines, write_results
 from rbvae_tf.evaluation.transfer import evaluate_transfer
 
-__all__ = ["evaluate", "summary_lines", "encode_features", "metrics_markdown", "write_results", "evaluate_mnist",
-           "evaluate_folder", "stratified_halves", "untrained_copy", "feature_names", "model_kind",
-           "model_summary", "reference_health", "Readers", "readers_for", "shipped_readers", "train_readers",
-           "evaluate_transfer"]
+__all__ = [
+    "evaluate",
+    "summary_lines",
+    "encode_features",
+    "metrics_markdown",
+    "write_results",
+    "evaluate_mnist",
+    "evaluate_folder",
+    "stratified_halves",
+    "untrained_copy",
+    "feature_names",
+    "model_kind",
+    "model_summary",
+    "reference_health",
+    "Readers",
+    "readers_for",
+    "shipped_readers",
+    "train_readers",
+    "evaluate_transfer",
+]

@@ -10,8 +10,8 @@ from rbvae_tf.evaluation.encoding import model_kind
 from rbvae_tf.evaluation.paper import PAPER_NAMES, PAPER_Z_MEAN_MNIST, paper_row
 from rbvae_tf.evaluation.protocols import evaluate_folder, evaluate_mnist
 from rbvae_tf.evaluation.readers import readers_for
-from rbvae_tf.evaluation.transfer import evaluate_transfer, not_applicable
 from rbvae_tf.evaluation.report import write_results
+from rbvae_tf.evaluation.transfer import evaluate_transfer, not_applicable
 from rbvae_tf.health import branch_health, discriminator_accuracies
 from rbvae_tf.loading import mnist_style_source, reference_width_of
 
@@ -21,14 +21,32 @@ HEALTH_IMAGES = 1000
 def model_summary(model, info=None):
     """What metrics.json records about the model."""
     info = info or {}
-    return {"name": info.get("name"), "path": info.get("path"), "kind": model_kind(model),
-            "class": type(model).__name__, "reference_based": bool(model.reference_based),
-            "image_size": model.image_size, "width": model.width, "target_dim": model.target_dim,
-            "common_dim": model.common_dim, "fit": info.get("fit")}
+    return {
+        "name": info.get("name"),
+        "path": info.get("path"),
+        "kind": model_kind(model),
+        "class": type(model).__name__,
+        "reference_based": bool(model.reference_based),
+        "image_size": model.image_size,
+        "width": model.width,
+        "target_dim": model.target_dim,
+        "common_dim": model.common_dim,
+        "fit": info.get("fit"),
+    }
 
 
-def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=None, limit=None,
-             batch_size=BATCH_SIZE, seed=0, data=None):
+def evaluate(
+    model,
+    out_dir,
+    info=None,
+    probe_dir=None,
+    mnist=None,
+    data_seed=None,
+    limit=None,
+    batch_size=BATCH_SIZE,
+    seed=0,
+    data=None,
+):
     """Runs the evaluation of `model` and writes `out_dir/metrics.json` and `out_dir/metrics.md`.
 
     Args:
@@ -56,16 +74,26 @@ def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=No
     results = {"model": model_summary(model, info)}
     if probe_dir is not None:
         folder = data_lib.load_probe_folder(probe_dir, model.image_size)
-        results["data"] = {"source": "folder", "path": str(probe_dir), "images": int(len(folder["labels"])),
-                           "class_names": list(folder["class_names"])}
+        results["data"] = {
+            "source": "folder",
+            "path": str(probe_dir),
+            "images": int(len(folder["labels"])),
+            "class_names": list(folder["class_names"]),
+        }
         results.update(evaluate_folder(model, folder, batch_size, seed))
     else:
         folder, cap = mnist_style_source(model, info, data, mnist, data_seed, limit)
         train, test = data_lib.load_split(folder, "probe_train", cap), data_lib.load_split(folder, "probe_test", cap)
         built = data_lib.read_built(folder)
-        results["data"] = {"source": "mnist-style", "folder": str(folder), "size": model.image_size,
-                           "seed": built["seed"], "limit": limit, "probe_train": int(len(train["images"])),
-                           "probe_test": int(len(test["images"]))}
+        results["data"] = {
+            "source": "mnist-style",
+            "folder": str(folder),
+            "size": model.image_size,
+            "seed": built["seed"],
+            "limit": limit,
+            "probe_train": int(len(train["images"])),
+            "probe_test": int(len(test["images"])),
+        }
         results.update(evaluate_mnist(model, train, test, batch_size, seed))
         if model.reference_based:
             results["health"] = reference_health(model, info, mnist, data_seed, limit, seed, data)
@@ -73,8 +101,12 @@ def evaluate(model, out_dir, info=None, probe_dir=None, mnist=None, data_seed=No
         else:
             results["transfer"] = not_applicable(model)
         kind = model_kind(model)
-        results["paper"] = {"model": PAPER_NAMES.get(kind), "features": "e" if model.reference_based else "all",
-                            "mae": paper_row(kind), "z_mean": PAPER_Z_MEAN_MNIST.get(kind)}
+        results["paper"] = {
+            "model": PAPER_NAMES.get(kind),
+            "features": "e" if model.reference_based else "all",
+            "mae": paper_row(kind),
+            "z_mean": PAPER_Z_MEAN_MNIST.get(kind),
+        }
     results["seconds"] = round(time.perf_counter() - started, 1)
     write_results(results, out_dir)
     return results

@@ -63,8 +63,9 @@ def encode_features(model, images, batch_size=BATCH_SIZE, target_only=False, sam
     split = {}
     for name, value in features.items():
         suffix = name[3:]  # "" or "_sampled"
-        split.update({f"e{suffix}": value[:, :model.target_dim], f"z{suffix}": value[:, model.target_dim:],
-                      name: value})
+        split.update(
+            {f"e{suffix}": value[:, : model.target_dim], f"z{suffix}": value[:, model.target_dim :], name: value}
+        )
     return split
 
 

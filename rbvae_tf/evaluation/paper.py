@@ -15,8 +15,15 @@ PAPER_TABLE1_MNIST = {
 }
 # Sec. 5.3, text: average MAE on MNIST with the z features instead of e.
 PAPER_Z_MEAN_MNIST = {"rbvae": 0.195, "srbvae": 0.189}
-PAPER_NAMES = {"vae": "VAE", "dip-vae-i": "DIP-VAE-I", "dip-vae-ii": "DIP-VAE-II", "beta-vae": "beta-VAE",
-               "svae": "sVAE", "rbvae": "Rb-VAE", "srbvae": "sRb-VAE"}
+PAPER_NAMES = {
+    "vae": "VAE",
+    "dip-vae-i": "DIP-VAE-I",
+    "dip-vae-ii": "DIP-VAE-II",
+    "beta-vae": "beta-VAE",
+    "svae": "sVAE",
+    "rbvae": "Rb-VAE",
+    "srbvae": "sRb-VAE",
+}
 
 
 def paper_row(kind):

@@ -46,15 +46,20 @@ def evaluate_mnist(model, probe_train, probe_test, batch_size=BATCH_SIZE, seed=0
     floor_train, floor_test = floor[:n_train], floor[n_train:]
 
     with threadpool_limits(limits=SKLEARN_THREADS):
-        probe = {name: regression_probe(train[name], train_factors, test[name], test_factors)
-                 for name in names + sampled_names}
+        probe = {
+            name: regression_probe(train[name], train_factors, test[name], test_factors)
+            for name in names + sampled_names
+        }
         probe["constant"] = constant_probe(train_factors, test_factors)
         probe["untrained"] = regression_probe(floor_train, train_factors, floor_test, test_factors)
-        classification = {name: classification_probe(train[name], probe_train["labels"], test[name],
-                                                     probe_test["labels"]) for name in names + sampled_names}
+        classification = {
+            name: classification_probe(train[name], probe_train["labels"], test[name], probe_test["labels"])
+            for name in names + sampled_names
+        }
         disentangled = ("e", "z") if model.reference_based else ("all",)
-        metrics = {name: all_metrics(train[name], train_factors, test[name], test_factors, seed=seed)
-                   for name in disentangled}
+        metrics = {
+            name: all_metrics(train[name], train_factors, test[name], test_factors, seed=seed) for name in disentangled
+        }
     return {
         "probe": probe,
         "digit_accuracy": {name: result["accuracy"]["mean"] for name, result in classification.items()},
@@ -109,10 +114,13 @@ def evaluate_folder(model, folder, batch_size=BATCH_SIZE, seed=0):
     codes["untrained"] = encode_features(untrained, folder["images"], batch_size, target_only=True)[floor_name]
     with threadpool_limits(limits=SKLEARN_THREADS):
         classification = {
-            name: classification_probe(codes[name][train_idx], labels[train_idx], codes[name][test_idx],
-                                       labels[test_idx], class_names=names)
+            name: classification_probe(
+                codes[name][train_idx], labels[train_idx], codes[name][test_idx], labels[test_idx], class_names=names
+            )
             for name in (*feature_names(model), "untrained")
         }
-    return {"classification": classification,
-            "accuracy": {name: result["accuracy"]["mean"] for name, result in classification.items()},
-            "split": {"train": int(len(train_idx)), "test": int(len(test_idx)), "seed": seed}}
+    return {
+        "classification": classification,
+        "accuracy": {name: result["accuracy"]["mean"] for name, result in classification.items()},
+        "split": {"train": int(len(train_idx)), "test": int(len(test_idx)), "seed": seed},
+    }

@@ -11,7 +11,7 @@ weights start from a seeded initialisation. No global random stream is touched.
 
 Readers are kept per data configuration: `readers_for(folder)` returns those of a cached
 MNIST-style folder, from `zoo/readers/<folder name>/` when they are shipped there (the bundled
-32 px data, built by `python zoo/make_readers.py`), else from `cache_root()/readers/<folder name>/`,
+32 px data, built by `python -m research.make_readers`), else from `cache_root()/readers/<folder name>/`,
 training and saving them there the first time. Each reader folder holds `digit.weights.h5`,
 `factors.weights.h5` and `readers.json` (its training set and its accuracy / MAE on probe_test).
 
@@ -81,7 +81,7 @@ def train_network(network, images, targets, epochs, seed=0, batch_size=BATCH, le
     for _ in range(epochs):
         order = rng.permutation(len(images))
         for start in range(0, len(order) - batch_size + 1, batch_size):
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             step(tf.gather(x_all, index), tf.gather(y_all, index))
     return network
 
@@ -157,16 +157,25 @@ def train_readers(train, test=None, seed=0, epochs=None):
     epochs = {**EPOCHS, **(epochs or {})}
     started = time.perf_counter()
     size = train["images"].shape[1]
-    targets = {"digit": np.asarray(train["labels"], np.int64),
-               "factors": normalise_factors(train["factors"]).astype(np.float32)}
+    targets = {
+        "digit": np.asarray(train["labels"], np.int64),
+        "factors": normalise_factors(train["factors"]).astype(np.float32),
+    }
     networks = []
     for offset, (name, outputs) in enumerate((("digit", DIGITS), ("factors", len(FACTOR_NAMES)))):
         with python_random_seeded(seed + offset):
             network = reader_network(size, outputs, name)
         networks.append(train_network(network, train["images"], targets[name], epochs[name], seed + offset))
-    info = {"version": READER_VERSION, "image_size": int(size), "seed": seed, "epochs": epochs, "batch": BATCH,
-            "learning_rate": LEARNING_RATE, "train_images": int(len(train["images"])),
-            "train_seconds": round(time.perf_counter() - started, 1)}
+    info = {
+        "version": READER_VERSION,
+        "image_size": int(size),
+        "seed": seed,
+        "epochs": epochs,
+        "batch": BATCH,
+        "learning_rate": LEARNING_RATE,
+        "train_images": int(len(train["images"])),
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
     readers = Readers(*networks, info)
     if test is not None:
         readers.info["probe_test"] = reader_scores(readers, test)
@@ -174,7 +183,7 @@ def train_readers(train, test=None, seed=0, epochs=None):
 
 
 def shipped_readers_dir():
-    """`zoo/readers` (or `$RBVAE_ZOO/readers`): readers trained by `python zoo/make_readers.py`."""
+    """`zoo/readers` (or `$RBVAE_ZOO/readers`): readers trained by `python -m research.make_readers`."""
     from rbvae_tf.presets import zoo_dir
 
     return zoo_dir() / "readers"
@@ -192,7 +201,7 @@ def shipped_readers(size=32, data_seed=0, mnist_path=None, seed=0):
     key, _ = mnist_style_key(size, data_seed, None, mnist_path)
     folder = shipped_readers_dir() / readers_name(key, seed)
     if not (folder / "readers.json").is_file():
-        raise FileNotFoundError(f"no shipped readers {folder} (python zoo/make_readers.py builds them)")
+        raise FileNotFoundError(f"no shipped readers {folder} (python -m research.make_readers builds them)")
     readers = Readers.load(folder)
     readers.info["path"] = f"zoo/readers/{folder.name}"
     return readers

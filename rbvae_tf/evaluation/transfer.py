@@ -45,13 +45,23 @@ def transfer_pairs(count, pairs=PAIRS, pair_seed=PAIR_SEED):
 
 def not_applicable(model):
     """metrics.json's `transfer` entry for a model without an e/z split."""
-    return {"available": False,
-            "reason": f"{type(model).__name__} is unsupervised: it has no e/z split, so there is no z(A) to keep "
-                      "and no e(B) to take (cli.py transfer and generate refuse it)"}
+    return {
+        "available": False,
+        "reason": f"{type(model).__name__} is unsupervised: it has no e/z split, so there is no z(A) to keep "
+        "and no e(B) to take (cli.py transfer and generate refuse it)",
+    }
 
 
-def evaluate_transfer(model, split, readers, pairs=PAIRS, pair_seed=PAIR_SEED, generation_images=GENERATION_IMAGES,
-                      samples=SAMPLES, seed=0):
+def evaluate_transfer(
+    model,
+    split,
+    readers,
+    pairs=PAIRS,
+    pair_seed=PAIR_SEED,
+    generation_images=GENERATION_IMAGES,
+    samples=SAMPLES,
+    seed=0,
+):
     """Transfer and conditional-generation scores of a reference-based model on a real split.
 
     Args:
@@ -81,21 +91,30 @@ def evaluate_transfer(model, split, readers, pairs=PAIRS, pair_seed=PAIR_SEED, g
     out_digits, out_factors = read_outputs(transfer(model, images[content], images[style]))
     a_digits, a_factors = readers.read(images[content])
     b_digits, b_factors = readers.read(images[style])
-    scores = transfer_scores(out_digits, out_factors, a_digits, a_factors, b_digits, b_factors, labels[content],
-                             factors[style])
+    scores = transfer_scores(
+        out_digits, out_factors, a_digits, a_factors, b_digits, b_factors, labels[content], factors[style]
+    )
     recon_digits, recon_factors = read_outputs(transfer(model, images[content], images[content]))
     reconstruction = reading_errors(recon_digits, recon_factors, labels[content], factors[content])
     # The digit kept by transfer as a share of what the model's own reconstructions keep (readers misread
     # blurry outputs too): 1 = transfer loses no more of the digit than reconstruction does.
     reconstruction["content_kept_of_reconstruction"] = normalised_score(
-        scores["digit_accuracy"]["output"], scores["digit_accuracy"]["copy"], reconstruction["digit_accuracy"])
+        scores["digit_accuracy"]["output"], scores["digit_accuracy"]["copy"], reconstruction["digit_accuracy"]
+    )
 
     chosen = content[:generation_images]
     generated = conditional_generation(model, images[chosen], samples, seed)["samples"]
     gen_digits, gen_factors = read_outputs(generated.reshape((-1,) + generated.shape[2:]))
-    generation = generation_scores(gen_digits.reshape(len(chosen), samples),
-                                   gen_factors.reshape(len(chosen), samples, -1), labels[chosen], factors)
+    generation = generation_scores(
+        gen_digits.reshape(len(chosen), samples), gen_factors.reshape(len(chosen), samples, -1), labels[chosen], factors
+    )
     generation["seed"] = seed
     reader_info = {key: readers.info.get(key) for key in ("path", "train_images", "epochs", "seed", "probe_test")}
-    return {"available": True, "readers": reader_info, "pair_seed": pair_seed, "transfer": scores,
-            "reconstruction": reconstruction, "generation": generation}
+    return {
+        "available": True,
+        "readers": reader_info,
+        "pair_seed": pair_seed,
+        "transfer": scores,
+        "reconstruction": reconstruction,
+        "generation": generation,
+    }

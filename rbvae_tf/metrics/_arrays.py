@@ -18,9 +18,7 @@ def as_pair(codes, factors, codes_name="codes", factors_name="factors"):
     codes = as_matrix(codes, codes_name)
     factors = as_matrix(factors, factors_name)
     if codes.shape[0] != factors.shape[0]:
-        raise ValueError(
-            f"{codes_name} has {codes.shape[0]} rows but {factors_name} has {factors.shape[0]}"
-        )
+        raise ValueError(f"{codes_name} has {codes.shape[0]} rows but {factors_name} has {factors.shape[0]}")
     return codes, factors
 
 

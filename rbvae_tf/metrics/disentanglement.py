@@ -178,9 +178,9 @@ def dci(
     importance = np.zeros((num_codes, num_factors))
     informativeness = np.zeros(num_factors)
     for k in range(num_factors):
-        regressor = GradientBoostingRegressor(
-            n_estimators=n_estimators, max_depth=max_depth, random_state=seed
-        ).fit(train_codes, train_factors[:, k])
+        regressor = GradientBoostingRegressor(n_estimators=n_estimators, max_depth=max_depth, random_state=seed).fit(
+            train_codes, train_factors[:, k]
+        )
         importance[:, k] = np.abs(regressor.feature_importances_)
         predictions = regressor.predict(test_codes)
         if np.var(test_factors[:, k]) > 0.0:

@@ -37,17 +37,13 @@ def normalise_factors(factors):
     """
     factors = as_matrix(factors, "factors").copy()
     if factors.shape[1] != len(FACTOR_NAMES):
-        raise ValueError(
-            f"factors must have {len(FACTOR_NAMES)} columns {FACTOR_NAMES}, got {factors.shape[1]}"
-        )
+        raise ValueError(f"factors must have {len(FACTOR_NAMES)} columns {FACTOR_NAMES}, got {factors.shape[1]}")
     for column, (low, high) in ((3, SCALE_RANGE), (4, WIDTH_RANGE)):
         factors[:, column] = (factors[:, column] - low) / (high - low)
     return factors
 
 
-def regression_probe(
-    train_codes, train_factors, test_codes, test_factors, factor_names=FACTOR_NAMES, alpha=1e-6
-):
+def regression_probe(train_codes, train_factors, test_codes, test_factors, factor_names=FACTOR_NAMES, alpha=1e-6):
     """Mean absolute error of a linear read-out of each factor from the codes (Table 1).
 
     The codes are standardised with a `StandardScaler` fitted on the train codes; then one
@@ -111,9 +107,7 @@ def constant_probe(train_factors, test_factors, factor_names=FACTOR_NAMES):
     return {"mae": _mae_dict(predictions, test_factors, names)}
 
 
-def classification_probe(
-    train_codes, train_labels, test_codes, test_labels, class_names=None, max_iter=2000
-):
+def classification_probe(train_codes, train_labels, test_codes, test_labels, class_names=None, max_iter=2000):
     """Per-class accuracy of a linear classifier on the codes (AffectNet protocol, Sec. 5.3).
 
     The codes are standardised with a `StandardScaler` fitted on the train codes; a

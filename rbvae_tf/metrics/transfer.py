@@ -71,15 +71,25 @@ def reading_errors(read_digits, read_factors, labels, factors, factor_names=FACT
     names = [str(name) for name in factor_names]
     read_factors, factors = as_matrix(read_factors, "read_factors"), as_matrix(factors, "factors")
     if read_factors.shape != factors.shape or factors.shape[1] != len(names):
-        raise ValueError(f"read_factors {read_factors.shape} and factors {factors.shape} must both have "
-                         f"shape (N, {len(names)})")
+        raise ValueError(
+            f"read_factors {read_factors.shape} and factors {factors.shape} must both have shape (N, {len(names)})"
+        )
     digits = as_labels(read_digits, "read_digits", factors.shape[0])
     labels = as_labels(labels, "labels", factors.shape[0])
     return {"digit_accuracy": _accuracy(digits, labels), "factor_error": _errors(read_factors, factors, names)}
 
 
-def transfer_scores(output_digits, output_factors, content_digits, content_factors, style_digits, style_factors,
-                    content_labels, style_targets, factor_names=FACTOR_NAMES):
+def transfer_scores(
+    output_digits,
+    output_factors,
+    content_digits,
+    content_factors,
+    style_digits,
+    style_factors,
+    content_labels,
+    style_targets,
+    factor_names=FACTOR_NAMES,
+):
     """Content kept and style taken of a transfer, against the identity and copy references.
 
     Args:
@@ -110,21 +120,29 @@ def transfer_scores(output_digits, output_factors, content_digits, content_facto
     if targets.shape != (n, len(names)):
         raise ValueError(f"style_targets must have shape ({n}, {len(names)}), got {targets.shape}")
     read = {}
-    for which, digits, factors in (("output", output_digits, output_factors), ("identity", content_digits,
-                                   content_factors), ("copy", style_digits, style_factors)):
+    for which, digits, factors in (
+        ("output", output_digits, output_factors),
+        ("identity", content_digits, content_factors),
+        ("copy", style_digits, style_factors),
+    ):
         factors = as_matrix(factors, f"{which} factors")
         if factors.shape != targets.shape:
             raise ValueError(f"{which} factors must have shape {targets.shape}, got {factors.shape}")
         read[which] = (as_labels(digits, f"{which} digits", n), factors)
     accuracy = {which: _accuracy(digits, labels) for which, (digits, _) in read.items()}
     error = {which: _errors(factors, targets, names) for which, (_, factors) in read.items()}
-    style = {name: normalised_score(error["output"][name], error["identity"][name], error["copy"][name])
-             for name in names}
+    style = {
+        name: normalised_score(error["output"][name], error["identity"][name], error["copy"][name]) for name in names
+    }
     style["mean"] = float(np.mean([style[name] for name in names]))
     style["min"] = float(np.min([style[name] for name in names]))
-    return {"pairs": int(n), "digit_accuracy": accuracy, "factor_error": error,
-            "content_kept": normalised_score(accuracy["output"], accuracy["copy"], accuracy["identity"]),
-            "style_taken": style}
+    return {
+        "pairs": int(n),
+        "digit_accuracy": accuracy,
+        "factor_error": error,
+        "content_kept": normalised_score(accuracy["output"], accuracy["copy"], accuracy["identity"]),
+        "style_taken": style,
+    }
 
 
 def generation_scores(sample_digits, sample_factors, content_labels, data_factors, factor_names=FACTOR_NAMES):
@@ -158,8 +176,9 @@ def generation_scores(sample_digits, sample_factors, content_labels, data_factor
     if labels.ndim != 1 or digits.ndim != 2 or digits.shape[0] != labels.shape[0]:
         raise ValueError(f"sample_digits must have shape ({labels.shape[0]}, M), got {digits.shape}")
     if factors.shape != digits.shape + (len(names),) or not np.all(np.isfinite(factors)):
-        raise ValueError(f"sample_factors must be finite with shape {digits.shape + (len(names),)}, "
-                         f"got {factors.shape}")
+        raise ValueError(
+            f"sample_factors must be finite with shape {digits.shape + (len(names),)}, got {factors.shape}"
+        )
     data_factors = as_matrix(data_factors, "data_factors")
     if data_factors.shape[1] != len(names):
         raise ValueError(f"data_factors must have {len(names)} columns, got {data_factors.shape[1]}")
@@ -167,8 +186,11 @@ def generation_scores(sample_digits, sample_factors, content_labels, data_factor
     data_spread = data_factors.std(axis=0)
     ratio = {name: normalised_score(s, 0.0, d) for name, s, d in zip(names, spread, data_spread)}
     ratio["mean"] = float(np.mean([ratio[name] for name in names]))
-    return {"images": int(digits.shape[0]), "samples": int(digits.shape[1]),
-            "digit_accuracy": _accuracy(digits, labels[:, None]),
-            "spread": {name: float(value) for name, value in zip(names, spread)},
-            "data_spread": {name: float(value) for name, value in zip(names, data_spread)},
-            "spread_ratio": ratio}
+    return {
+        "images": int(digits.shape[0]),
+        "samples": int(digits.shape[1]),
+        "digit_accuracy": _accuracy(digits, labels[:, None]),
+        "spread": {name: float(value) for name, value in zip(names, spread)},
+        "data_spread": {name: float(value) for name, value in zip(names, data_spread)},
+        "spread_ratio": ratio,
+    }

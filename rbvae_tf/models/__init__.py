@@ -28,8 +28,13 @@ def argument_defaults(name):
     cls, fixed = MODELS[name]
     defaults = {}
     for klass in reversed(cls.__mro__[: cls.__mro__.index(LatentModel) + 1]):
-        defaults.update({p.name: p.default for p in inspect.signature(klass.__init__).parameters.values()
-                         if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"})
+        defaults.update(
+            {
+                p.name: p.default
+                for p in inspect.signature(klass.__init__).parameters.values()
+                if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"
+            }
+        )
     return {key: value for key, value in defaults.items() if key not in fixed}
 
 
@@ -58,8 +63,11 @@ def model_arguments(name):
     cls, fixed = MODELS[name]
     names = set()
     for klass in cls.__mro__[: cls.__mro__.index(LatentModel) + 1]:
-        names |= {p.name for p in inspect.signature(klass.__init__).parameters.values()
-                  if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"}
+        names |= {
+            p.name
+            for p in inspect.signature(klass.__init__).parameters.values()
+            if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"
+        }
     return sorted(names - set(fixed))
 
 
@@ -74,19 +82,32 @@ def build_model(name, **kwargs):
     16
     >>> build_model("gan")
     Traceback (most recent call last):
-    rbvae_tf.errors.UserError: unknown model 'gan'; choose one of vae, beta-vae, dip-vae-i, dip-vae-ii, svae, rbvae, srbvae
+    rbvae_tf.errors.UserError: unknown model 'gan'; choose one of vae, beta-vae, dip-vae-i, dip-vae-ii, svae, ...
     """
     if name not in MODELS:
         raise UserError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     accepted = model_arguments(name)
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
-        raise UserError(f"{name} takes no argument {', '.join(map(repr, unknown))}; "
-                        f"its arguments are {', '.join(accepted)}")
+        raise UserError(
+            f"{name} takes no argument {', '.join(map(repr, unknown))}; its arguments are {', '.join(accepted)}"
+        )
     check_argument_types(name, kwargs)
     cls, fixed = MODELS[name]
     return cls(**fixed, **kwargs)
 
 
-__all__ = ["MODELS", "PAPER_ADAM", "BetaVAE", "DIPVAE", "LatentModel", "RbVAE", "SRbVAE", "SVAE", "VAE",
-           "build_model", "model_arguments", "paper_adam"]
+__all__ = [
+    "MODELS",
+    "PAPER_ADAM",
+    "BetaVAE",
+    "DIPVAE",
+    "LatentModel",
+    "RbVAE",
+    "SRbVAE",
+    "SVAE",
+    "VAE",
+    "build_model",
+    "model_arguments",
+    "paper_adam",
+]

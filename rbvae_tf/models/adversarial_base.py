@@ -79,9 +79,19 @@ class AdversarialBase(LatentModel):
 
     discriminator_names = ()
 
-    def __init__(self, discriminator_dropout=0.25, weight_adversarial=1.0, discriminator_dropout_mode="element",
-                 discriminator_noise=0.0, weight_r1=0.0, adversarial_bound=0.0, spectral_norm=False,
-                 gradient_clip=0.0, discriminator_gradient_clip=0.0, **kwargs):
+    def __init__(
+        self,
+        discriminator_dropout=0.25,
+        weight_adversarial=1.0,
+        discriminator_dropout_mode="element",
+        discriminator_noise=0.0,
+        weight_r1=0.0,
+        adversarial_bound=0.0,
+        spectral_norm=False,
+        gradient_clip=0.0,
+        discriminator_gradient_clip=0.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.discriminator_dropout = discriminator_dropout
         self.discriminator_dropout_mode = discriminator_dropout_mode
@@ -93,8 +103,9 @@ class AdversarialBase(LatentModel):
         self.gradient_clip = gradient_clip
         self.discriminator_gradient_clip = discriminator_gradient_clip
         if weight_r1:
-            self.trackers.update({f"{name}_r1": keras.metrics.Mean(name=f"{name}_r1")
-                                  for name in self.discriminator_names})
+            self.trackers.update(
+                {f"{name}_r1": keras.metrics.Mean(name=f"{name}_r1") for name in self.discriminator_names}
+            )
         if adversarial_bound:
             self.add_trackers(["adversarial_bounded"])
         if gradient_clip or discriminator_gradient_clip:
@@ -105,14 +116,20 @@ class AdversarialBase(LatentModel):
         self.trackers.update({name: keras.metrics.Mean(name=name) for name in names if name not in self.trackers})
 
     def get_config(self):
-        return {**super().get_config(), "discriminator_dropout": self.discriminator_dropout,
-                "discriminator_dropout_mode": self.discriminator_dropout_mode,
-                "weight_adversarial": self.weight_adversarial, "discriminator_noise": self.discriminator_noise,
-                "weight_r1": self.weight_r1,
-                # the bounded game's arguments are written only when on: configs of the paper's game stay as they were
-                **{name: getattr(self, name) for name in ("adversarial_bound", "spectral_norm", "gradient_clip",
-                                                      "discriminator_gradient_clip")
-                   if getattr(self, name)}}
+        return {
+            **super().get_config(),
+            "discriminator_dropout": self.discriminator_dropout,
+            "discriminator_dropout_mode": self.discriminator_dropout_mode,
+            "weight_adversarial": self.weight_adversarial,
+            "discriminator_noise": self.discriminator_noise,
+            "weight_r1": self.weight_r1,
+            # the bounded game's arguments are written only when on: configs of the paper's game stay as they were
+            **{
+                name: getattr(self, name)
+                for name in ("adversarial_bound", "spectral_norm", "gradient_clip", "discriminator_gradient_clip")
+                if getattr(self, name)
+            },
+        }
 
     # --- the two players ---------------------------------------------------------------------------
 
@@ -140,8 +157,7 @@ class AdversarialBase(LatentModel):
     def get_compile_config(self):
         config = super().get_compile_config()
         if config:
-            config["discriminator_optimizer"] = keras.saving.serialize_keras_object(
-                self.discriminator_optimizer)
+            config["discriminator_optimizer"] = keras.saving.serialize_keras_object(self.discriminator_optimizer)
         return config
 
     # --- the train step ----------------------------------------------------------------------------
@@ -199,14 +215,17 @@ class AdversarialBase(LatentModel):
         """
         logits = [call.logits for call in calls]
         model_at_logits = tape.gradient(model_loss, logits)
-        upstream = [tf.where(g < 0, tf.minimum(g, -MIN_UPSTREAM), tf.maximum(g, MIN_UPSTREAM))
-                    for g in tape.gradient(discriminator_loss, logits)]
+        upstream = [
+            tf.where(g < 0, tf.minimum(g, -MIN_UPSTREAM), tf.maximum(g, MIN_UPSTREAM))
+            for g in tape.gradient(discriminator_loss, logits)
+        ]
         ratios = [to_model / back for to_model, back in zip(model_at_logits, upstream)]  # (2M, 1) each
         inputs = [(tensor, ratio) for call, ratio in zip(calls, ratios) for tensor in call.inputs]
         discriminator_variables = self.discriminator_variables
-        grads = tape.gradient(logits, discriminator_variables + [tensor for tensor, _ in inputs],
-                              output_gradients=upstream)
-        discriminator_grads, input_grads = grads[: len(discriminator_variables)], grads[len(discriminator_variables):]
+        grads = tape.gradient(
+            logits, discriminator_variables + [tensor for tensor, _ in inputs], output_gradients=upstream
+        )
+        discriminator_grads, input_grads = grads[: len(discriminator_variables)], grads[len(discriminator_variables) :]
         targets, target_grads = [recon_loss], [tf.ones_like(recon_loss)]
         for (tensor, ratio), grad in zip(inputs, input_grads):
             if grad is not None:  # None: an input that depends on no variable
@@ -235,8 +254,10 @@ class AdversarialBase(LatentModel):
         bound = self.adversarial_bound
         gaps = [(real, fake) for real, fake in (tuple(c) for c in pairs.values() if c.objective == "gap")]
         adversarial = sum(losses.density_ratio_gap(real, fake) for real, fake in gaps)
-        bounded = sum(losses.density_ratio_gap(losses.bounded_logit(real, bound), losses.bounded_logit(fake, bound))
-                      for real, fake in gaps)
+        bounded = sum(
+            losses.density_ratio_gap(losses.bounded_logit(real, bound), losses.bounded_logit(fake, bound))
+            for real, fake in gaps
+        )
         beyond = {}
         for name, call in pairs.items():
             if call.objective == "confusion":
@@ -245,10 +266,14 @@ class AdversarialBase(LatentModel):
                 beyond[name.removesuffix("_discriminator")] = ops.mean(losses.fool_loss(call.fake))
         recon_loss = sum(getattr(self, f"weight_{name}") * value for name, value in recon.items())
         ramp = self.ramp()
-        model_loss = (self.weight_adversarial * bounded + recon_loss
-                      + sum(ramp * getattr(self, f"weight_{name}") * value for name, value in beyond.items()))
-        discriminator_losses = {f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake))
-                                for name, (real, fake) in pairs.items()}
+        model_loss = (
+            self.weight_adversarial * bounded
+            + recon_loss
+            + sum(ramp * getattr(self, f"weight_{name}") * value for name, value in beyond.items())
+        )
+        discriminator_losses = {
+            f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake)) for name, (real, fake) in pairs.items()
+        }
         # "adversarial" logs the raw Eq. 8 term (comparable across runs), bounded or not
         logs = {"loss": model_loss, "adversarial": adversarial, **recon, **beyond, **discriminator_losses}
         if bound:
@@ -294,13 +319,16 @@ class AdversarialBase(LatentModel):
             scaled = [loss / replicas for loss in (model_loss, recon_loss, discriminator_loss)]
         model_grads, discriminator_grads = self.game_gradients(tape, list(pairs.values()), *scaled)
         if r1_loss is not None:  # the penalty is the discriminator player's only: d's weights alone
-            discriminator_grads = [g if p is None else (p if g is None else g + p) for g, p in
-                                   zip(discriminator_grads, tape.gradient(r1_loss, self.discriminator_variables))]
+            discriminator_grads = [
+                g if p is None else (p if g is None else g + p)
+                for g, p in zip(discriminator_grads, tape.gradient(r1_loss, self.discriminator_variables))
+            ]
         del tape
         if self.gradient_clip or self.discriminator_gradient_clip:  # norms of the global batch's gradients
             model_grads, logs["model_grad_norm"] = self.clip(model_grads, self.gradient_clip)
             discriminator_grads, logs["discriminator_grad_norm"] = self.clip(
-                discriminator_grads, self.discriminator_gradient_clip)
+                discriminator_grads, self.discriminator_gradient_clip
+            )
         self.optimizer.apply(model_grads, self.model_variables)
         self.discriminator_optimizer.apply(discriminator_grads, self.discriminator_variables)
         return self.update_trackers({**logs, **r1})

@@ -39,16 +39,14 @@ class LatentModel(keras.Model):
     reference_based = False
     metric_names = ("loss",)
 
-    def __init__(self, image_size=64, width=1.0, target_dim=32, common_dim=32, laplace_scale=0.01,
-                 seed=0, **kwargs):
+    def __init__(self, image_size=64, width=1.0, target_dim=32, common_dim=32, laplace_scale=0.01, seed=0, **kwargs):
         super().__init__(**kwargs)
         # === Layers ===
         if self.reference_based:
             self.target_encoder = build_encoder(image_size, width, target_dim, name="target_encoder")
             self.common_encoder = build_encoder(image_size, width, common_dim, name="common_encoder")
             self.generator = build_generator(image_size, width, [common_dim, target_dim], name="generator")
-            self.reference_target = self.add_weight(
-                shape=(target_dim,), initializer="zeros", name="reference_target")
+            self.reference_target = self.add_weight(shape=(target_dim,), initializer="zeros", name="reference_target")
         else:
             self.encoder = build_encoder(image_size, width, target_dim + common_dim, name="encoder")
             self.generator = build_generator(image_size, width, [target_dim + common_dim], name="generator")
@@ -65,10 +63,16 @@ class LatentModel(keras.Model):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "image_size": self.image_size, "width": self.width, "target_dim": self.target_dim,
-            "common_dim": self.common_dim, "laplace_scale": self.laplace_scale, "seed": self.seed,
-        })
+        config.update(
+            {
+                "image_size": self.image_size,
+                "width": self.width,
+                "target_dim": self.target_dim,
+                "common_dim": self.common_dim,
+                "laplace_scale": self.laplace_scale,
+                "seed": self.seed,
+            }
+        )
         return config
 
     def compile_from_config(self, config):
@@ -123,7 +127,7 @@ class LatentModel(keras.Model):
         self._noise_calls += 1
         seed = tf.stack([tf.constant(self.seed, "int64"), step * 1024 + self._noise_calls])
         noise = tf.random.stateless_normal((batch_size * replicas, dim), seed=seed)
-        return noise[replica * batch_size:(replica + 1) * batch_size]
+        return noise[replica * batch_size : (replica + 1) * batch_size]
 
     def sample_posterior(self, mean, log_var):
         """z ~ N(mean, exp(log_var)) by reparameterisation, with this step's noise."""
@@ -143,8 +147,7 @@ class LatentModel(keras.Model):
             return {"mean": mean, "log_var": log_var}
         e_mean, e_log_var = self.target_encoder(images, training=training)
         z_mean, z_log_var = self.common_encoder(images, training=training)
-        return {"mean": ops.concatenate([e_mean, z_mean], -1),
-                "log_var": ops.concatenate([e_log_var, z_log_var], -1)}
+        return {"mean": ops.concatenate([e_mean, z_mean], -1), "log_var": ops.concatenate([e_log_var, z_log_var], -1)}
 
     def encode_target(self, images):
         """q(e|x) of the reference-based models: `{"mean", "log_var"}`."""
@@ -190,5 +193,7 @@ class LatentModel(keras.Model):
 def require_split(model, what):
     """Raises UserError (a ValueError) unless `model` has separate target (e) and common (z) latents."""
     if not model.reference_based:
-        raise UserError(f"{what} needs a model with an e/z split (target and common latents), e.g. rbvae or "
-                        f"srbvae; this {type(model).__name__} is unsupervised with a single latent vector")
+        raise UserError(
+            f"{what} needs a model with an e/z split (target and common latents), e.g. rbvae or "
+            f"srbvae; this {type(model).__name__} is unsupervised with a single latent vector"
+        )

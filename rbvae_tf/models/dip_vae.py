@@ -47,5 +47,9 @@ class DIPVAE(VAE):
         return {"reconstruction": reconstruction, "kl": kl, "dip": ops.convert_to_tensor(dip)}
 
     def get_config(self):
-        return {**super().get_config(), "dip_type": self.dip_type, "lambda_od": self.lambda_od,
-                "lambda_d": self.lambda_d}
+        return {
+            **super().get_config(),
+            "dip_type": self.dip_type,
+            "lambda_od": self.lambda_od,
+            "lambda_d": self.lambda_d,
+        }

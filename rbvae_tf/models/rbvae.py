@@ -34,8 +34,16 @@ class RbVAE(VAEBase):
     """
 
     reference_based = True
-    metric_names = ("loss", "reconstruction", "kl_e", "kl_z", "reference_reconstruction", "reference_kl",
-                    "z_invariance", "reference_target")
+    metric_names = (
+        "loss",
+        "reconstruction",
+        "kl_e",
+        "kl_z",
+        "reference_reconstruction",
+        "reference_kl",
+        "z_invariance",
+        "reference_target",
+    )
 
     def __init__(self, beta_e=1.0, beta_z=1.0, weight_z_invariance=0.0, weight_reference_target=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -46,14 +54,23 @@ class RbVAE(VAEBase):
         self.weight_reference_target = weight_reference_target
 
     def get_config(self):
-        return {**super().get_config(), "beta_e": self.beta_e, "beta_z": self.beta_z,
-                "weight_z_invariance": self.weight_z_invariance,
-                "weight_reference_target": self.weight_reference_target}
+        return {
+            **super().get_config(),
+            "beta_e": self.beta_e,
+            "beta_z": self.beta_z,
+            "weight_z_invariance": self.weight_z_invariance,
+            "weight_reference_target": self.weight_reference_target,
+        }
 
     @property
     def term_weights(self):
-        return {"kl_e": self.beta_e, "kl_z": self.beta_z, "reference_kl": self.beta_z,
-                "z_invariance": self.weight_z_invariance, "reference_target": self.weight_reference_target}
+        return {
+            "kl_e": self.beta_e,
+            "kl_z": self.beta_z,
+            "reference_kl": self.beta_z,
+            "z_invariance": self.weight_z_invariance,
+            "reference_target": self.weight_reference_target,
+        }
 
     def objective(self, x, x_reference):
         e_mean, e_log_var, e = self.infer(self.target_encoder, x)

@@ -69,40 +69,88 @@ class SRbVAE(AdversarialBase):
 
     reference_based = True
     discriminator_names = ("discriminator", "reference_discriminator")
-    recon_names = ("image", "reference_image", "latent_z", "latent_e", "latent_reference",
-                   "kl", "z_invariance", "reference_target")
+    recon_names = (
+        "image",
+        "reference_image",
+        "latent_z",
+        "latent_e",
+        "latent_reference",
+        "kl",
+        "z_invariance",
+        "reference_target",
+    )
     metric_names = AdversarialBase.tracked_names(discriminator_names, recon_names)
     # the levers beyond the paper: term -> its discriminator (None: a reconstruction-like term)
-    lever_networks = {"domain": "domain_discriminator", "swap": "swap_discriminator",
-                      "moments": None, "latent_cycle": None}
+    lever_networks = {
+        "domain": "domain_discriminator",
+        "swap": "swap_discriminator",
+        "moments": None,
+        "latent_cycle": None,
+    }
 
-    def __init__(self, weight_image=1.0, weight_reference_image=1.0, weight_latent_z=1.0,
-                 weight_latent_e=1.0, weight_latent_reference=1.0, weight_kl=0.0, weight_z_invariance=0.0,
-                 weight_reference_target=0.0, reference_transfer_fakes=False, weight_domain=0.0, weight_moments=0.0,
-                 weight_swap=0.0, weight_latent_cycle=0.0, ramp_steps=0, **kwargs):
+    def __init__(
+        self,
+        weight_image=1.0,
+        weight_reference_image=1.0,
+        weight_latent_z=1.0,
+        weight_latent_e=1.0,
+        weight_latent_reference=1.0,
+        weight_kl=0.0,
+        weight_z_invariance=0.0,
+        weight_reference_target=0.0,
+        reference_transfer_fakes=False,
+        weight_domain=0.0,
+        weight_moments=0.0,
+        weight_swap=0.0,
+        weight_latent_cycle=0.0,
+        ramp_steps=0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         # === Layers ===
         self.discriminator = build_discriminator(
-            self.image_size, self.width, [self.common_dim, self.target_dim],
-            self.discriminator_dropout, name="discriminator",
-            dropout_mode=self.discriminator_dropout_mode, spectral_norm=self.spectral_norm)
+            self.image_size,
+            self.width,
+            [self.common_dim, self.target_dim],
+            self.discriminator_dropout,
+            name="discriminator",
+            dropout_mode=self.discriminator_dropout_mode,
+            spectral_norm=self.spectral_norm,
+        )
         self.reference_discriminator = build_discriminator(
-            self.image_size, self.width, [self.common_dim],
-            self.discriminator_dropout, name="reference_discriminator",
-            dropout_mode=self.discriminator_dropout_mode, spectral_norm=self.spectral_norm)
+            self.image_size,
+            self.width,
+            [self.common_dim],
+            self.discriminator_dropout,
+            name="reference_discriminator",
+            dropout_mode=self.discriminator_dropout_mode,
+            spectral_norm=self.spectral_norm,
+        )
         if weight_domain:
             self.domain_discriminator = build_latent_discriminator(
-                self.common_dim, name="domain_discriminator", spectral_norm=self.spectral_norm)
+                self.common_dim, name="domain_discriminator", spectral_norm=self.spectral_norm
+            )
         if weight_swap:
             self.swap_discriminator = build_discriminator(
-                self.image_size, self.width, [], self.discriminator_dropout, name="swap_discriminator",
-                spectral_norm=self.spectral_norm)
-        weights = {"domain": weight_domain, "swap": weight_swap, "moments": weight_moments,
-                   "latent_cycle": weight_latent_cycle}
+                self.image_size,
+                self.width,
+                [],
+                self.discriminator_dropout,
+                name="swap_discriminator",
+                spectral_norm=self.spectral_norm,
+            )
+        weights = {
+            "domain": weight_domain,
+            "swap": weight_swap,
+            "moments": weight_moments,
+            "latent_cycle": weight_latent_cycle,
+        }
         self.discriminator_names = type(self).discriminator_names + tuple(
-            network for term, network in self.lever_networks.items() if network and weights[term])
+            network for term, network in self.lever_networks.items() if network and weights[term]
+        )
         self.recon_names = type(self).recon_names + tuple(
-            term for term, network in self.lever_networks.items() if not network and weights[term])
+            term for term, network in self.lever_networks.items() if not network and weights[term]
+        )
         added = [name for name in self.recon_names if name not in type(self).recon_names]
         for term, network in self.lever_networks.items():
             if network and weights[term]:
@@ -125,9 +173,11 @@ class SRbVAE(AdversarialBase):
         self.ramp_steps = ramp_steps
 
     def get_config(self):
-        config = {**super().get_config(),
-                  **{f"weight_{n}": getattr(self, f"weight_{n}") for n in type(self).recon_names},
-                  "reference_transfer_fakes": self.reference_transfer_fakes}
+        config = {
+            **super().get_config(),
+            **{f"weight_{n}": getattr(self, f"weight_{n}") for n in type(self).recon_names},
+            "reference_transfer_fakes": self.reference_transfer_fakes,
+        }
         # the levers are written only when on, so the configs of the paper's objective stay as they were
         for term in self.lever_networks:
             if getattr(self, f"weight_{term}"):
@@ -155,12 +205,14 @@ class SRbVAE(AdversarialBase):
         zr_hat = self.sample_noise(batch, self.common_dim)
         e_r = self.reference_latent(batch)
         # p side (Alg. 1, lines 9-13): x_hat = G(z_hat, e_hat), x_r_hat = G(z_r_hat, e_r)
-        x_hat, xr_hat = split(self.generator([ops.concatenate([z_hat, zr_hat], 0),
-                                              ops.concatenate([e_hat, e_r], 0)], training=True), 2)
+        x_hat, xr_hat = split(
+            self.generator([ops.concatenate([z_hat, zr_hat], 0), ops.concatenate([e_hat, e_r], 0)], training=True), 2
+        )
         # q side (Alg. 1, lines 4-6) and the latent reconstructions of Eq. 10, one pass per encoder
         common = self.common_encoder(ops.concatenate([x, x_reference, x_hat, xr_hat], 0), training=True)
         (z_mean, zr_mean, hat_z_mean, hat_zr_mean), (z_log_var, zr_log_var, hat_z_log_var, hat_zr_log_var) = (
-            split(t, 4) for t in common)
+            split(t, 4) for t in common
+        )
         target = self.target_encoder(ops.concatenate([x, x_hat], 0), training=True)
         (e_mean, hat_e_mean), (e_log_var, hat_e_log_var) = (split(t, 2) for t in target)
         e = losses.reparameterize(e_mean, e_log_var, noise_e)
@@ -168,23 +220,25 @@ class SRbVAE(AdversarialBase):
         z_r = losses.reparameterize(zr_mean, zr_log_var, noise_zr)
         # Eq. 10: image reconstructions G(z, e) and G(z_r, e_r), and the reference versions G(z, e_r)
         if self.reference_transfer_fakes:
-            x_fit, xr_fit, x_as_reference = split(self.generator(
-                [ops.concatenate([z, z_r, z], 0), ops.concatenate([e, e_r, e_r], 0)], training=True), 3)
+            x_fit, xr_fit, x_as_reference = split(
+                self.generator([ops.concatenate([z, z_r, z], 0), ops.concatenate([e, e_r, e_r], 0)], training=True), 3
+            )
             reference_real = [ops.concatenate([x_reference, x_reference], 0), ops.concatenate([z_r, z_r], 0)]
             reference_fake = [ops.concatenate([xr_hat, x_as_reference], 0), ops.concatenate([zr_hat, z], 0)]
         else:
-            x_fit, xr_fit = split(self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)],
-                                                 training=True), 2)
+            x_fit, xr_fit = split(
+                self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)], training=True), 2
+            )
             reference_real, reference_fake = [x_reference, z_r], [xr_hat, zr_hat]
         if self.weight_swap or self.weight_latent_cycle:
             # swapped images: the reference version G(z, e_r) of x, and x's style on reference content G(z_r, e)
-            x_as_reference, x_swap = split(self.generator(
-                [ops.concatenate([z, z_r], 0), ops.concatenate([e_r, e], 0)], training=True), 2)
+            x_as_reference, x_swap = split(
+                self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e_r, e], 0)], training=True), 2
+            )
         # discriminators: real (q) rows first, fake (p) rows second
         pairs = {
             "discriminator": self.discriminate(self.discriminator, [x, z, e], [x_hat, z_hat, e_hat]),
-            "reference_discriminator": self.discriminate(self.reference_discriminator, reference_real,
-                                                         reference_fake),
+            "reference_discriminator": self.discriminate(self.reference_discriminator, reference_real, reference_fake),
         }
         recon = {
             "image": ops.mean(losses.laplace_nll(x, x_fit, self.laplace_scale)),
@@ -192,17 +246,21 @@ class SRbVAE(AdversarialBase):
             "latent_z": ops.mean(losses.gaussian_nll(z_hat, hat_z_mean, hat_z_log_var)),
             "latent_e": ops.mean(losses.gaussian_nll(e_hat, hat_e_mean, hat_e_log_var)),
             "latent_reference": ops.mean(losses.gaussian_nll(zr_hat, hat_zr_mean, hat_zr_log_var)),
-            "kl": ops.mean(losses.kl_to_standard_normal(z_mean, z_log_var)
-                           + losses.kl_to_standard_normal(e_mean, e_log_var)
-                           + losses.kl_to_standard_normal(zr_mean, zr_log_var)),
+            "kl": ops.mean(
+                losses.kl_to_standard_normal(z_mean, z_log_var)
+                + losses.kl_to_standard_normal(e_mean, e_log_var)
+                + losses.kl_to_standard_normal(zr_mean, zr_log_var)
+            ),
             **reference_terms(self, z, z_r, x_reference, e_r),
         }
         if self.weight_domain:  # real rows: the reference set's codes; fake rows: the unlabelled set's
             pairs["domain_discriminator"] = self.discriminate(
-                self.domain_discriminator, [zr_mean], [z_mean], objective="confusion")
+                self.domain_discriminator, [zr_mean], [z_mean], objective="confusion"
+            )
         if self.weight_swap:  # real rows: reconstructions (constant); fake rows: transfers onto references
             pairs["swap_discriminator"] = self.discriminate(
-                self.swap_discriminator, [ops.stop_gradient(x_fit)], [x_swap], objective="fool")
+                self.swap_discriminator, [ops.stop_gradient(x_fit)], [x_swap], objective="fool"
+            )
         if self.weight_moments:
             recon["moments"] = losses.moment_gap(z_mean, zr_mean)
         if self.weight_latent_cycle:
@@ -210,7 +268,8 @@ class SRbVAE(AdversarialBase):
             cycle_e_mean, cycle_e_log_var = self.target_encoder(x_swap, training=True)
             recon["latent_cycle"] = ops.mean(
                 losses.gaussian_nll(ops.stop_gradient(z), cycle_z_mean, cycle_z_log_var)
-                + losses.gaussian_nll(ops.stop_gradient(e), cycle_e_mean, cycle_e_log_var))
+                + losses.gaussian_nll(ops.stop_gradient(e), cycle_e_mean, cycle_e_log_var)
+            )
         return pairs, recon
 
 

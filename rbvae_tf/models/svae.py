@@ -35,15 +35,20 @@ class SVAE(AdversarialBase):
         # === Layers ===
         latent_dim = self.target_dim + self.common_dim
         self.discriminator = build_discriminator(
-            self.image_size, self.width, [latent_dim], self.discriminator_dropout, name="discriminator",
-            dropout_mode=self.discriminator_dropout_mode, spectral_norm=self.spectral_norm)
+            self.image_size,
+            self.width,
+            [latent_dim],
+            self.discriminator_dropout,
+            name="discriminator",
+            dropout_mode=self.discriminator_dropout_mode,
+            spectral_norm=self.spectral_norm,
+        )
         # === Config ===
         self.weight_image = weight_image
         self.weight_latent = weight_latent
 
     def get_config(self):
-        return {**super().get_config(), "weight_image": self.weight_image,
-                "weight_latent": self.weight_latent}
+        return {**super().get_config(), "weight_image": self.weight_image, "weight_latent": self.weight_latent}
 
     def adversarial_terms(self, x, x_reference):
         batch = ops.shape(x)[0]

@@ -2,12 +2,12 @@ import keras
 
 from rbvae_tf.networks.blocks import MaxLeakyReLU, check_image_size, down_trunk, spectral
 
-
 DROPOUT_MODES = ("element", "input")
 
 
-def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="discriminator", dropout_mode="element",
-                        spectral_norm=False):
+def build_discriminator(
+    image_size, width, latent_dims, dropout=0.25, name="discriminator", dropout_mode="element", spectral_norm=False
+):
     """Discriminator d(x, z, e) of Appendix D, returning a logit that estimates log q/p (Eq. 7).
 
     The image goes through the encoder trunk without pixel norm, then dense(64)-LeakyReLU; each
@@ -36,7 +36,9 @@ def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="disc
     with keras.name_scope(name):  # unique weight paths: <network name>/<layer>/<weight>
         check_image_size(image_size)
         images = keras.Input((image_size, image_size, 3), name="images")
-        names = ["z", "e"][: len(latent_dims)] if len(latent_dims) <= 2 else [f"latent{i}" for i in range(len(latent_dims))]
+        names = (
+            ["z", "e"][: len(latent_dims)] if len(latent_dims) <= 2 else [f"latent{i}" for i in range(len(latent_dims))]
+        )
         latents = [keras.Input((d,), name=n) for d, n in zip(latent_dims, names)]
         x = down_trunk(images, width, pixel_norm=False, prefix="disc", spectral_norm=spectral_norm)
         x = keras.layers.Flatten(name="flatten")(x)
@@ -52,8 +54,10 @@ def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="disc
             raise ValueError(f"dropout_mode must be one of {', '.join(DROPOUT_MODES)}, got {dropout_mode!r}")
         if dropout_mode == "input":
             branches = ["image", *names]
-            features = [keras.layers.Dropout(dropout, noise_shape=(None, 1), name=f"{n}_dropout")(f)
-                        for n, f in zip(branches, features)]
+            features = [
+                keras.layers.Dropout(dropout, noise_shape=(None, 1), name=f"{n}_dropout")(f)
+                for n, f in zip(branches, features)
+            ]
         h = keras.layers.Concatenate(name="concat")(features)
         if dropout_mode == "element":
             h = keras.layers.Dropout(dropout, name="dropout")(h)

@@ -52,7 +52,7 @@ def real_looking_images(batch, size=TINY["image_size"], seed=0):
     """MNIST-style images: MNIST test digits in a random colour on a random background, [-1, 1]."""
     from PIL import Image
 
-    digits = np.load(REPO / "zoo" / "data" / "mnist.npz")["x_test"][seed * batch:(seed + 1) * batch]
+    digits = np.load(REPO / "zoo" / "data" / "mnist.npz")["x_test"][seed * batch : (seed + 1) * batch]
     rng = np.random.default_rng(seed)
     images = []
     for digit in digits:

@@ -11,8 +11,7 @@ import tensorflow as tf
 from click.testing import CliRunner
 
 import cli
-from export import artifacts
-from export import export_model
+from export import artifacts, export_model
 from rbvae_tf.errors import UserError
 from rbvae_tf.models import build_model
 from tests.export import TINY, TOLERANCE, max_diff, random_images, real_looking_images, tiny_srbvae_export
@@ -29,10 +28,13 @@ KERAS = {
     "encode": lambda m, images: m.encode(images),
 }
 RB_SIGNATURES = {  # signature -> input names
-    "transfer": ("content", "style"), "encode_target": ("images",), "encode_common": ("images",),
-    "generate": ("z", "e"), "reconstruct_reference": ("images",)}
-RB_ONNX = {"transfer": "transfer", "encoder_e": "encode_target", "encoder_z": "encode_common",
-           "generator": "generate"}
+    "transfer": ("content", "style"),
+    "encode_target": ("images",),
+    "encode_common": ("images",),
+    "generate": ("z", "e"),
+    "reconstruct_reference": ("images",),
+}
+RB_ONNX = {"transfer": "transfer", "encoder_e": "encode_target", "encoder_z": "encode_common", "generator": "generate"}
 
 
 def make_inputs(names, batch, kind, latent_dims):
@@ -86,16 +88,37 @@ def test_cli_defaults_pick_latest_run_and_exports_dir(srb):
 def test_metadata(srb):
     model, export_dir, _ = srb
     metadata = json.loads((export_dir / "metadata.json").read_text())
-    assert {k: metadata[k] for k in ("image_size", "channels", "value_range", "target_dim", "common_dim",
-                                     "model", "preset", "opset", "layout")} == {
-        "image_size": 16, "channels": 3, "value_range": [-1, 1], "target_dim": E, "common_dim": Z,
-        "model": "srbvae", "preset": "tiny", "opset": 17, "layout": "NHWC"}
-    np.testing.assert_array_equal(np.asarray(metadata["reference_target"], np.float32),
-                                  model.reference_target.numpy())
+    assert {
+        k: metadata[k]
+        for k in (
+            "image_size",
+            "channels",
+            "value_range",
+            "target_dim",
+            "common_dim",
+            "model",
+            "preset",
+            "opset",
+            "layout",
+        )
+    } == {
+        "image_size": 16,
+        "channels": 3,
+        "value_range": [-1, 1],
+        "target_dim": E,
+        "common_dim": Z,
+        "model": "srbvae",
+        "preset": "tiny",
+        "opset": 17,
+        "layout": "NHWC",
+    }
+    np.testing.assert_array_equal(np.asarray(metadata["reference_target"], np.float32), model.reference_target.numpy())
     assert metadata["source_commit"] is None or re.fullmatch(r"[0-9a-f]{40}", metadata["source_commit"])
     assert list(metadata["signatures"]) == list(RB_SIGNATURES)
-    assert metadata["signatures"]["generate"] == {"inputs": {"z": [None, Z], "e": [None, E]},
-                                                  "outputs": {"images": [None, 16, 16, 3]}}
+    assert metadata["signatures"]["generate"] == {
+        "inputs": {"z": [None, Z], "e": [None, E]},
+        "outputs": {"images": [None, 16, 16, 3]},
+    }
     assert metadata["files"]["onnx"] == {f"onnx/{name}.onnx": sig for name, sig in RB_ONNX.items()}
     assert max(metadata["parity"].values()) <= TOLERANCE
 
@@ -148,8 +171,7 @@ def test_onnx_files_check_and_carry_metadata(srb):
         props = {p.key: json.loads(p.value) for p in proto.metadata_props}
         assert props["image_size"] == 16 and props["value_range"] == [-1, 1] and props["model"] == "srbvae"
         assert (props["target_dim"], props["common_dim"], props["graph"]) == (E, Z, graph)
-        np.testing.assert_array_equal(np.asarray(props["reference_target"], np.float32),
-                                      model.reference_target.numpy())
+        np.testing.assert_array_equal(np.asarray(props["reference_target"], np.float32), model.reference_target.numpy())
 
 
 # --- unsupervised models -----------------------------------------------------------------------
@@ -164,8 +186,10 @@ def test_unsupervised_export_has_encode_and_generate_only(vae):
     for batch in (1, 3):
         images = real_looking_images(batch)
         z = np.random.default_rng(batch).standard_normal((batch, E + Z)).astype(np.float32)
-        for signature, graph, names, inputs in (("encode", "encoder", ("images",), [images]),
-                                                ("generate", "generator", ("z",), [z])):
+        for signature, graph, names, inputs in (
+            ("encode", "encoder", ("images",), [images]),
+            ("generate", "generator", ("z",), [z]),
+        ):
             expected = keras_outputs(model, signature, inputs)
             got = saved.signatures[signature](**{n: tf.constant(x) for n, x in zip(names, inputs)})
             session = ort.InferenceSession(str(out / "onnx" / f"{graph}.onnx"), providers=["CPUExecutionProvider"])

@@ -33,8 +33,9 @@ def pictures(tmp_path_factory):
 
 
 def run_script(name, *args):
-    return subprocess.run([sys.executable, str(REPO / "export" / name), *map(str, args)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(REPO / "export" / name), *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def keras_uint8(images):
@@ -47,8 +48,18 @@ def keras_uint8(images):
 def test_transfer_script_matches_keras(srb, pictures, tmp_path):
     model, export_dir = srb
     out = tmp_path / "transfer.png"
-    done = run_script("onnx_transfer.py", export_dir, "--content", pictures / "content.png",
-                      "--style", pictures / "style.png", "--out", out, "--provider", "cpu")
+    done = run_script(
+        "onnx_transfer.py",
+        export_dir,
+        "--content",
+        pictures / "content.png",
+        "--style",
+        pictures / "style.png",
+        "--out",
+        out,
+        "--provider",
+        "cpu",
+    )
     assert done.returncode == 0, done.stderr
     written = np.asarray(Image.open(out))
     assert written.shape == (16, 16, 3)
@@ -61,17 +72,21 @@ def test_transfer_script_matches_keras(srb, pictures, tmp_path):
 def test_generate_script_writes_input_reference_and_samples(srb, pictures, tmp_path):
     model, export_dir = srb
     out = tmp_path / "grid.png"
-    done = run_script("onnx_generate.py", export_dir, "--image", pictures / "grey.png", "--n", 3,
-                      "--out", out, "--seed", 5)
+    done = run_script(
+        "onnx_generate.py", export_dir, "--image", pictures / "grey.png", "--n", 3, "--out", out, "--seed", 5
+    )
     assert done.returncode == 0, done.stderr
     grid = np.asarray(Image.open(out)).astype(int)
     assert grid.shape == (18, 5 * 17 + 1, 3)
-    tiles = [grid[1:17, 1 + 17 * k:17 + 17 * k] for k in range(5)]
+    tiles = [grid[1:17, 1 + 17 * k : 17 + 17 * k] for k in range(5)]
     image = ort_common.load_image(pictures / "grey.png", 16)[None]
     z = np.asarray(model.encode_common(image)["mean"])
     e = np.random.default_rng(5).standard_normal((3, 4)).astype(np.float32)
-    expected = [keras_uint8(image)[0], keras_uint8(model.reconstruct_reference(image))[0],
-                *keras_uint8(model.generate(np.repeat(z, 3, 0), e))]
+    expected = [
+        keras_uint8(image)[0],
+        keras_uint8(model.reconstruct_reference(image))[0],
+        *keras_uint8(model.generate(np.repeat(z, 3, 0), e)),
+    ]
     for tile, want in zip(tiles, expected):
         assert np.abs(tile - want).max() <= 1
 
@@ -79,8 +94,10 @@ def test_generate_script_writes_input_reference_and_samples(srb, pictures, tmp_p
 def test_array_api_equals_keras(srb):
     model, export_dir = srb
     content, style = real_looking_images(3, seed=1), random_images(3, seed=2)
-    assert max_diff(onnx_transfer.transfer(export_dir, content, style, provider="cpu"),
-                    model.transfer(content, style)) <= TOLERANCE
+    assert (
+        max_diff(onnx_transfer.transfer(export_dir, content, style, provider="cpu"), model.transfer(content, style))
+        <= TOLERANCE
+    )
     tiles = onnx_generate.generate(export_dir, content[0], n=2, seed=0, provider="cpu")
     e = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
     z = np.repeat(np.asarray(model.encode_common(content[:1])["mean"]), 2, 0)
@@ -89,13 +106,16 @@ def test_array_api_equals_keras(srb):
     assert max_diff(tiles[2:], model.generate(z, e)) <= TOLERANCE
 
 
-@pytest.mark.parametrize("content, message", [
-    (np.zeros((16, 16, 3), np.uint8), "dtype uint8"),
-    (np.zeros((16, 16), np.float32), "must have shape"),
-    (np.zeros((2, 32, 32, 3), np.float32), "must have shape"),
-    (np.full((16, 16, 3), 255.0, np.float32), "in \\[-1, 1\\]"),
-    (np.full((16, 16, 3), np.nan, np.float32), "finite"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (np.zeros((16, 16, 3), np.uint8), "dtype uint8"),
+        (np.zeros((16, 16), np.float32), "must have shape"),
+        (np.zeros((2, 32, 32, 3), np.float32), "must have shape"),
+        (np.full((16, 16, 3), 255.0, np.float32), "in \\[-1, 1\\]"),
+        (np.full((16, 16, 3), np.nan, np.float32), "finite"),
+    ],
+)
 def test_array_api_rejects_bad_arrays(srb, content, message):
     with pytest.raises(InputError, match=message):
         onnx_transfer.transfer(srb[1], content, np.zeros((16, 16, 3), np.float32))
@@ -116,14 +136,17 @@ def run_in_process(script, argv, capsys):
     return exited.value.code, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("case, message", [
-    ("missing image", "error: image not found:"),
-    ("not an image", "error: not a readable image:"),
-    ("missing dir", "error: no export folder at"),
-    ("no metadata", "has no metadata.json"),
-    ("missing option", "error: the following arguments are required: --style"),
-    ("unsupervised", "error: transfer needs an export of a reference-based model"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("missing image", "error: image not found:"),
+        ("not an image", "error: not a readable image:"),
+        ("missing dir", "error: no export folder at"),
+        ("no metadata", "has no metadata.json"),
+        ("missing option", "error: the following arguments are required: --style"),
+        ("unsupervised", "error: transfer needs an export of a reference-based model"),
+    ],
+)
 def test_transfer_errors(srb, pictures, tmp_path, capsys, case, message):
     export_dir, picture = srb[1], pictures / "content.png"
     args = ["--content", picture, "--style", picture, "--out", tmp_path / "out.png"]
@@ -138,9 +161,18 @@ def test_transfer_errors(srb, pictures, tmp_path, capsys, case, message):
     elif case == "missing option":
         args = args[:2]
     elif case == "unsupervised":
-        (tmp_path / "metadata.json").write_text(json.dumps(
-            {"image_size": 16, "target_dim": 4, "common_dim": 4, "reference_target": None, "model": "vae",
-             "files": {"saved_model": "saved_model", "onnx": {"onnx/encoder.onnx": "encode"}}}))
+        (tmp_path / "metadata.json").write_text(
+            json.dumps(
+                {
+                    "image_size": 16,
+                    "target_dim": 4,
+                    "common_dim": 4,
+                    "reference_target": None,
+                    "model": "vae",
+                    "files": {"saved_model": "saved_model", "onnx": {"onnx/encoder.onnx": "encode"}},
+                }
+            )
+        )
         export_dir = tmp_path
     status, stderr = run_in_process(onnx_transfer, [export_dir, *args], capsys)
     assert status == 2
@@ -159,10 +191,13 @@ def test_generate_errors(srb, pictures, tmp_path, capsys):
         assert status == 2 and len(stderr.strip().splitlines()) == 1 and stderr.startswith(message), stderr
 
 
-@pytest.mark.parametrize("script, args", [
-    ("onnx_transfer.py", ["--content", "nope.png", "--style", "nope.png", "--out", "c.png"]),
-    ("onnx_generate.py", ["--image", "nope.png", "--out", "grid.png"]),
-])
+@pytest.mark.parametrize(
+    "script, args",
+    [
+        ("onnx_transfer.py", ["--content", "nope.png", "--style", "nope.png", "--out", "c.png"]),
+        ("onnx_generate.py", ["--image", "nope.png", "--out", "grid.png"]),
+    ],
+)
 def test_script_process_exits_2_with_one_line(srb, tmp_path, script, args):
     done = run_script(script, srb[1], *[tmp_path / a if a.endswith(".png") else a for a in args])
     assert done.returncode == 2 and done.stdout == ""
@@ -181,12 +216,12 @@ def test_missing_onnx_graph_is_an_input_error(srb, tmp_path):
 def test_scripts_never_import_tensorflow(srb, pictures, tmp_path):
     code = f"""
 import runpy, sys
-sys.argv = ["onnx_transfer.py", {str(srb[1])!r}, "--content", {str(pictures / 'content.png')!r},
-            "--style", {str(pictures / 'style.png')!r}, "--out", {str(tmp_path / 'a.png')!r}]
-runpy.run_path({str(REPO / 'export' / 'onnx_transfer.py')!r}, run_name="__main__")
-sys.argv = ["onnx_generate.py", {str(srb[1])!r}, "--image", {str(pictures / 'grey.png')!r}, "--out",
-            {str(tmp_path / 'b.png')!r}]
-runpy.run_path({str(REPO / 'export' / 'onnx_generate.py')!r}, run_name="__main__")
+sys.argv = ["onnx_transfer.py", {str(srb[1])!r}, "--content", {str(pictures / "content.png")!r},
+            "--style", {str(pictures / "style.png")!r}, "--out", {str(tmp_path / "a.png")!r}]
+runpy.run_path({str(REPO / "export" / "onnx_transfer.py")!r}, run_name="__main__")
+sys.argv = ["onnx_generate.py", {str(srb[1])!r}, "--image", {str(pictures / "grey.png")!r}, "--out",
+            {str(tmp_path / "b.png")!r}]
+runpy.run_path({str(REPO / "export" / "onnx_generate.py")!r}, run_name="__main__")
 import export.onnx_transfer, export.onnx_generate, export.ort_common
 assert "tensorflow" not in sys.modules and "keras" not in sys.modules, "tensorflow was imported"
 print("ok")
@@ -231,7 +266,9 @@ def test_bundled_zoo_export_matches_its_weights():
     model, _ = load_trained("srbvae-mnist-cpu")
     content = real_looking_images(3, size=model.image_size, seed=3)
     style = real_looking_images(3, size=model.image_size, seed=4)
-    assert max_diff(onnx_transfer.transfer(export_dir, content, style, provider="cpu"),
-                    model.transfer(content, style)) <= TOLERANCE
+    assert (
+        max_diff(onnx_transfer.transfer(export_dir, content, style, provider="cpu"), model.transfer(content, style))
+        <= TOLERANCE
+    )
     metadata = json.loads((export_dir / "metadata.json").read_text())
     np.testing.assert_allclose(metadata["reference_target"], model.reference_target.numpy(), rtol=1e-6)

@@ -73,8 +73,10 @@ def page(tmp_path_factory):
     model.save(run / "model.keras")
     (run / "config.json").write_text(json.dumps({"fit": {"model": "srbvae", "preset": "tiny", "limit": SAMPLES}}))
     (run / "status.json").write_text(json.dumps({"finished": True}))
-    result = CliRunner().invoke(cli.cli, ["export", str(run), "--out-dir", str(root / "export"),
-                                          "--web", str(root / "page"), "--samples", str(SAMPLES)])
+    result = CliRunner().invoke(
+        cli.cli,
+        ["export", str(run), "--out-dir", str(root / "export"), "--web", str(root / "page"), "--samples", str(SAMPLES)],
+    )
     assert result.exit_code == 0, result.output
     assert f"open it with `python -m http.server -d {root / 'page'}`" in result.output
     return root / "export", root / "page"
@@ -83,11 +85,21 @@ def page(tmp_path_factory):
 def test_page_folder_holds_page_runtime_graphs_samples_and_metadata(page):
     export_dir, folder = page
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-    assert files == sorted(["app.js", "index.html", "metadata.json", "style.css",
-                            *(f"ort/{name}" for name in RUNTIME_FILES),
-                            "onnx/encoder_z.onnx", "onnx/generator.onnx", "onnx/transfer.onnx",
-                            "opening/reference.png", "opening/transfer.png",
-                            *(f"samples/sample_{k:02d}.png" for k in range(SAMPLES))])
+    assert files == sorted(
+        [
+            "app.js",
+            "index.html",
+            "metadata.json",
+            "style.css",
+            *(f"ort/{name}" for name in RUNTIME_FILES),
+            "onnx/encoder_z.onnx",
+            "onnx/generator.onnx",
+            "onnx/transfer.onnx",
+            "opening/reference.png",
+            "opening/transfer.png",
+            *(f"samples/sample_{k:02d}.png" for k in range(SAMPLES)),
+        ]
+    )
     metadata = json.loads((folder / "metadata.json").read_text())
     assert metadata["preprocessing"] == ort_common.PREPROCESSING == "rgb-centre-square-area-resize-round8-v1"
     assert json.loads((export_dir / "metadata.json").read_text())["preprocessing"] == ort_common.PREPROCESSING
@@ -99,13 +111,20 @@ def test_page_folder_holds_page_runtime_graphs_samples_and_metadata(page):
     assert f'const RULE = "{ort_common.PREPROCESSING}";' in (folder / "app.js").read_text()
     sample = np.asarray(Image.open(folder / "samples" / "sample_00.png"))
     assert sample.shape == (S, S, 3) and sample.dtype == np.uint8 and sample.std() > 0
-    assert metadata["web"]["opening"] == {"content": 0, "style": 1, "transfer": "opening/transfer.png",
-                                          "reference": "opening/reference.png"} and OPENING == (0, 1)
+    assert metadata["web"]["opening"] == {
+        "content": 0,
+        "style": 1,
+        "transfer": "opening/transfer.png",
+        "reference": "opening/reference.png",
+    } and OPENING == (0, 1)
     content, style = (ort_common.load_image(folder / "samples" / f"sample_{k:02d}.png", S)[None] for k in OPENING)
-    for name, want in (("transfer", ort_transfer(export_dir, content, style, provider="cpu")[0]),
-                       ("reference", reference_version(export_dir, content)[0])):
-        np.testing.assert_array_equal(np.asarray(Image.open(folder / "opening" / f"{name}.png")),
-                                      ort_common.to_uint8(want))
+    for name, want in (
+        ("transfer", ort_transfer(export_dir, content, style, provider="cpu")[0]),
+        ("reference", reference_version(export_dir, content)[0]),
+    ):
+        np.testing.assert_array_equal(
+            np.asarray(Image.open(folder / "opening" / f"{name}.png")), ort_common.to_uint8(want)
+        )
 
 
 def test_export_web_errors_are_one_line_with_status_2(page, tmp_path, monkeypatch):
@@ -119,11 +138,14 @@ def test_export_web_errors_are_one_line_with_status_2(page, tmp_path, monkeypatc
     monkeypatch.delenv("RBVAE_ORT_WEB")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("keep me")
-    result = CliRunner().invoke(cli.cli, ["export", str(run), "--out-dir", str(tmp_path / "e"),
-                                          "--web", str(tmp_path / "busy"), "--samples", "2"])
+    result = CliRunner().invoke(
+        cli.cli,
+        ["export", str(run), "--out-dir", str(tmp_path / "e"), "--web", str(tmp_path / "busy"), "--samples", "2"],
+    )
     assert result.exit_code == 2
-    assert result.output.splitlines()[-1] == (f"error: refusing to replace {tmp_path / 'busy'}: "
-                                               "it is not an earlier web page (no index.html)")
+    assert result.output.splitlines()[-1] == (
+        f"error: refusing to replace {tmp_path / 'busy'}: it is not an earlier web page (no index.html)"
+    )
     assert (tmp_path / "busy" / "notes.txt").read_text() == "keep me"
     result = CliRunner().invoke(cli.cli, ["export", str(run), "--web", str(tmp_path / "p"), "--samples", "1"])
     assert result.exit_code == 2 and "Invalid value for '--samples'" in result.output
@@ -165,8 +187,13 @@ def opened(page):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1100,720"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1100,720",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     try:
@@ -175,7 +202,8 @@ def opened(page):
         before = {name: canvas_pixels(driver, name) for name in OPENING_CANVASES}
         before["status"] = driver.execute_script(
             "const s = document.getElementById('status'); return [s.dataset.state, s.textContent, "
-            "window.rbvae.ready, Object.keys(window.rbvae.sessions).length, document.body.dataset.ready || null]")
+            "window.rbvae.ready, Object.keys(window.rbvae.sessions).length, document.body.dataset.ready || null]"
+        )
         gate.set()
         wait_for(driver, "document.body.dataset.ready === 'true' || window.rbvae.error !== null")
         assert driver.execute_script("return window.rbvae.error") is None
@@ -206,7 +234,8 @@ def canvas_pixels(driver, canvas_id):
     width, height, data = driver.execute_script(
         "const c = document.getElementById(arguments[0]);"
         "return [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)];",
-        canvas_id)
+        canvas_id,
+    )
     return np.asarray(data, np.uint8).reshape(height, width, 4)[..., :3]
 
 
@@ -249,9 +278,12 @@ def test_page_opens_on_the_exported_pair_before_its_model_loads(opened, page):
     assert before["status"][0] == "opening" and "loading the model" in before["status"][1]
     assert before["status"][2:] == [False, 0, None]  # no session yet, not ready
     content, style = (ort_common.load_image(folder / "samples" / f"sample_{k:02d}.png", S) for k in OPENING)
-    expected = {"content": content, "style": style,
-                "result": ort_transfer(export_dir, content[None], style[None], provider="cpu")[0],
-                "reference": reference_version(export_dir, content[None])[0]}
+    expected = {
+        "content": content,
+        "style": style,
+        "result": ort_transfer(export_dir, content[None], style[None], provider="cpu")[0],
+        "reference": reference_version(export_dir, content[None])[0],
+    }
     for name in OPENING_CANVASES:
         shown = before[name].astype(int)
         assert shown.shape == (S, S, 3) and shown.std() > 0, name  # drawn, not blank
@@ -264,12 +296,16 @@ def test_browser_transfer_of_two_samples_matches_onnx_runtime(browser, page, tmp
     from selenium.webdriver.common.by import By
 
     export_dir, folder = page
-    run_in_page(browser, lambda: browser.find_element(By.CSS_SELECTOR, "#content-samples button[data-index='2']").click())
+    run_in_page(
+        browser, lambda: browser.find_element(By.CSS_SELECTOR, "#content-samples button[data-index='2']").click()
+    )
     run_in_page(browser, lambda: browser.find_element(By.CSS_SELECTOR, "#style-samples button[data-index='3']").click())
     content = ort_common.load_image(folder / "samples" / "sample_02.png", S)
     style = ort_common.load_image(folder / "samples" / "sample_03.png", S)
     assert_matches(browser, export_dir, content, style)
-    assert browser.find_element(By.ID, "status").text.startswith(f"transfer {browser.execute_script('return window.rbvae.runs')}: ")
+    assert browser.find_element(By.ID, "status").text.startswith(
+        f"transfer {browser.execute_script('return window.rbvae.runs')}: "
+    )
     assert browser.execute_script("return window.rbvae.threads") == 1
     assert browser.save_screenshot(str(tmp_path / "web-transfer.png"))
     assert Image.open(tmp_path / "web-transfer.png").size[0] == 1100
@@ -296,7 +332,8 @@ def generated_row(driver, export_dir):
     e = page_array(driver, "lastE").reshape(SAMPLES_E, TINY["target_dim"])
     z = ort_common.load_session(export_dir, "encoder_z", "cpu").run(["mean"], {"images": content})[0]
     generated = ort_common.load_session(export_dir, "generator", "cpu").run(
-        ["images"], {"z": np.repeat(z, SAMPLES_E, 0), "e": e})[0]
+        ["images"], {"z": np.repeat(z, SAMPLES_E, 0), "e": e}
+    )[0]
     reference = reference_version(export_dir, content)
     page_images = page_array(driver, "lastGenerated").reshape(SAMPLES_E + 1, S, S, 3)
     assert np.abs(page_images - np.concatenate([reference, generated])).max() <= TOLERANCE
@@ -304,7 +341,7 @@ def generated_row(driver, export_dir):
     shown = canvas_pixels(driver, "generations").astype(int)
     assert shown.shape == expected.shape == (S + 2, (SAMPLES_E + 2) * (S + 1) + 1, 3)
     assert np.abs(shown - expected).max() <= 1
-    tiles = np.stack([shown[1:1 + S, 1 + k * (S + 1):1 + k * (S + 1) + S] for k in range(SAMPLES_E + 2)])
+    tiles = np.stack([shown[1 : 1 + S, 1 + k * (S + 1) : 1 + k * (S + 1) + S] for k in range(SAMPLES_E + 2)])
     return tiles, e
 
 
@@ -347,8 +384,9 @@ def test_browser_grid_matches_onnx_runtime(browser, page, tmp_path):
     wait_for(browser, "window.rbvae.grids === 1 && document.getElementById('status').dataset.state === 'done'")
     assert browser.find_element(By.ID, "view-transfer").get_attribute("hidden") == "true"
     samples = np.stack([ort_common.load_image(folder / "samples" / f"sample_{k:02d}.png", S) for k in range(SAMPLES)])
-    transfers = ort_transfer(export_dir, np.repeat(samples, SAMPLES, 0), np.tile(samples, (SAMPLES, 1, 1, 1)),
-                             provider="cpu").reshape(SAMPLES, SAMPLES, S, S, 3)
+    transfers = ort_transfer(
+        export_dir, np.repeat(samples, SAMPLES, 0), np.tile(samples, (SAMPLES, 1, 1, 1)), provider="cpu"
+    ).reshape(SAMPLES, SAMPLES, S, S, 3)
     references = reference_version(export_dir, samples)
     blank = -np.ones((S, S, 3), np.float32)
     tiles = [blank, blank, *samples]

@@ -16,14 +16,21 @@ def pairs():
     labels = rng.integers(0, 10, N)
     factors = rng.uniform(size=(N, 5))
     style = np.roll(np.arange(N), -1)
-    return {"a_digits": labels, "a_factors": factors, "b_digits": labels[style], "b_factors": factors[style],
-            "labels": labels, "targets": factors[style]}
+    return {
+        "a_digits": labels,
+        "a_factors": factors,
+        "b_digits": labels[style],
+        "b_factors": factors[style],
+        "labels": labels,
+        "targets": factors[style],
+    }
 
 
 def score(pairs, out_digits, out_factors):
     p = pairs
-    return transfer_scores(out_digits, out_factors, p["a_digits"], p["a_factors"], p["b_digits"], p["b_factors"],
-                           p["labels"], p["targets"])
+    return transfer_scores(
+        out_digits, out_factors, p["a_digits"], p["a_factors"], p["b_digits"], p["b_factors"], p["labels"], p["targets"]
+    )
 
 
 def test_output_a_keeps_the_content_and_takes_no_style(pairs):
@@ -57,8 +64,9 @@ def test_reader_errors_on_the_references_count_against_them(pairs):
     misread = pairs["a_digits"].copy()
     misread[::4] = (misread[::4] + 1) % 10
     p = dict(pairs, a_digits=misread)
-    scores = transfer_scores(misread, p["a_factors"], misread, p["a_factors"], p["b_digits"], p["b_factors"],
-                             p["labels"], p["targets"])
+    scores = transfer_scores(
+        misread, p["a_factors"], misread, p["a_factors"], p["b_digits"], p["b_factors"], p["labels"], p["targets"]
+    )
     assert scores["digit_accuracy"]["identity"] == pytest.approx(0.75)
     assert scores["content_kept"] == pytest.approx(1.0)
 
@@ -76,8 +84,13 @@ def test_shapes_are_checked(pairs):
 
 
 def test_reading_errors_against_the_truth():
-    result = reading_errors([1, 2, 3, 4], np.full((4, 2), 0.5), [1, 2, 0, 0], [[0.5, 0], [0.5, 1], [1, 0], [0, 1]],
-                            factor_names=("R", "scale"))
+    result = reading_errors(
+        [1, 2, 3, 4],
+        np.full((4, 2), 0.5),
+        [1, 2, 0, 0],
+        [[0.5, 0], [0.5, 1], [1, 0], [0, 1]],
+        factor_names=("R", "scale"),
+    )
     assert result == {"digit_accuracy": 0.5, "factor_error": {"R": 0.25, "scale": 0.5, "mean": 0.375}}
 
 

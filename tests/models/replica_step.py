@@ -16,9 +16,8 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
-import numpy as np  # noqa: E402
-
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 from rbvae_tf.models import MODELS, build_model  # noqa: E402
 from rbvae_tf.models.adversarial_base import AdversarialBase  # noqa: E402
@@ -28,9 +27,21 @@ TINY = dict(image_size=16, width=0.125, target_dim=4, common_dim=4, seed=5)
 
 
 # sRb-VAE with the scale levers and the gradient clips on (the clips sum the gradients over the replicas)
-VARIANTS = {"srbvae-levers": ("srbvae", dict(weight_domain=2.0, weight_swap=3.0, weight_moments=1.0,
-                                             weight_latent_cycle=1.0, ramp_steps=4, adversarial_bound=10.0,
-                                             gradient_clip=1000.0, discriminator_gradient_clip=0.1))}
+VARIANTS = {
+    "srbvae-levers": (
+        "srbvae",
+        dict(
+            weight_domain=2.0,
+            weight_swap=3.0,
+            weight_moments=1.0,
+            weight_latent_cycle=1.0,
+            ramp_steps=4,
+            adversarial_bound=10.0,
+            gradient_clip=1000.0,
+            discriminator_gradient_clip=0.1,
+        ),
+    )
+}
 
 
 def model_of(name):
@@ -65,8 +76,12 @@ def one_step(name, strategy, weights):
     slots = list(model.optimizer.variables)
     if hasattr(model, "discriminator_optimizer"):
         slots += list(model.discriminator_optimizer.variables)
-    return ([np.asarray(v) for v in model.weights], [np.asarray(v) for v in slots],
-            {k: v[0] for k, v in logs.items()}, strategy.num_replicas_in_sync)
+    return (
+        [np.asarray(v) for v in model.weights],
+        [np.asarray(v) for v in slots],
+        {k: v[0] for k, v in logs.items()},
+        strategy.num_replicas_in_sync,
+    )
 
 
 def relative(a, b):

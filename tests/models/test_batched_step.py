@@ -30,10 +30,14 @@ def unbatched_terms(self, x, x_reference):
     x_hat = self.generator([z_hat, e_hat], training=True)
     xr_hat = self.generator([zr_hat, e_r], training=True)
     pairs = {
-        "discriminator": (self.discriminator([x, z, e], training=True),
-                          self.discriminator([x_hat, z_hat, e_hat], training=True)),
-        "reference_discriminator": (self.reference_discriminator([x_reference, z_r], training=True),
-                                    self.reference_discriminator([xr_hat, zr_hat], training=True)),
+        "discriminator": (
+            self.discriminator([x, z, e], training=True),
+            self.discriminator([x_hat, z_hat, e_hat], training=True),
+        ),
+        "reference_discriminator": (
+            self.reference_discriminator([x_reference, z_r], training=True),
+            self.reference_discriminator([xr_hat, zr_hat], training=True),
+        ),
     }
     hat_e_mean, hat_e_log_var = self.target_encoder(x_hat, training=True)
     hat_z_mean, hat_z_log_var = self.common_encoder(x_hat, training=True)
@@ -46,9 +50,11 @@ def unbatched_terms(self, x, x_reference):
         "latent_z": ops.mean(losses.gaussian_nll(z_hat, hat_z_mean, hat_z_log_var)),
         "latent_e": ops.mean(losses.gaussian_nll(e_hat, hat_e_mean, hat_e_log_var)),
         "latent_reference": ops.mean(losses.gaussian_nll(zr_hat, hat_zr_mean, hat_zr_log_var)),
-        "kl": ops.mean(losses.kl_to_standard_normal(z_mean, z_log_var)
-                       + losses.kl_to_standard_normal(e_mean, e_log_var)
-                       + losses.kl_to_standard_normal(zr_mean, zr_log_var)),
+        "kl": ops.mean(
+            losses.kl_to_standard_normal(z_mean, z_log_var)
+            + losses.kl_to_standard_normal(e_mean, e_log_var)
+            + losses.kl_to_standard_normal(zr_mean, zr_log_var)
+        ),
         **reference_terms(self, z, z_r, x_reference, e_r),
     }
     return pairs, recon
@@ -61,10 +67,13 @@ def terms_and_gradients(model, terms, x, x_reference):
         pairs, recon = terms(model, x, x_reference)
         model_loss = sum(losses.density_ratio_gap(r, f) for r, f in pairs.values()) + sum(recon.values())
         discriminator_loss = sum(ops.mean(losses.discriminator_loss(r, f)) for r, f in pairs.values())
-    values = {**{k: float(v) for k, v in recon.items()},
-              **{f"{k}_{side}": np.asarray(t) for k, p in pairs.items() for side, t in zip(("real", "fake"), p)}}
-    grads = (tape.gradient(model_loss, model.model_variables)
-             + tape.gradient(discriminator_loss, model.discriminator_variables))
+    values = {
+        **{k: float(v) for k, v in recon.items()},
+        **{f"{k}_{side}": np.asarray(t) for k, p in pairs.items() for side, t in zip(("real", "fake"), p)},
+    }
+    grads = tape.gradient(model_loss, model.model_variables) + tape.gradient(
+        discriminator_loss, model.discriminator_variables
+    )
     return values, [np.asarray(g) for g in grads]
 
 

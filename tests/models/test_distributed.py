@@ -10,13 +10,19 @@ import pytest
 from rbvae_tf.models import MODELS
 from tests.conftest import REPO
 
-
 # Seconds per model of `python -m tests.models.replica_step` (both strategies, tracing included), one
 # process, measured 2026-11-29: vae 12.5, beta-vae 12.3, dip-vae-i 13.1, dip-vae-ii 12.7, svae 27.2,
 # rbvae 30.6, srbvae 47.0. beta-vae runs VAE's train step with another weight and dip-vae-ii DIP-VAE-I's
 # gathered covariance plus its diagonal, so those two are opt-in (`-m large`) to keep the suite short.
-SECONDS = {"vae": 12.5, "beta-vae": 12.3, "dip-vae-i": 13.1, "dip-vae-ii": 12.7, "svae": 27.2, "rbvae": 30.6,
-           "srbvae": 47.0}
+SECONDS = {
+    "vae": 12.5,
+    "beta-vae": 12.3,
+    "dip-vae-i": 13.1,
+    "dip-vae-ii": 12.7,
+    "svae": 27.2,
+    "rbvae": 30.6,
+    "srbvae": 47.0,
+}
 DEFAULT = ["vae", "dip-vae-i", "rbvae", "svae", "srbvae"]
 LARGE = [name for name in MODELS if name not in DEFAULT]
 
@@ -33,15 +39,27 @@ def run_replica_steps(names):
     # Fresh processes: the CPU must be split into logical devices before TensorFlow starts. One JSON
     # line per model. The time goes to tracing (Python, one core), so the models are split over two
     # processes of about equal time that run side by side on the two cores.
-    processes = [subprocess.Popen([sys.executable, "-m", "tests.models.replica_step", *half], cwd=REPO,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}) for half in two_halves(names)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.models.replica_step", *half],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
+        for half in two_halves(names)
+    ]
     results = {}
     for process in processes:
         stdout, stderr = process.communicate(timeout=600)
         assert process.returncode == 0, stderr[-3000:]
-        results.update({line["model"]: line for line in map(json.loads, (
-            text for text in stdout.splitlines() if text.startswith("{")))})
+        results.update(
+            {
+                line["model"]: line
+                for line in map(json.loads, (text for text in stdout.splitlines() if text.startswith("{")))
+            }
+        )
     return results
 
 
@@ -88,7 +106,13 @@ def test_two_replica_step_equals_one_replica_step_for_the_opt_in_models():
 def test_cli_process_can_split_the_cpu_into_replicas():
     # `import cli` starts TensorFlow the way `python cli.py fit --replicas 2` does; the split must still work.
     code = "import cli\nfrom rbvae_tf.distribute import get_strategy\nprint(get_strategy(2).num_replicas_in_sync)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "2"

@@ -20,8 +20,13 @@ BATCH = 16
 TINY = dict(image_size=16, width=0.125, target_dim=2, common_dim=3, seed=1)
 ADVERSARIAL_ONLY = {
     "svae": dict(weight_image=0.0, weight_latent=0.0),
-    "srbvae": dict(weight_image=0.0, weight_reference_image=0.0, weight_latent_z=0.0, weight_latent_e=0.0,
-                   weight_latent_reference=0.0),
+    "srbvae": dict(
+        weight_image=0.0,
+        weight_reference_image=0.0,
+        weight_latent_z=0.0,
+        weight_latent_e=0.0,
+        weight_latent_reference=0.0,
+    ),
 }
 DISCRIMINATOR_STEPS = 40
 LEARNING_RATE = 1e-3
@@ -43,9 +48,11 @@ class Game:
         keras.utils.set_random_seed(0)
         self.model = build_model(name, **TINY, **ADVERSARIAL_ONLY[name])
         # Both learning rates are variables: a player is frozen by setting its rate to 0.
-        self.model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE, beta_1=0.5),
-                           discriminator_optimizer=keras.optimizers.Adam(LEARNING_RATE, beta_1=0.5),
-                           jit_compile=False)
+        self.model.compile(
+            optimizer=keras.optimizers.Adam(LEARNING_RATE, beta_1=0.5),
+            discriminator_optimizer=keras.optimizers.Adam(LEARNING_RATE, beta_1=0.5),
+            jit_compile=False,
+        )
         self.step = tf.function(self.model.train_step)
         rng = np.random.default_rng(0)
         size = TINY["image_size"]
@@ -53,9 +60,14 @@ class Game:
         self.x_reference = tf.constant(rng.uniform(-1, 1, (BATCH, size, size, 3)).astype(np.float32))
         dims = {"e": TINY["target_dim"], "z": TINY["common_dim"], "all": TINY["target_dim"] + TINY["common_dim"]}
         self.noise = {
-            "e": _normal(rng, dims["e"]), "z": _normal(rng, dims["z"]), "z_r": _normal(rng, dims["z"]),
-            "e_hat": _normal(rng, dims["e"]), "z_hat": _normal(rng, dims["z"]), "z_r_hat": _normal(rng, dims["z"]),
-            "all": _normal(rng, dims["all"]), "all_hat": _normal(rng, dims["all"]),
+            "e": _normal(rng, dims["e"]),
+            "z": _normal(rng, dims["z"]),
+            "z_r": _normal(rng, dims["z"]),
+            "e_hat": _normal(rng, dims["e"]),
+            "z_hat": _normal(rng, dims["z"]),
+            "z_r_hat": _normal(rng, dims["z"]),
+            "all": _normal(rng, dims["all"]),
+            "all_hat": _normal(rng, dims["all"]),
         }
 
     def play(self, steps, model_rate, discriminator_rate):
@@ -79,10 +91,11 @@ class Game:
         x_r_hat = model.generator([n["z_r_hat"], model.reference_latent(BATCH)], training=False)
         d, d_ref = model.discriminator, model.reference_discriminator
         return {
-            "discriminator": (d([self.x, z, e], training=False),
-                              d([x_hat, n["z_hat"], n["e_hat"]], training=False)),
-            "reference_discriminator": (d_ref([self.x_reference, z_r], training=False),
-                                        d_ref([x_r_hat, n["z_r_hat"]], training=False)),
+            "discriminator": (d([self.x, z, e], training=False), d([x_hat, n["z_hat"], n["e_hat"]], training=False)),
+            "reference_discriminator": (
+                d_ref([self.x_reference, z_r], training=False),
+                d_ref([x_r_hat, n["z_r_hat"]], training=False),
+            ),
         }
 
     def gaps(self):
@@ -106,8 +119,9 @@ def _changed_fraction(before, variables):
 def game(request):
     """The model after training only its discriminators for DISCRIMINATOR_STEPS steps."""
     game = Game(request.param)
-    game.accuracies_before = {name: (float(np.mean(real > 0)), float(np.mean(fake < 0)))
-                              for name, (real, fake) in game.logits().items()}
+    game.accuracies_before = {
+        name: (float(np.mean(real > 0)), float(np.mean(fake < 0))) for name, (real, fake) in game.logits().items()
+    }
     game.play(DISCRIMINATOR_STEPS, model_rate=0.0, discriminator_rate=LEARNING_RATE)
     game.trained = _values(game.model.weights)
     return game
@@ -125,8 +139,12 @@ def test_training_only_the_discriminators_makes_them_tell_q_from_p(fresh):
     # d estimates log q/p (Eq. 7): positive on the encoders' pairs, negative on the generator's.
     for name, (real, fake) in fresh.logits().items():
         accuracy_real, accuracy_fake = float(np.mean(real > 0)), float(np.mean(fake < 0))
-        assert accuracy_real > 0.75 and accuracy_fake > 0.75, (name, accuracy_real, accuracy_fake,
-                                                                fresh.accuracies_before[name])
+        assert accuracy_real > 0.75 and accuracy_fake > 0.75, (
+            name,
+            accuracy_real,
+            accuracy_fake,
+            fresh.accuracies_before[name],
+        )
     assert all(gap > 0 for gap in fresh.gaps().values()), fresh.gaps()
 
 

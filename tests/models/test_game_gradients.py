@@ -27,13 +27,20 @@ def both_ways(model, x, x_reference, saturate_to=None):
     with tf.GradientTape(persistent=True) as tape:
         pairs, recon = model.adversarial_terms(x, x_reference)
         if saturate_to is not None:
-            pairs = {name: DiscriminatorCall(call.inputs, call.logits * tf.stop_gradient(
-                saturate_to / tf.reduce_max(tf.abs(call.logits))), objective=call.objective)
-                for name, call in pairs.items()}
+            pairs = {
+                name: DiscriminatorCall(
+                    call.inputs,
+                    call.logits * tf.stop_gradient(saturate_to / tf.reduce_max(tf.abs(call.logits))),
+                    objective=call.objective,
+                )
+                for name, call in pairs.items()
+            }
         model_loss, recon_loss, discriminator_loss, _ = model.game_losses(pairs, recon)
     single = model.game_gradients(tape, list(pairs.values()), model_loss, recon_loss, discriminator_loss)
-    double = (tape.gradient(model_loss, model.model_variables),
-              tape.gradient(discriminator_loss, model.discriminator_variables))
+    double = (
+        tape.gradient(model_loss, model.model_variables),
+        tape.gradient(discriminator_loss, model.discriminator_variables),
+    )
     logits = np.concatenate([np.asarray(call.logits) for call in pairs.values()])
     return single, double, logits
 
@@ -50,8 +57,9 @@ def assert_equal_gradients(single, double, variables):
 def model_and_batch(request):
     kwargs, name = dict(TINY), request.param
     if name == "srbvae-levers":  # the scale levers and the bounded logit: four discriminators
-        kwargs.update(weight_domain=2.0, weight_swap=3.0, weight_moments=1.0, weight_latent_cycle=1.0,
-                      adversarial_bound=10.0)
+        kwargs.update(
+            weight_domain=2.0, weight_swap=3.0, weight_moments=1.0, weight_latent_cycle=1.0, adversarial_bound=10.0
+        )
         name = "srbvae"
     elif name == "srbvae":
         kwargs["weight_reference_target"] = 1.0  # every term of the step, also those beyond the paper

@@ -20,8 +20,9 @@ def model_and_batch(request):
     model = build_model(request.param, weight_r1=GAMMA, **TINY)
     # SGD for d: its update is minus LR times the gradient (LR large, so that the float32 difference of
     # the weights before and after resolves the gradient); the model player does not move
-    model.compile(jit_compile=False, optimizer=keras.optimizers.SGD(0.0),
-                  discriminator_optimizer=keras.optimizers.SGD(LR))
+    model.compile(
+        jit_compile=False, optimizer=keras.optimizers.SGD(0.0), discriminator_optimizer=keras.optimizers.SGD(LR)
+    )
     rng = np.random.default_rng(0)
     x, x_reference = (tf.constant(rng.uniform(-1, 1, (BATCH, 16, 16, 3)).astype(np.float32)) for _ in range(2))
     return model, x, x_reference
@@ -29,7 +30,7 @@ def model_and_batch(request):
 
 def squared_gradient_norm(discriminator, inputs, row):
     """|grad d|^2 at the inputs of one row, that row alone through d."""
-    single = [tf.Variable(t[row:row + 1]) for t in inputs]
+    single = [tf.Variable(t[row : row + 1]) for t in inputs]
     with tf.GradientTape() as tape:
         logit = ops.sum(discriminator([v for v in single], training=True))
     return sum(float(ops.sum(ops.square(g))) for g in tape.gradient(logit, single))

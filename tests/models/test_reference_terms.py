@@ -20,8 +20,13 @@ def test_paper_defaults_keep_the_extra_weights_at_zero():
     srbvae, rbvae = build_model("srbvae", **TINY), build_model("rbvae", **TINY)
     assert (srbvae.weight_kl, srbvae.weight_z_invariance, srbvae.weight_reference_target) == (0.0, 0.0, 0.0)
     assert srbvae.discriminator_dropout_mode == "element"
-    assert rbvae.term_weights == {"kl_e": 1.0, "kl_z": 1.0, "reference_kl": 1.0, "z_invariance": 0.0,
-                                  "reference_target": 0.0}
+    assert rbvae.term_weights == {
+        "kl_e": 1.0,
+        "kl_z": 1.0,
+        "reference_kl": 1.0,
+        "z_invariance": 0.0,
+        "reference_target": 0.0,
+    }
 
 
 def test_srbvae_terms_match_their_definitions():
@@ -44,8 +49,14 @@ def test_rbvae_loss_weighs_each_term():
     x, xr = batch()
     keras.utils.set_random_seed(0)
     logs = {k: float(v) for k, v in model.train_step((x, xr)).items()}
-    expected = (logs["reconstruction"] + 2.0 * logs["kl_e"] + 0.5 * logs["kl_z"] + logs["reference_reconstruction"]
-                + 0.5 * logs["reference_kl"] + 10.0 * logs["z_invariance"])
+    expected = (
+        logs["reconstruction"]
+        + 2.0 * logs["kl_e"]
+        + 0.5 * logs["kl_z"]
+        + logs["reference_reconstruction"]
+        + 0.5 * logs["reference_kl"]
+        + 10.0 * logs["z_invariance"]
+    )
     assert logs["loss"] == pytest.approx(expected, rel=1e-4)
     assert logs["reference_target"] == 0.0  # off: not computed
 
@@ -59,7 +70,7 @@ def test_whole_input_dropout_zeroes_each_branch_at_once():
     widths = [64, 32, 32]  # image_fc, z_fc, e_fc
     start = 0
     for width in widths:
-        part, ref = dropped[:, start:start + width], clean[:, start:start + width]
+        part, ref = dropped[:, start : start + width], clean[:, start : start + width]
         zeroed = np.all(part == 0, axis=1)
         kept = np.all(np.isclose(part, 2.0 * ref, atol=1e-5), axis=1)  # kept branches scaled by 1 / (1 - 0.5)
         assert np.all(zeroed | kept) and 0 < zeroed.sum() < 64

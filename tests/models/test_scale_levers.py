@@ -21,8 +21,14 @@ from rbvae_tf.models.adversarial_base import AdversarialBase, DiscriminatorCall
 BATCH = 6
 TINY = dict(image_size=16, width=0.125, target_dim=2, common_dim=3, seed=5, discriminator_dropout=0.0)
 # every Eq. 10 and beyond-the-paper term of the recipe off, so that one lever's term is the model's whole loss
-SILENT = dict(weight_image=0.0, weight_reference_image=0.0, weight_latent_z=0.0, weight_latent_e=0.0,
-              weight_latent_reference=0.0, weight_adversarial=0.0)
+SILENT = dict(
+    weight_image=0.0,
+    weight_reference_image=0.0,
+    weight_latent_z=0.0,
+    weight_latent_e=0.0,
+    weight_latent_reference=0.0,
+    weight_adversarial=0.0,
+)
 
 
 def batch(seed=0):
@@ -43,8 +49,11 @@ def player_gradients(model, x, x_reference):
     with tf.GradientTape(persistent=True) as tape:
         pairs, recon = model.adversarial_terms(x, x_reference)
         model_loss, _, discriminator_loss, logs = model.game_losses(pairs, recon)
-    return (tape.gradient(model_loss, model.model_variables),
-            tape.gradient(discriminator_loss, model.discriminator_variables), logs)
+    return (
+        tape.gradient(model_loss, model.model_variables),
+        tape.gradient(discriminator_loss, model.discriminator_variables),
+        logs,
+    )
 
 
 def assert_close(got, want, variables):
@@ -64,15 +73,34 @@ def test_the_levers_are_off_by_default_and_build_nothing():
     assert model.discriminator_names == ("discriminator", "reference_discriminator")
     assert not hasattr(model, "domain_discriminator") and not hasattr(model, "swap_discriminator")
     config = model.get_config()
-    for key in ("weight_domain", "weight_swap", "weight_moments", "weight_latent_cycle", "ramp_steps",
-                "adversarial_bound", "spectral_norm", "gradient_clip", "discriminator_gradient_clip"):
+    for key in (
+        "weight_domain",
+        "weight_swap",
+        "weight_moments",
+        "weight_latent_cycle",
+        "ramp_steps",
+        "adversarial_bound",
+        "spectral_norm",
+        "gradient_clip",
+        "discriminator_gradient_clip",
+    ):
         assert key not in config  # configs of the paper's objective read as before the levers existed
 
 
 def test_levers_round_trip_through_the_config_with_unique_weight_paths():
-    model = build_model("srbvae", weight_domain=2.0, weight_swap=3.0, weight_moments=4.0, weight_latent_cycle=5.0,
-                        ramp_steps=7, adversarial_bound=10.0, spectral_norm=True, gradient_clip=1e3,
-                        discriminator_gradient_clip=2.0, **TINY)
+    model = build_model(
+        "srbvae",
+        weight_domain=2.0,
+        weight_swap=3.0,
+        weight_moments=4.0,
+        weight_latent_cycle=5.0,
+        ramp_steps=7,
+        adversarial_bound=10.0,
+        spectral_norm=True,
+        gradient_clip=1e3,
+        discriminator_gradient_clip=2.0,
+        **TINY,
+    )
     assert model.discriminator_names[2:] == ("domain_discriminator", "swap_discriminator")
     assert model.recon_names[-2:] == ("moments", "latent_cycle")
     again = type(model).from_config(model.get_config())
@@ -127,10 +155,12 @@ def test_swap_discriminator_reconstructions_are_real_constants_and_transfers_are
         real_sum, fake_sum = tf.reduce_sum(call.real), tf.reduce_sum(call.fake)
     assert call.objective == "fool"
     # the real rows are reconstructions with their gradient stopped: nothing of the model reaches them
-    assert all(g is None or float(tf.reduce_max(tf.abs(g))) == 0.0
-               for g in tape.gradient(real_sum, model.model_variables))
-    assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0
-               for g in tape.gradient(fake_sum, model.model_variables))
+    assert all(
+        g is None or float(tf.reduce_max(tf.abs(g))) == 0.0 for g in tape.gradient(real_sum, model.model_variables)
+    )
+    assert any(
+        g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in tape.gradient(fake_sum, model.model_variables)
+    )
     # the model player's term is -log sigmoid(d(fake)), which a sign flip would turn into log sigmoid
     assert float(logs["swap"]) == pytest.approx(float(tf.reduce_mean(tf.nn.softplus(-call.fake))), rel=1e-5)
     assert float(model_loss) == pytest.approx(2.0 * float(logs["swap"]), rel=1e-5)
@@ -144,7 +174,8 @@ def test_swap_discriminator_reconstructions_are_real_constants_and_transfers_are
     pairs, _ = model.adversarial_terms(x, x_reference)
     assert float(tf.reduce_mean(pairs["swap_discriminator"].fake)) > before
     assert float(logs["swap_discriminator_loss"]) == pytest.approx(
-        float(tf.reduce_mean(tf.nn.softplus(-call.real) + tf.nn.softplus(call.fake))), rel=1e-5)
+        float(tf.reduce_mean(tf.nn.softplus(-call.real) + tf.nn.softplus(call.fake))), rel=1e-5
+    )
 
 
 def test_swap_fakes_are_the_transfers_g_of_reference_z_and_unlabelled_e():
@@ -175,8 +206,9 @@ def test_latent_cycle_reads_the_codes_back_from_swapped_images_with_constant_tar
         e_r = model.reference_latent(BATCH)
         z_back = model.common_encoder(model.generator([z, e_r], training=True), training=True)
         e_back = model.target_encoder(model.generator([z_r, e], training=True), training=True)
-        want = tf.reduce_mean(losses.gaussian_nll(tf.stop_gradient(z), *z_back)
-                              + losses.gaussian_nll(tf.stop_gradient(e), *e_back))
+        want = tf.reduce_mean(
+            losses.gaussian_nll(tf.stop_gradient(z), *z_back) + losses.gaussian_nll(tf.stop_gradient(e), *e_back)
+        )
     assert float(recon["latent_cycle"]) == pytest.approx(float(want), rel=1e-5)
     variables = model.model_variables
     assert_close(tape.gradient(recon["latent_cycle"], variables), tape.gradient(want, variables), variables)
@@ -213,8 +245,10 @@ def constructed_pairs(scale):
     """Two "gap" pairs with hand-made logits, as `adversarial_terms` returns them."""
     real = tf.constant([[1.0], [3.0]]) * scale
     fake = tf.constant([[-2.0], [0.0]]) * scale
-    return {"discriminator": DiscriminatorCall([tf.zeros((4, 1))], tf.concat([real, fake], 0)),
-            "reference_discriminator": DiscriminatorCall([tf.zeros((4, 1))], tf.concat([fake, real], 0))}
+    return {
+        "discriminator": DiscriminatorCall([tf.zeros((4, 1))], tf.concat([real, fake], 0)),
+        "reference_discriminator": DiscriminatorCall([tf.zeros((4, 1))], tf.concat([fake, real], 0)),
+    }
 
 
 def test_the_bounded_game_bounds_eq8_only_and_keeps_the_raw_logits_in_eq9():
@@ -252,14 +286,17 @@ def test_gradient_clip_caps_the_global_norm_and_keeps_the_direction():
 def test_a_clipped_step_moves_each_player_by_its_clipped_gradient():
     """With SGD, the update of each player is lr times its gradient clipped to the player's own norm."""
     model = build_model("srbvae", gradient_clip=1.0, discriminator_gradient_clip=0.5, **TINY)
-    model.compile(optimizer=keras.optimizers.SGD(1.0), discriminator_optimizer=keras.optimizers.SGD(1.0),
-                  jit_compile=False)
+    model.compile(
+        optimizer=keras.optimizers.SGD(1.0), discriminator_optimizer=keras.optimizers.SGD(1.0), jit_compile=False
+    )
     x, x_reference = batch(6)
     before = [np.asarray(v) for v in model.model_variables], [np.asarray(v) for v in model.discriminator_variables]
     logs = model.train_step((x, x_reference))
     assert float(logs["model_grad_norm"]) > 1.0 and float(logs["discriminator_grad_norm"]) > 0.5  # the clip acted
-    for variables, old, cap in ((model.model_variables, before[0], 1.0),
-                                (model.discriminator_variables, before[1], 0.5)):
+    for variables, old, cap in (
+        (model.model_variables, before[0], 1.0),
+        (model.discriminator_variables, before[1], 0.5),
+    ):
         moved = math.sqrt(sum(float(np.sum(np.square(np.asarray(v) - o))) for v, o in zip(variables, old)))
         assert moved == pytest.approx(cap, rel=1e-3)
 
@@ -270,8 +307,12 @@ def test_spectral_norm_keeps_each_discriminator_layer_near_one():
     step = tf.function(model.train_step)
     for _ in range(30):  # one power iteration per step: the estimate of sigma converges over steps
         step((x, x_reference))
-    wrapped = [layer for d in model.discriminators for layer in d.layers
-               if isinstance(layer, keras.layers.SpectralNormalization)]
+    wrapped = [
+        layer
+        for d in model.discriminators
+        for layer in d.layers
+        if isinstance(layer, keras.layers.SpectralNormalization)
+    ]
     assert len(wrapped) >= 3 * 3  # convs and dense layers of each discriminator, the domain MLP's three
     for layer in wrapped:
         kernel = np.asarray(layer.layer.kernel).reshape(-1, layer.layer.kernel.shape[-1])
@@ -282,11 +323,19 @@ def test_spectral_norm_keeps_each_discriminator_layer_near_one():
 
 
 def test_the_levers_train_finite_with_the_fused_backward():
-    model = compiled(weight_domain=1.0, weight_swap=1.0, weight_moments=1.0, weight_latent_cycle=1.0,
-                     adversarial_bound=10.0)
+    model = compiled(
+        weight_domain=1.0, weight_swap=1.0, weight_moments=1.0, weight_latent_cycle=1.0, adversarial_bound=10.0
+    )
     x, x_reference = batch(8)
     logs = model.train_step((x, x_reference))
-    for name in ("domain", "swap", "moments", "latent_cycle", "adversarial_bounded", "domain_discriminator_loss",
-                 "swap_discriminator_acc_fake"):
+    for name in (
+        "domain",
+        "swap",
+        "moments",
+        "latent_cycle",
+        "adversarial_bounded",
+        "domain_discriminator_loss",
+        "swap_discriminator_acc_fake",
+    ):
         assert np.isfinite(float(logs[name])), name
     assert float(ops.abs(logs["latent_cycle"])) > 0

@@ -19,8 +19,11 @@ def test_weight_paths_are_unique_and_name_their_network(name):
     if name in ("svae", "srbvae"):
         assert "discriminator" in networks
     if name == "srbvae":
-        assert {"reference_discriminator/logit/kernel", "target_encoder/enc_0_conv/kernel",
-                "common_encoder/enc_0_conv/kernel"} <= set(paths)
+        assert {
+            "reference_discriminator/logit/kernel",
+            "target_encoder/enc_0_conv/kernel",
+            "common_encoder/enc_0_conv/kernel",
+        } <= set(paths)
 
 
 def test_preset_saved_with_the_former_names_loads_unchanged():

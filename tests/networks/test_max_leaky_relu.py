@@ -29,7 +29,11 @@ def test_only_the_discriminator_uses_it_and_every_layer_keeps_its_name():
     activations = [l for l in d.layers if isinstance(l, keras.layers.LeakyReLU)]
     assert activations and all(type(l) is MaxLeakyReLU and l.negative_slope == 0.2 for l in activations)
     assert {l.name for l in activations} == {f"disc_{i}_lrelu" for i in (0, 2, 3, 5, 6, 8, 9, 11)} | {
-        "image_lrelu", "z_lrelu", "e_lrelu", "fc_lrelu"}
+        "image_lrelu",
+        "z_lrelu",
+        "e_lrelu",
+        "fc_lrelu",
+    }
     for network in (build_encoder(16, 0.125, 4), build_generator(16, 0.125, [4, 2])):
         assert not any(isinstance(l, MaxLeakyReLU) for l in network.layers)  # exported graphs unchanged
 

@@ -8,7 +8,7 @@ from rbvae_tf.networks import PixelNorm, build_discriminator, build_encoder, bui
 def test_pixel_norm_unit_rms_per_pixel():
     x = np.random.default_rng(0).normal(size=(2, 3, 3, 5)).astype(np.float32) * 7.0
     y = np.asarray(PixelNorm()(x))
-    np.testing.assert_allclose(np.sqrt((y ** 2).mean(-1)), 1.0, rtol=1e-4)
+    np.testing.assert_allclose(np.sqrt((y**2).mean(-1)), 1.0, rtol=1e-4)
     assert PixelNorm.from_config(PixelNorm(epsilon=1e-3).get_config()).epsilon == 1e-3
 
 
@@ -37,8 +37,11 @@ def test_discriminator_dropout_only_in_training():
     assert [l.rate for l in d.layers if isinstance(l, keras.layers.Dropout)] == [rate]
     assert not any(isinstance(l, PixelNorm) for l in d.layers)
     rng = np.random.default_rng(0)
-    inputs = [rng.uniform(-1, 1, (64, 16, 16, 3)).astype(np.float32),
-              rng.normal(size=(64, 4)).astype(np.float32), rng.normal(size=(64, 2)).astype(np.float32)]
+    inputs = [
+        rng.uniform(-1, 1, (64, 16, 16, 3)).astype(np.float32),
+        rng.normal(size=(64, 4)).astype(np.float32),
+        rng.normal(size=(64, 2)).astype(np.float32),
+    ]
     # The dropout acts on the concatenated image and latent features, before the last block (App. D).
     features = keras.Model(d.inputs, d.get_layer("dropout").output)
     kept = np.asarray(features(inputs, training=False))

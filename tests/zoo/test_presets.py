@@ -1,10 +1,10 @@
-"""The zoo's presets (issue 10): all seven load by name, and a re-evaluation on a prefix of the probe
+"""The zoo's presets: all seven load by name, and a re-evaluation on a prefix of the probe
 splits reproduces the numbers of their cards within a measured tolerance.
 
 The cards' numbers come from `python cli.py evaluate` on 5,000 + 5,000 probe images. CI re-runs the same
 protocol (`evaluate_mnist`) on the first SUBSET of each split (a limited build of the MNIST-style data
 is a prefix of the full one), which takes seconds. The probes are refitted on fewer images, so the
-numbers move: `python zoo/train_zoo.py tolerance` measures by how much for every preset and number
+numbers move: `python -m research.train_zoo tolerance` measures by how much for every preset and number
 checked here, and TOLERANCE is that largest difference with a margin (see its comment).
 """
 
@@ -13,18 +13,14 @@ import json
 import numpy as np
 import pytest
 
-from rbvae_tf import data, from_preset
+from rbvae_tf import from_preset
 from rbvae_tf.config import FitConfig
-from rbvae_tf.evaluation.protocols import evaluate_mnist
-from rbvae_tf.evaluation.readers import shipped_readers
-from rbvae_tf.evaluation.transfer import evaluate_transfer
 from rbvae_tf.presets import available_presets, zoo_dir
-from tests.conftest import MNIST_NPZ
+from research.tables import MODELS
+from research.tolerance import checked_numbers, subset_results
 
-MODELS = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "srbvae")
-SUBSET = 2000
 # Largest |subset - card| over the seven presets and every checked number, measured by
-# `python zoo/train_zoo.py tolerance` (docs/zoo/card-tolerance.txt, the presets of issue 23): on 2,000 images
+# `python -m research.train_zoo tolerance` (docs/zoo/card-tolerance.txt, the presets at the recipe): on 2,000 images
 # 0.0009 for the probe MAEs and 0.037 for the digit accuracies (the digit probe fitted on fewer images scores
 # lower; on 1,000 images the differences were 0.0027 and 0.074). Bounded at about 1.5x the 2,000-image figures:
 # a preset whose numbers moved by more than that fails. (Two presets are closer than 0.0015 on the Table 1
@@ -34,28 +30,6 @@ SUBSET = 2000
 # floating-point noise separates them from the card: |diff| 0.0000 (below 5e-5) on 1,000 and 2,000 images;
 # the bound 0.002 leaves room for another BLAS build and is far below the gaps the scores are read for (.01).
 TOLERANCE = {"mae": 0.0015, "digits": 0.056, "transfer": 0.002}
-
-
-def checked_numbers(model, results):
-    """{name: (kind, value)} of the numbers a card states and this test checks."""
-    names = ("e", "z") if model.reference_based else ("all",)
-    numbers = {f"probe {n}": ("mae", results["probe"][n]["mae"]["mean"]) for n in names}
-    numbers.update({f"digits {n}": ("digits", results["digit_accuracy"][n]) for n in names})
-    if model.reference_based:
-        scores = results["transfer"]["transfer"]
-        numbers.update({"content kept": ("transfer", scores["content_kept"]),
-                        "style taken": ("transfer", scores["style_taken"]["mean"])})
-    return numbers
-
-
-def subset_results(model, subset=SUBSET):
-    """`evaluate_mnist` on the first `subset` images of the probe splits of the preset's data."""
-    folder = data.cached_mnist_style(size=model.image_size, seed=0, limit=subset, mnist_path=str(MNIST_NPZ))
-    train, test = data.load_split(folder, "probe_train"), data.load_split(folder, "probe_test")
-    results = evaluate_mnist(model, train, test)
-    if model.reference_based:  # the readers of the full data, the ones the cards were scored with
-        results["transfer"] = evaluate_transfer(model, test, shipped_readers(model.image_size, 0, MNIST_NPZ))
-    return results
 
 
 def test_all_seven_models_have_a_preset():
@@ -69,21 +43,44 @@ def test_preset_reproduces_its_card(model_name):
     model, info = from_preset(name)
     card = json.loads((zoo_dir() / name / "metrics.json").read_text())
     assert info["fit"]["model"] == model_name
-    # the recipe of issue 23, one for all seven: the cpu budget's data, size, width and batch, its learning rate
+    # the presets' recipe, one for all seven: the cpu budget's data, size, width and batch, its learning rate
     # 3e-4 (constant, both players), 30 x 400 = 12,000 steps, seed 0
     fit = json.loads(FitConfig(**info["fit"]).to_json())  # a field added after the run trained: its default
-    recipe = {k: fit[k] for k in ("image_size", "width", "batch_size", "epochs", "steps_per_epoch",
-                                          "data_seed", "seed", "learning_rate", "discriminator_learning_rate",
-                                          "lr_schedule")}
-    assert recipe == {"image_size": 32, "width": 0.5, "batch_size": 36, "epochs": 30, "steps_per_epoch": 400,
-                      "data_seed": 0, "seed": 0, "learning_rate": 3e-4, "discriminator_learning_rate": None,
-                      "lr_schedule": "constant"}
+    recipe = {
+        k: fit[k]
+        for k in (
+            "image_size",
+            "width",
+            "batch_size",
+            "epochs",
+            "steps_per_epoch",
+            "data_seed",
+            "seed",
+            "learning_rate",
+            "discriminator_learning_rate",
+            "lr_schedule",
+        )
+    }
+    assert recipe == {
+        "image_size": 32,
+        "width": 0.5,
+        "batch_size": 36,
+        "epochs": 30,
+        "steps_per_epoch": 400,
+        "data_seed": 0,
+        "seed": 0,
+        "learning_rate": 3e-4,
+        "discriminator_learning_rate": None,
+        "lr_schedule": "constant",
+    }
     expected = checked_numbers(model, card)
     measured = checked_numbers(model, subset_results(model))
     for key, (kind, value) in expected.items():
         assert abs(measured[key][1] - value) <= TOLERANCE[kind], (name, key, measured[key][1], value)
     # and the numbers are a trained model's, not a floor's: better than the constant probe
-    assert min(v for k, (kind, v) in measured.items() if kind == "mae") < card["probe"]["constant"]["mae"]["mean"] - 0.05
+    assert (
+        min(v for k, (kind, v) in measured.items() if kind == "mae") < card["probe"]["constant"]["mae"]["mean"] - 0.05
+    )
     readme = (zoo_dir() / name / "README.md").read_text()
     assert f"{card['probe'][('e' if model.reference_based else 'all')]['mae']['mean']:.3f}" in readme
     assert np.isfinite(model.get_weights()[0]).all()

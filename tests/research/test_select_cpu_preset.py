@@ -1,13 +1,8 @@
-"""zoo/select_cpu_preset.py on finished fake runs: it must not train, and must pick the lowest e-probe."""
+"""research/select_cpu_preset.py on finished fake runs: it must not train, and must pick the lowest e-probe."""
 
-import importlib.util
 import json
 
-from tests.conftest import REPO
-
-spec = importlib.util.spec_from_file_location("select_cpu_preset", REPO / "zoo" / "select_cpu_preset.py")
-select = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(select)
+from research import select_cpu_preset as select
 
 
 def _fake_run(runs, evals, name, width, steps_per_epoch, epoch_seconds, mae_e):
@@ -15,12 +10,16 @@ def _fake_run(runs, evals, name, width, steps_per_epoch, epoch_seconds, mae_e):
     run_dir.mkdir(parents=True)
     eval_dir.mkdir(parents=True)
     (run_dir / "status.json").write_text(json.dumps({"epochs_completed": 2, "finished": True}))
-    (run_dir / "config.json").write_text(json.dumps(
-        {"fit": {"width": width, "image_size": 32, "epochs": 2, "steps_per_epoch": steps_per_epoch}}))
-    accuracies = ("discriminator_acc_real,discriminator_acc_fake,reference_discriminator_acc_real,"
-                  "reference_discriminator_acc_fake")
+    (run_dir / "config.json").write_text(
+        json.dumps({"fit": {"width": width, "image_size": 32, "epochs": 2, "steps_per_epoch": steps_per_epoch}})
+    )
+    accuracies = (
+        "discriminator_acc_real,discriminator_acc_fake,reference_discriminator_acc_real,"
+        "reference_discriminator_acc_fake"
+    )
     (run_dir / "history.csv").write_text(
-        f"epoch,seconds,{accuracies}\n1,{epoch_seconds},0.9,0.8,0.7,0.6\n2,{epoch_seconds},1.0,0.99,0.98,0.97\n")
+        f"epoch,seconds,{accuracies}\n1,{epoch_seconds},0.9,0.8,0.7,0.6\n2,{epoch_seconds},1.0,0.99,0.98,0.97\n"
+    )
     _fake_metrics(eval_dir, mae_e)
 
 
@@ -64,5 +63,7 @@ def test_unfinished_run_is_trained_then_evaluated(tmp_path, monkeypatch):
     monkeypatch.setattr(select, "CANDIDATES", {"new": ["--width", "0.5"]})
     monkeypatch.setattr(select, "run", fake_run)
     assert select.main(runs, evals, tmp_path) == "new"
-    assert commands == [["cli.py", "fit", "--out-dir", str(runs / "new")],
-                        ["cli.py", "evaluate", "--out-dir", str(evals / "new")]]
+    assert commands == [
+        ["cli.py", "fit", "--out-dir", str(runs / "new")],
+        ["cli.py", "evaluate", "--out-dir", str(evals / "new")],
+    ]

@@ -1,21 +1,17 @@
-"""zoo/ablations.py and zoo/make_preset.py on fake runs: the report's numbers come from the run files."""
+"""research/ablations.py and research/cards.py on fake runs: the report's numbers come from the run files."""
 
-import importlib.util
 import json
 
 import pytest
 
+from research import ablations, cards, records, train_zoo
+from research.runs import Run
 from tests.conftest import REPO
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, REPO / "zoo" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ablations, make_preset, train_zoo = _load("ablations"), _load("make_preset"), _load("train_zoo")
+def _runs(**changes):
+    """{name: Run} of sRb-VAE runs: name -> (parent, change)."""
+    return {name: Run(name, "srbvae", change, parent) for name, (parent, change) in changes.items()}
 
 
 def _fake_run(root, name, mae_e, ref_l1):
@@ -24,22 +20,32 @@ def _fake_run(root, name, mae_e, ref_l1):
     (run / "status.json").write_text(json.dumps({"finished": True}))
     (run / "config.json").write_text(json.dumps({"fit": {"epochs": 2, "steps_per_epoch": 5}}))
     (run / "history.csv").write_text("epoch,seconds\n1,60\n2,90\n")
-    (run / "cpu.json").write_text(json.dumps({"start": {"model_name": "Fake CPU", "avx512": True, "cores": 2,
-                                                         "loadavg": [1.5, 1, 1]}}))
-    probe = {k: {"mae": {"mean": v}} for k, v in dict(e=mae_e, z=0.15, all=0.05, e_sampled=0.07, z_sampled=0.16,
-                                                       all_sampled=0.06).items()}
-    health = {"reference_l1_ratio": ref_l1, "sampled_mass_ratio": 0.9, "reference_mass_ratio": 0.8, "e_norm": 6.0,
-              "e_prior_norm": 5.6, "z_norm": 5.0, "reference_target_norm": 0.3,
-              "discriminator_accuracy": {"discriminator_acc_real": 0.9, "discriminator_acc_fake": 0.8}}
-    (run / "eval" / "metrics.json").write_text(json.dumps(
-        {"probe": probe, "digit_accuracy": {"e": 0.2, "z": 0.8}, "health": health}))
+    (run / "cpu.json").write_text(
+        json.dumps({"start": {"model_name": "Fake CPU", "avx512": True, "cores": 2, "loadavg": [1.5, 1, 1]}})
+    )
+    probe = {
+        k: {"mae": {"mean": v}}
+        for k, v in dict(e=mae_e, z=0.15, all=0.05, e_sampled=0.07, z_sampled=0.16, all_sampled=0.06).items()
+    }
+    health = {
+        "reference_l1_ratio": ref_l1,
+        "sampled_mass_ratio": 0.9,
+        "reference_mass_ratio": 0.8,
+        "e_norm": 6.0,
+        "e_prior_norm": 5.6,
+        "z_norm": 5.0,
+        "reference_target_norm": 0.3,
+        "discriminator_accuracy": {"discriminator_acc_real": 0.9, "discriminator_acc_fake": 0.8},
+    }
+    (run / "eval" / "metrics.json").write_text(
+        json.dumps({"probe": probe, "digit_accuracy": {"e": 0.2, "z": 0.8}, "health": health})
+    )
     for kind in ("generate", "transfer"):
         (run / f"{kind}.png").write_bytes(b"png")
 
 
 def test_report_writes_one_row_per_evaluated_run_between_the_markers(tmp_path, monkeypatch):
-    monkeypatch.setattr(ablations, "RUNS", {"a": ("srbvae", [], None, "first"), "b": ("srbvae", ["--x"], "a", "second"),
-                                            "missing": ("srbvae", [], "a", "not run")})
+    monkeypatch.setattr(ablations, "RUNS", _runs(a=(None, "first"), b=("a", "second"), missing=("a", "not run")))
     root, docs = tmp_path / "runs", tmp_path / "docs"
     _fake_run(root, "a", 0.07, 1.0)
     _fake_run(root, "b", 0.06, 0.5)
@@ -57,39 +63,45 @@ def test_report_writes_one_row_per_evaluated_run_between_the_markers(tmp_path, m
 
 def test_preset_card_lists_departures_from_the_paper():
     fit = {"reference_width": 3, "model_args": {"weight_z_invariance": 10000}}
-    lines = make_preset.departures(fit)
+    lines = cards.departures(fit)
     assert len(lines) == 2
     assert lines[0].startswith("- `reference_width` = 3: reference outlines drawn 3 px wide")
     assert lines[1].startswith("- `weight_z_invariance` = 10000: 10000 x MMD(q(z|x), q(z|x_r)) added")
-    assert make_preset.departures({"reference_width": 1, "model_args": {}}) == []
+    assert cards.departures({"reference_width": 1, "model_args": {}}) == []
 
 
 def test_card_says_whether_the_reconstruction_term_was_still_falling():
     def history(values, column="reconstruction"):
         return [{"epoch": str(i + 1), column: str(v)} for i, v in enumerate(values)]
 
-    last, before, fall = make_preset.reconstruction_trend(history([200, 120, 110, 100, 90, 80, 70]))
+    last, before, fall = cards.reconstruction_trend(history([200, 120, 110, 100, 90, 80, 70]))
     assert (last, before) == (70, 120) and fall == pytest.approx(100 * 50 / 120 / 5)
     # the adversarial models log the image term as `image`; a flat end is a plateau
-    assert make_preset.reconstruction_trend(history([9, 8, 100, 100, 99.9, 99.8, 99.7, 99.6], "image"))[2] < 0.1
-    assert make_preset.reconstruction_trend(history([3, 2, 1])) is None  # too short to say
+    assert cards.reconstruction_trend(history([9, 8, 100, 100, 99.9, 99.8, 99.7, 99.6], "image"))[2] < 0.1
+    assert cards.reconstruction_trend(history([3, 2, 1])) is None  # too short to say
     fit = {"model": "vae", "epochs": 7, "steps_per_epoch": 10, "image_size": 32, "width": 0.5}
     mae = {k: 0.07 for k in ("R", "G", "B", "scale", "width", "mean")}
-    preset = {"fit": fit, "history": history([200, 120, 110, 100, 90, 80, 70]),
-              "metrics": {"probe": {"all": {"mae": mae}}, "digit_accuracy": {"all": 0.8}}}
-    text = "\n".join(make_preset.limitations(preset))
-    assert ("ended at 70 nats, on average 8.33 % per epoch below its value five epochs earlier (120): "
-            "still falling") in text
+    preset = {
+        "fit": fit,
+        "history": history([200, 120, 110, 100, 90, 80, 70]),
+        "metrics": {"probe": {"all": {"mae": mae}}, "digit_accuracy": {"all": 0.8}},
+    }
+    text = "\n".join(cards.limitations(preset))
+    assert (
+        "ended at 70 nats, on average 8.33 % per epoch below its value five epochs earlier (120): still falling"
+    ) in text
     preset["history"] = history([9, 8, 100, 100, 99.9, 99.8, 99.7, 99.6])
     preset["fit"]["epochs"] = 8
-    assert "near its plateau" in "\n".join(make_preset.limitations(preset))
+    assert "near its plateau" in "\n".join(cards.limitations(preset))
 
 
 def test_seed_table_gives_mean_and_range_of_complete_groups_only(monkeypatch):
     monkeypatch.setattr(ablations, "SEED_GROUPS", {"A": ("a0", "a1", "a2"), "B": ("b0", "b1", "b2")})
     keys = ("e", "z", "all", "digit_e", "digit_z", "digit_all")
-    rows = [{"name": f"a{i}", **{k: v for k, v in zip(keys, (0.06 + i / 100, 0.1, 0.05, None, None, 0.7 + i / 10))}}
-            for i in range(3)] + [{"name": "b0", **dict.fromkeys(keys, 0.1)}]  # B lacks two seeds
+    rows = [
+        {"name": f"a{i}", **{k: v for k, v in zip(keys, (0.06 + i / 100, 0.1, 0.05, None, None, 0.7 + i / 10))}}
+        for i in range(3)
+    ] + [{"name": "b0", **dict.fromkeys(keys, 0.1)}]  # B lacks two seeds
     lines = ablations.seed_table(rows)
     assert len(lines) == 6 and lines[-1].startswith("| A | 3 | ")
     cells = [c.strip() for c in lines[-1].split("|")[3:-1]]
@@ -99,10 +111,16 @@ def test_seed_table_gives_mean_and_range_of_complete_groups_only(monkeypatch):
 
 def scale_row(name, scale_style, z_scale, adversarial):
     style = {"R": 0.8, "G": 0.9, "B": 1.0, "scale": scale_style, "width": 0.5}
-    return {"name": name, "e": 0.07, "z": 0.1, "z_factors": {"scale": z_scale},
-            "transfer": {"content": 0.7, "style": style, "generation_digit": 0.7},
-            "generation_spread": {"scale": 0.2}, "discriminator_accuracy": {"d_acc_real": 0.9, "d_acc_fake": 1.0},
-            "adversarial_per_epoch": adversarial}
+    return {
+        "name": name,
+        "e": 0.07,
+        "z": 0.1,
+        "z_factors": {"scale": z_scale},
+        "transfer": {"content": 0.7, "style": style, "generation_digit": 0.7},
+        "generation_spread": {"scale": 0.2},
+        "discriminator_accuracy": {"d_acc_real": 0.9, "d_acc_fake": 1.0},
+        "adversarial_per_epoch": adversarial,
+    }
 
 
 def test_scale_measures_read_the_scale_study_from_one_row():
@@ -125,19 +143,28 @@ def test_scale_table_gives_mean_and_range_of_complete_lever_groups(monkeypatch):
 
 
 def test_every_scale_lever_has_three_seeds_against_the_recipe_of_the_same_seed():
-    for lever, args, _ in ablations.SCALE_LEVERS:
-        names = ablations.SCALE_GROUPS[f"k{lever}"]
-        assert [ablations.RUNS[n][2] for n in names] == ["r10-lr3e4", "s1-r10", "s2-r10"]
+    from research.runs import fit_command
+
+    levers = [name for name in ablations.SCALE_GROUPS if name.startswith("k")]
+    assert len(levers) == 5
+    root = ablations.pathlib.Path("runs")
+    for lever in levers:
+        names = ablations.SCALE_GROUPS[lever]
+        assert [ablations.RUNS[n].parent for n in names] == ["r10-lr3e4", "s1-r10", "s2-r10"]
+        lever_args = None
         for seed, name in enumerate(names):
-            command = ablations.fit_command(name, ablations.pathlib.Path("runs"))
-            parent = ablations.fit_command(ablations.RUNS[name][2], ablations.pathlib.Path("runs"))
-            # one change: the lever's arguments, all else (seed, recipe) as in the parent
-            assert set(command) - set(parent) == set(args) | {f"runs/{name}"}, name
+            command = fit_command(ablations.RUNS[name], ablations.RUNS, root)
+            parent = fit_command(ablations.RUNS[ablations.RUNS[name].parent], ablations.RUNS, root)
+            # one change: the lever's model arguments, all else (seed, recipe) as in the parent
+            extra = set(command) - set(parent) - {f"runs/{name}"}
+            assert extra and all("=" in item for item in extra), (name, extra)
+            assert lever_args in (None, extra), name  # the same change at every seed
+            lever_args = extra
             assert ("--seed" in command) == (seed > 0)
 
 
 def test_report_links_a_published_presets_grid_instead_of_storing_it_twice(tmp_path, monkeypatch):
-    monkeypatch.setattr(ablations, "RUNS", {"a": ("srbvae", [], None, "first"), "b": ("srbvae", [], "a", "second")})
+    monkeypatch.setattr(ablations, "RUNS", _runs(a=(None, "first"), b=("a", "second")))
     root, docs, zoo = tmp_path / "runs", tmp_path / "docs", tmp_path / "zoo"
     _fake_run(root, "a", 0.07, 1.0)
     _fake_run(root, "b", 0.06, 0.5)
@@ -161,18 +188,22 @@ def test_committed_grid_is_the_copy_or_the_published_presets_file(tmp_path):
     (docs / "ablations" / "r01-ref3-generate.png").write_bytes(b"copy")
     (zoo / "srbvae-mnist-cpu").mkdir(parents=True)
     (zoo / "srbvae-mnist-cpu" / "transfer.png").write_bytes(b"preset")
-    assert ablations.committed_grid(docs, "r01-ref3", "generate", zoo).read_bytes() == b"copy"
+    assert records.committed_grid(docs, "r01-ref3", "generate", zoo).read_bytes() == b"copy"
     published = train_zoo.PRESET_RUNS["srbvae"]
-    assert ablations.committed_grid(docs, published, "transfer", zoo).read_bytes() == b"preset"  # published
+    assert records.committed_grid(docs, published, "transfer", zoo).read_bytes() == b"preset"  # published
     with pytest.raises(FileNotFoundError):
-        ablations.committed_grid(docs, "r01-ref3", "transfer", zoo)
-    assert ablations.committed_grid(REPO / "docs", published, "generate") == REPO / "zoo" / "srbvae-mnist-cpu" / "generate.png"
+        records.committed_grid(docs, "r01-ref3", "transfer", zoo)
+    assert (
+        records.committed_grid(REPO / "docs", published, "generate")
+        == REPO / "zoo" / "srbvae-mnist-cpu" / "generate.png"
+    )
 
 
 def test_seed_groups_at_the_recipe_start_with_the_preset_and_differ_only_in_the_seed():
     for label, names in {**ablations.LONG_GROUPS, **ablations.BASELINE_GROUPS}.items():
-        model, args = ablations.RUNS[names[0]][:2]
-        assert names[0] == train_zoo.PRESET_RUNS[model], label  # seed 0 is the preset's own run
-        assert "--seed" not in args
+        first = ablations.RUNS[names[0]]
+        assert names[0] == train_zoo.PRESET_RUNS[first.model], label  # seed 0 is the preset's own run
+        assert "seed" not in first.fit
         for seed, name in enumerate(names[1:], start=1):
-            assert ablations.RUNS[name][:2] == (model, [*args, "--seed", str(seed)]), name
+            run = ablations.RUNS[name]
+            assert (run.model, run.fit, run.model_args) == (first.model, {**first.fit, "seed": seed}, first.model_args)

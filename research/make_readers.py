@@ -1,6 +1,6 @@
 """Trains the readers of the transfer/generation scores for the bundled data and ships them in zoo/readers/.
 
-    python zoo/make_readers.py            # 32 px, data seed 0, the bundled zoo/data/mnist.npz (the presets' data)
+    python -m research.make_readers       # 32 px, data seed 0, the bundled zoo/data/mnist.npz (the presets' data)
 
 `python cli.py evaluate` reads the outputs of attribute transfer and conditional generation with a digit
 classifier and a factor regressor trained on the real probe_train images of the data it evaluates on
@@ -12,24 +12,20 @@ differ in the last bits between machines). Prints their accuracy and MAE on the 
 """
 
 import json
-import pathlib
-import sys
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from rbvae_tf import data  # noqa: E402
-from rbvae_tf.evaluation.readers import readers_name, shipped_readers_dir, train_readers  # noqa: E402
+from rbvae_tf import data
+from rbvae_tf.evaluation.readers import readers_name, shipped_readers_dir, train_readers
+from research.layout import ZOO
 
 SIZE, DATA_SEED, READER_SEED = 32, 0, 0
 
 
 def main():
-    folder = data.cached_mnist_style(size=SIZE, seed=DATA_SEED, mnist_path=str(REPO / "zoo" / "data" / "mnist.npz"))
+    folder = data.cached_mnist_style(size=SIZE, seed=DATA_SEED, mnist_path=str(ZOO / "data" / "mnist.npz"))
     train, test = data.load_split(folder, "probe_train"), data.load_split(folder, "probe_test")
     readers = train_readers(train, test, seed=READER_SEED)
     readers.info["data"] = folder.name
-    readers.info["command"] = "python zoo/make_readers.py"
+    readers.info["command"] = "python -m research.make_readers"
     out = readers.save(shipped_readers_dir() / readers_name(folder, READER_SEED))
     print(json.dumps(readers.info, indent=1))
     print(f"wrote {out}")
