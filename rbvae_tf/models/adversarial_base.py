@@ -252,7 +252,7 @@ class AdversarialBase(LatentModel):
             `model_loss` that reaches no discriminator (for `game_gradients`).
         """
         bound = self.adversarial_bound
-        gaps = [(real, fake) for real, fake in (tuple(c) for c in pairs.values() if c.objective == "gap")]
+        gaps = [tuple(call) for call in pairs.values() if call.objective == "gap"]
         adversarial = sum(losses.density_ratio_gap(real, fake) for real, fake in gaps)
         bounded = sum(
             losses.density_ratio_gap(losses.bounded_logit(real, bound), losses.bounded_logit(fake, bound))
