@@ -9,7 +9,7 @@ is rebuilt from `model_config` (`loading.load_trained`).
 import dataclasses
 import json
 
-from rbvae_tf.data.checks import check_size
+from rbvae_tf.data.checks import check_padding, check_size
 from rbvae_tf.errors import UserError
 
 PRESETS = {
@@ -108,13 +108,16 @@ class FitConfig:
     lr_schedule: str = "constant"
     model_args: dict = dataclasses.field(default_factory=dict)  # e.g. {"beta_kl": 8.0}
     # data: the MNIST-style set (default: built and cached from these settings; `data`: a folder built by
-    # `python cli.py data mnist-style`, whose build arguments replace mnist, data_seed, limit, reference_width)
+    # `python cli.py data mnist-style`, whose build arguments replace mnist, data_seed, limit, reference_width,
+    # padding)
     # or folders of images (reference, unlabelled)
     data: str = None
     mnist: str = None
     data_seed: int = 0
     limit: int = None  # cap every split (quick runs)
     reference_width: int = None  # outline width of the MNIST-style references at 64 px (the paper: 1)
+    # where a shrunk MNIST-style digit sits in its zero padding (App. C.1): "centre" or "corner" (top left)
+    padding: str = "centre"
     reference: str = None
     unlabelled: str = None
 
@@ -133,6 +136,7 @@ class FitConfig:
                 f"unknown learning-rate schedule {self.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}"
             )
         check_size(self.image_size, "--image-size")
+        check_padding(self.padding)
         if self.limit is not None and self.limit < 0:
             raise UserError(f"--limit must be >= 0, got {self.limit}")
         if self.data and (self.reference or self.unlabelled):

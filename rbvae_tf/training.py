@@ -74,7 +74,7 @@ def resolve_run_dir(out, config):
     saved = candidate / "config.json"
     if not saved.exists():
         return candidate, False
-    previous = read_json(saved).get("fit", {})
+    previous = {"padding": "centre", **read_json(saved).get("fit", {})}  # a config.json without the key: centred
     current = json.loads(config.to_json())
     if previous != current:
         changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
@@ -118,6 +118,7 @@ def load_training_data(config):
                 limit=config.limit,
                 mnist_path=config.mnist,
                 reference_width=config.reference_width,
+                padding=config.padding,
             )
         unlabelled = data_lib.load_split(folder, "unlabelled")["images"]
         reference = data_lib.load_split(folder, "reference")["images"]
@@ -159,6 +160,7 @@ def with_built_data(config):
         data_seed=meta["seed"],
         limit=meta["limit"],
         reference_width=meta["reference_width"],
+        padding=meta["padding"],
     )
 
 
