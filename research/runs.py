@@ -48,6 +48,7 @@ FLAGS = {
     "epochs": "--epochs",
     "steps_per_epoch": "--steps-per-epoch",
     "jit": "--jit",
+    "mixed_precision": "--mixed-precision",
     "replicas": "--replicas",
     "seed": "--seed",
 }
@@ -73,6 +74,7 @@ ORDER = (
     "epochs",
     "steps_per_epoch",
     "jit",
+    "mixed_precision",
     "replicas",
     "seed",
 )
