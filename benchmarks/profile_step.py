@@ -48,6 +48,19 @@ KINDS = [  # (kind, test on (scope, op type)), first match wins
 ]
 
 
+HEAVY = ("Conv2D", "MatMul", "Pool")  # op types that do the arithmetic (oneDNN's _MklNative... included)
+STATE = ("VariableOp", "Identity", "NoOp", "Const", "Iterator", "Optional")
+
+
+def class_of(op):
+    """heavy (convolutions, matrix products, pooling), variable reads / writes and glue, or element-wise."""
+    if any(part in op for part in HEAVY):
+        return "heavy: convolution, matmul, pooling"
+    if any(part in op for part in STATE):
+        return "variables, iterator, control"
+    return "element-wise, reductions, shape ops"
+
+
 def kind_of(scope, op):
     return next((kind for kind, test in KINDS if test(scope, op)), "other element-wise, reductions, glue")
 
@@ -124,6 +137,7 @@ def summarise(plane, steps, wall):
     """Op time per step (ms) by phase, network, kind and op type, and the inter-op threads' occupancy."""
     by = {name: collections.Counter() for name in ("phase", "network", "kind", "op")}
     calls = collections.Counter()
+    counts = {name: collections.Counter() for name in ("phase", "network", "kind", "class", "phase x class")}
     threads, op_ms, process_ms, n_ops, small = [], 0.0, 0.0, 0, collections.Counter()
     spans = []
     for line in plane.lines:
@@ -166,6 +180,9 @@ def summarise(plane, steps, wall):
                 ("op", op),
             ):
                 by[key][value] += ms / steps
+                counts[key][value] += 1 / steps
+            counts["class"][class_of(op)] += 1 / steps
+            counts["phase x class"][f"{phase}: {class_of(op)}"] += 1 / steps
             calls[op] += 1 / steps
         if line.name.startswith("tf_Compute"):
             threads.append(busy / steps)
@@ -182,6 +199,7 @@ def summarise(plane, steps, wall):
     return {
         "by": by,
         "calls": calls,
+        "counts": counts,
         "ops_per_step": n_ops / steps,
         "op_ms": op_ms / steps,
         "executor_overhead_ms": (process_ms - op_ms) / steps,
@@ -228,9 +246,16 @@ def report(args, config, unprofiled, profiled, s):
         for name, ms in s["by"][key].most_common(top):
             extra = f" {s['calls'][name]:.0f} |" if key == "op" else ""
             print(f"| {name} | {ms:.1f} | {100 * ms / total:.1f} % |{extra}")
+    print(f"\ntrain_step traced {args.traces} time(s) in {args.warmup + 2 * args.steps} steps")
+    for key in ("class", "phase x class", "kind", "network"):
+        print(f"\n| {key} | ops/step |\n|---|---:|")
+        for name, n in sorted(s["counts"][key].items(), key=lambda item: -item[1]):
+            print(f"| {name} | {n:.0f} |")
     print(
         json.dumps(
             {
+                "counts": {k: {n: round(c, 1) for n, c in v.items()} for k, v in s["counts"].items()},
+                "calls": {k: round(v, 1) for k, v in s["calls"].items()},
                 **{k: round(v, 2) for k, v in s.items() if isinstance(v, float)},
                 "wall_ms": round(1000 * unprofiled, 2),
                 "profiled_ms": round(1000 * profiled, 2),
@@ -262,6 +287,14 @@ def main():
     import rbvae_tf  # noqa: F401  (first: it chooses TensorFlow's CPU kernels before TensorFlow starts)
 
     config, model = build(args)
+    args.traces = 0
+    train_step = model.train_step
+
+    def counted_train_step(data):  # Python runs only while TensorFlow traces the step
+        args.traces += 1
+        return train_step(data)
+
+    model.train_step = counted_train_step
     logdir = tempfile.mkdtemp(prefix="profile-step-")
     timer = clock(args.warmup, args.steps, logdir)
     model.fit(
