@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 NETWORKS = ("common_encoder", "target_encoder", "generator", "reference_discriminator", "discriminator")
 KINDS = [  # (kind, test on (scope, op type)), first match wins
-    ("optimizer (Adam)", lambda scope, op: re.search(r"(^|/)adam(_\d+)?/", scope) is not None),
+    ("optimizer (Adam)", lambda scope, op: re.search(r"(^|/)(step_)?adam(_\d+)?/", scope) is not None),
     ("convolution", lambda scope, op: "Conv2D" in op),
     ("dense (MatMul)", lambda scope, op: "MatMul" in op),
     ("pooling", lambda scope, op: "Pool" in op),
@@ -70,7 +70,7 @@ def network_of(scope):
         base = re.sub(r"_\d+$", "", part)
         if base in NETWORKS:
             return base
-    return "adam (both optimizers)" if re.search(r"(^|/)adam(_\d+)?/", scope) else "losses, game_gradients glue"
+    return "adam (both optimizers)" if re.search(r"(^|/)(step_)?adam(_\d+)?/", scope) else "losses, game_gradients glue"
 
 
 def build(args):
@@ -137,7 +137,7 @@ def summarise(plane, steps, wall):
     """Op time per step (ms) by phase, network, kind and op type, and the inter-op threads' occupancy."""
     by = {name: collections.Counter() for name in ("phase", "network", "kind", "op")}
     calls = collections.Counter()
-    counts = {name: collections.Counter() for name in ("phase", "network", "kind", "class", "phase x class")}
+    counts = {name: collections.Counter() for name in ("phase", "network", "kind", "op", "class", "phase x class")}
     threads, op_ms, process_ms, n_ops, small = [], 0.0, 0.0, 0, collections.Counter()
     spans = []
     for line in plane.lines:
