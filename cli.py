@@ -364,6 +364,13 @@ BUILD_OPTIONS = ("mnist", "data_seed", "limit", "reference_width", "padding")
     "--jit/--no-jit", default=None, help="Compile the train step with XLA [default: the budget's].", example="--no-jit"
 )
 @option(
+    "--mixed-precision",
+    type=click.Choice(["bf16"]),
+    help="Train in bfloat16 mixed precision, weights and losses fp32: opt-in, CPUs with AVX512_BF16 or AMX "
+    "(docs/performance.md) [default: fp32].",
+    example="--mixed-precision bf16",
+)
+@option(
     "--replicas",
     type=click.IntRange(min=1),
     default=1,
@@ -822,12 +829,18 @@ def bench():
     help="XLA settings to measure.",
     example="--jit off",
 )
+@option(
+    "--mixed-precision",
+    type=click.Choice(["bf16"]),
+    help="Time the step in bfloat16 mixed precision (CPUs with AVX512_BF16 or AMX) [default: fp32].",
+    example="--mixed-precision bf16",
+)
 @user_errors
-def train_speed(model, budget, sizes, widths, repeats, warmup, jits):
+def train_speed(model, budget, sizes, widths, repeats, warmup, jits, mixed_precision):
     """Median training-step time per (size, width, XLA), measured in one run.
 
     Prints a Markdown table, then as the last line one JSON list with an object per configuration
-    (model, image_size, width, batch_size, jit, median_step_s, img_per_s: unlabelled images/s).
+    (model, image_size, width, batch_size, jit, precision, median_step_s, img_per_s: unlabelled images/s).
 
     \b
     Example:
@@ -844,6 +857,7 @@ def train_speed(model, budget, sizes, widths, repeats, warmup, jits):
         jits={"off": [False], "on": [True], "both": [False, True]}[jits],
         warmup=warmup,
         log=click.echo,
+        mixed_precision=mixed_precision,
     )
     click.echo(benchmarks.json_line(rows))
 

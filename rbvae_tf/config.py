@@ -77,6 +77,7 @@ PRESET_MODEL_ARGS = {
 }
 
 LR_SCHEDULES = ("constant", "cosine")
+MIXED_PRECISIONS = (None, "bf16")
 
 
 @dataclasses.dataclass
@@ -99,6 +100,9 @@ class FitConfig:
     batch_size: int = None  # global batch, split across replicas
     seed: int = 0  # data order, sampling noise and weight initialisation
     jit: bool = None  # XLA, or "auto": on with a GPU only (`training.use_xla`); off with --replicas > 1
+    # None (fp32) or "bf16": the train step's convolutions and matrix products in bfloat16, weights, losses and
+    # element-wise ops in fp32 (`runtime.set_precision`); opt-in, on CPUs with AVX512_BF16 or AMX
+    mixed_precision: str = None
     replicas: int = 1
     learning_rate: float = None  # both players' Adam
     # The discriminator player's Adam (sVAE, sRb-VAE); None: `learning_rate`, as in the paper.
@@ -135,6 +139,8 @@ class FitConfig:
             raise UserError(
                 f"unknown learning-rate schedule {self.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}"
             )
+        if self.mixed_precision not in MIXED_PRECISIONS:
+            raise UserError(f"unknown mixed precision {self.mixed_precision!r}; choose bf16 or None (fp32)")
         check_size(self.image_size, "--image-size")
         check_padding(self.padding)
         if self.limit is not None and self.limit < 0:

@@ -49,6 +49,7 @@ FLAGS = {
     "epochs": "--epochs",
     "steps_per_epoch": "--steps-per-epoch",
     "jit": "--jit",
+    "mixed_precision": "--mixed-precision",
     "replicas": "--replicas",
     "seed": "--seed",
 }
@@ -75,6 +76,7 @@ ORDER = (
     "epochs",
     "steps_per_epoch",
     "jit",
+    "mixed_precision",
     "replicas",
     "seed",
 )
