@@ -170,6 +170,7 @@ BASELINE_GROUPS = {
 SCALE_GROUPS = {
     "recipe (r10-lr3e4)": ("r10-lr3e4", "s1-r10", "s2-r10"),
     **{name: (name, f"{name}-s1", f"{name}-s2") for name in RUNS if re.fullmatch(r"k\d\d-[a-z]+", name)},
+    "c02-corner (data: --padding corner)": ("c02-corner", "c02-corner-s1", "c02-corner-s2"),
 }
 
 
