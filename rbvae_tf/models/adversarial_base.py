@@ -33,10 +33,9 @@ class DiscriminatorCall:
     and the model player's `objective` on them.
     """
 
-    def __init__(self, inputs, logits, r1=None, objective="gap"):
+    def __init__(self, inputs, logits, objective="gap"):
         self.inputs = list(inputs)
         self.logits = logits
-        self.r1 = r1  # mean squared gradient norm at the real rows' inputs (with `weight_r1`), else None
         # The model player's use of the logits: "gap" (Eq. 8's E_q d - E_p d), "confusion" (a domain
         # classifier made unsure, `losses.domain_confusion`) or "fool" (the fake rows made to pass for
         # real, `losses.fool_loss`).
@@ -53,17 +52,7 @@ class AdversarialBase(LatentModel):
     Args:
         discriminator_dropout: float. Dropout on the inputs of the discriminators' last fully
             connected block (Appendix D). Defaults to 0.25.
-        discriminator_dropout_mode: str. `"element"` (each feature) or `"input"` (each input's whole
-            feature vector: image, z, e), see `build_discriminator`. Defaults to `"element"`.
         weight_adversarial: float. Weight of the Eq. 8 term. Defaults to 1.0 (the paper).
-        discriminator_noise: float. Standard deviation of Gaussian "instance noise" added to every image
-            a discriminator sees, real and fake rows alike, so that the two image distributions overlap
-            and the discriminators cannot separate them perfectly (beyond the paper; docs/ablations.md).
-            Defaults to 0.0 (the paper).
-        weight_r1: float. gamma of the R1 penalty (Mescheder et al., 2018) added to the discriminator
-            player's loss: gamma / 2 times the mean over the real (q) rows of the squared norm of
-            d's gradient at all its inputs (image and latents), one per discriminator, logged as
-            `<discriminator>_r1` (beyond the paper; docs/ablations.md). Defaults to 0.0 (the paper).
         adversarial_bound: float. c > 0 bounds each logit in the Eq. 8 term to c * tanh(d / c) nats
             (`losses.bounded_logit`); the discriminators keep the raw logit in their own loss (beyond the
             paper). Defaults to 0.0 (unbounded, the paper).
@@ -83,9 +72,6 @@ class AdversarialBase(LatentModel):
         self,
         discriminator_dropout=0.25,
         weight_adversarial=1.0,
-        discriminator_dropout_mode="element",
-        discriminator_noise=0.0,
-        weight_r1=0.0,
         adversarial_bound=0.0,
         spectral_norm=False,
         gradient_clip=0.0,
@@ -94,18 +80,11 @@ class AdversarialBase(LatentModel):
     ):
         super().__init__(**kwargs)
         self.discriminator_dropout = discriminator_dropout
-        self.discriminator_dropout_mode = discriminator_dropout_mode
         self.weight_adversarial = weight_adversarial
-        self.discriminator_noise = discriminator_noise
-        self.weight_r1 = weight_r1
         self.adversarial_bound = adversarial_bound
         self.spectral_norm = spectral_norm
         self.gradient_clip = gradient_clip
         self.discriminator_gradient_clip = discriminator_gradient_clip
-        if weight_r1:
-            self.trackers.update(
-                {f"{name}_r1": keras.metrics.Mean(name=f"{name}_r1") for name in self.discriminator_names}
-            )
         if adversarial_bound:
             self.add_trackers(["adversarial_bounded"])
         if gradient_clip or discriminator_gradient_clip:
@@ -119,10 +98,7 @@ class AdversarialBase(LatentModel):
         return {
             **super().get_config(),
             "discriminator_dropout": self.discriminator_dropout,
-            "discriminator_dropout_mode": self.discriminator_dropout_mode,
             "weight_adversarial": self.weight_adversarial,
-            "discriminator_noise": self.discriminator_noise,
-            "weight_r1": self.weight_r1,
             # the bounded game's arguments are written only when on: configs of the paper's game stay as they were
             **{
                 name: getattr(self, name)
@@ -166,29 +142,9 @@ class AdversarialBase(LatentModel):
         raise NotImplementedError
 
     def discriminate(self, discriminator, real_inputs, fake_inputs, objective="gap"):
-        """`discriminator` on the real rows and the fake rows in one call (no layer mixes rows).
-
-        The first input is the image; with `discriminator_noise` it gets this step's instance noise.
-        With `weight_r1`, an inner tape also takes d's gradient at the inputs of the real rows (recorded
-        by the train step's tape, which differentiates the penalty with respect to d's weights).
-        """
+        """`discriminator` on the real rows and the fake rows in one call (no layer mixes rows)."""
         inputs = [ops.concatenate([real, fake], 0) for real, fake in zip(real_inputs, fake_inputs)]
-        if self.discriminator_noise and len(inputs[0].shape) == 4:
-            images = inputs[0]
-            rows, size = ops.shape(images)[0], self.image_size
-            noise = ops.reshape(self.sample_noise(rows, size * size * 3), (rows, size, size, 3))
-            inputs[0] = images + self.discriminator_noise * noise
-        if not self.weight_r1:
-            return DiscriminatorCall(inputs, discriminator(unlisted(inputs), training=True), objective=objective)
-        with tf.GradientTape(watch_accessed_variables=False) as inner:
-            inner.watch(inputs)
-            logits = discriminator(unlisted(inputs), training=True)
-            real = ops.sum(ops.split(logits, 2, axis=0)[0])
-        # no layer mixes rows: the gradient of the real rows' sum is each real row's own, 0 on the fake rows
-        gradients = inner.gradient(real, inputs)
-        rows = ops.shape(logits)[0] // 2
-        squared = sum(ops.sum(ops.reshape(ops.square(g[:rows]), (rows, -1)), axis=1) for g in gradients)
-        return DiscriminatorCall(inputs, logits, r1=ops.mean(squared), objective=objective)
+        return DiscriminatorCall(inputs, discriminator(unlisted(inputs), training=True), objective=objective)
 
     def game_gradients(self, tape, calls, model_loss, recon_loss, discriminator_loss):
         """Both players' gradients, with one backward pass through each discriminator instead of two.
@@ -313,16 +269,9 @@ class AdversarialBase(LatentModel):
         with tf.GradientTape(persistent=True) as tape:
             pairs, recon = self.adversarial_terms(x, x_reference)
             model_loss, recon_loss, discriminator_loss, logs = self.game_losses(pairs, recon)
-            r1 = {f"{name}_r1": call.r1 for name, call in pairs.items() if call.r1 is not None}
-            r1_loss = 0.5 * self.weight_r1 * sum(r1.values()) / replicas if r1 else None
             # Gradients are summed across replicas: divide so N replicas equal one on the global batch.
             scaled = [loss / replicas for loss in (model_loss, recon_loss, discriminator_loss)]
         model_grads, discriminator_grads = self.game_gradients(tape, list(pairs.values()), *scaled)
-        if r1_loss is not None:  # the penalty is the discriminator player's only: d's weights alone
-            discriminator_grads = [
-                g if p is None else (p if g is None else g + p)
-                for g, p in zip(discriminator_grads, tape.gradient(r1_loss, self.discriminator_variables))
-            ]
         del tape
         if self.gradient_clip or self.discriminator_gradient_clip:  # norms of the global batch's gradients
             model_grads, logs["model_grad_norm"] = self.clip(model_grads, self.gradient_clip)
@@ -331,7 +280,7 @@ class AdversarialBase(LatentModel):
             )
         self.optimizer.apply(model_grads, self.model_variables)
         self.discriminator_optimizer.apply(discriminator_grads, self.discriminator_variables)
-        return self.update_trackers({**logs, **r1})
+        return self.update_trackers(logs)
 
     @staticmethod
     def tracked_names(discriminator_names, recon_names):

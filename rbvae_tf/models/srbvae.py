@@ -27,7 +27,6 @@ class SRbVAE(AdversarialBase):
     The two players have separate Adam optimizers (`AdversarialBase`).
 
     Beyond the paper (ablations, all 0 by default, docs/ablations.md), with their own weights:
-      kl:               KL(q(z|x) q(e|x) || p(z) p(e)) + KL(q(z|x_r) || p(z)), the KL terms of Eq. 3;
       z_invariance:     MMD(q(z|x), q(z|x_r)) between the batches (`reference_terms`);
       reference_target: -log q(e_r | x_r)                               (`reference_terms`).
     The levers that compare like with like (beyond the paper, all off by default, docs/ablations.md):
@@ -42,19 +41,12 @@ class SRbVAE(AdversarialBase):
       latent_cycle:    the codes read back from swapped images, on posterior samples:
                        -log q(z | G(z, e_r)) - log q(e | G(z_r, e)), targets z and e with gradient stopped.
     `ramp_steps` > 0 raises the weights of `domain` and `swap` linearly from 0 over that many steps.
-    And, with `reference_transfer_fakes`, the reference versions G(z, e_r) of the unlabelled images (z ~
-    q(z|x), which Eq. 8 makes a sample of p(z)) join d'(x_r, z_r)'s fake rows as (G(z, e_r), z), beside
-    (G(z_r_hat, e_r), z_r_hat), against the real rows (x_r, z_r) taken twice: under the model they are
-    samples of p(x_r, z) too, so d' judges them against real references and the model must make a
-    reference out of any z it encodes.
 
     Args:
         weight_image, weight_reference_image, weight_latent_z, weight_latent_e,
         weight_latent_reference: float. Weights of the Eq. 10 terms. Default to 1.0 (the paper).
-        weight_kl, weight_z_invariance, weight_reference_target: float. Weights of the terms
-            beyond the paper. Default to 0.0 (the paper).
-        reference_transfer_fakes: bool. G(z, e_r) of the unlabelled batch among d''s fake rows (beyond
-            the paper). Defaults to False (the paper).
+        weight_z_invariance, weight_reference_target: float. Weights of the terms beyond the paper.
+            Default to 0.0 (the paper).
         weight_domain, weight_moments, weight_swap, weight_latent_cycle: float. Weights of the levers
             above (beyond the paper). Default to 0.0 (off; their networks are not built).
         ramp_steps: int. Steps over which the weights of `domain` and `swap` rise from 0. Defaults to 0
@@ -75,7 +67,6 @@ class SRbVAE(AdversarialBase):
         "latent_z",
         "latent_e",
         "latent_reference",
-        "kl",
         "z_invariance",
         "reference_target",
     )
@@ -95,10 +86,8 @@ class SRbVAE(AdversarialBase):
         weight_latent_z=1.0,
         weight_latent_e=1.0,
         weight_latent_reference=1.0,
-        weight_kl=0.0,
         weight_z_invariance=0.0,
         weight_reference_target=0.0,
-        reference_transfer_fakes=False,
         weight_domain=0.0,
         weight_moments=0.0,
         weight_swap=0.0,
@@ -114,7 +103,6 @@ class SRbVAE(AdversarialBase):
             [self.common_dim, self.target_dim],
             self.discriminator_dropout,
             name="discriminator",
-            dropout_mode=self.discriminator_dropout_mode,
             spectral_norm=self.spectral_norm,
         )
         self.reference_discriminator = build_discriminator(
@@ -123,7 +111,6 @@ class SRbVAE(AdversarialBase):
             [self.common_dim],
             self.discriminator_dropout,
             name="reference_discriminator",
-            dropout_mode=self.discriminator_dropout_mode,
             spectral_norm=self.spectral_norm,
         )
         if weight_domain:
@@ -162,10 +149,8 @@ class SRbVAE(AdversarialBase):
         self.weight_latent_z = weight_latent_z
         self.weight_latent_e = weight_latent_e
         self.weight_latent_reference = weight_latent_reference
-        self.weight_kl = weight_kl
         self.weight_z_invariance = weight_z_invariance
         self.weight_reference_target = weight_reference_target
-        self.reference_transfer_fakes = reference_transfer_fakes
         self.weight_domain = weight_domain
         self.weight_moments = weight_moments
         self.weight_swap = weight_swap
@@ -176,7 +161,6 @@ class SRbVAE(AdversarialBase):
         config = {
             **super().get_config(),
             **{f"weight_{n}": getattr(self, f"weight_{n}") for n in type(self).recon_names},
-            "reference_transfer_fakes": self.reference_transfer_fakes,
         }
         # the levers are written only when on, so the configs of the paper's objective stay as they were
         for term in self.lever_networks:
@@ -218,18 +202,10 @@ class SRbVAE(AdversarialBase):
         e = losses.reparameterize(e_mean, e_log_var, noise_e)
         z = losses.reparameterize(z_mean, z_log_var, noise_z)
         z_r = losses.reparameterize(zr_mean, zr_log_var, noise_zr)
-        # Eq. 10: image reconstructions G(z, e) and G(z_r, e_r), and the reference versions G(z, e_r)
-        if self.reference_transfer_fakes:
-            x_fit, xr_fit, x_as_reference = split(
-                self.generator([ops.concatenate([z, z_r, z], 0), ops.concatenate([e, e_r, e_r], 0)], training=True), 3
-            )
-            reference_real = [ops.concatenate([x_reference, x_reference], 0), ops.concatenate([z_r, z_r], 0)]
-            reference_fake = [ops.concatenate([xr_hat, x_as_reference], 0), ops.concatenate([zr_hat, z], 0)]
-        else:
-            x_fit, xr_fit = split(
-                self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)], training=True), 2
-            )
-            reference_real, reference_fake = [x_reference, z_r], [xr_hat, zr_hat]
+        # Eq. 10: image reconstructions G(z, e) and G(z_r, e_r)
+        x_fit, xr_fit = split(
+            self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)], training=True), 2
+        )
         if self.weight_swap or self.weight_latent_cycle:
             # swapped images: the reference version G(z, e_r) of x, and x's style on reference content G(z_r, e)
             x_as_reference, x_swap = split(
@@ -238,7 +214,9 @@ class SRbVAE(AdversarialBase):
         # discriminators: real (q) rows first, fake (p) rows second
         pairs = {
             "discriminator": self.discriminate(self.discriminator, [x, z, e], [x_hat, z_hat, e_hat]),
-            "reference_discriminator": self.discriminate(self.reference_discriminator, reference_real, reference_fake),
+            "reference_discriminator": self.discriminate(
+                self.reference_discriminator, [x_reference, z_r], [xr_hat, zr_hat]
+            ),
         }
         recon = {
             "image": ops.mean(losses.laplace_nll(x, x_fit, self.laplace_scale)),
@@ -246,11 +224,6 @@ class SRbVAE(AdversarialBase):
             "latent_z": ops.mean(losses.gaussian_nll(z_hat, hat_z_mean, hat_z_log_var)),
             "latent_e": ops.mean(losses.gaussian_nll(e_hat, hat_e_mean, hat_e_log_var)),
             "latent_reference": ops.mean(losses.gaussian_nll(zr_hat, hat_zr_mean, hat_zr_log_var)),
-            "kl": ops.mean(
-                losses.kl_to_standard_normal(z_mean, z_log_var)
-                + losses.kl_to_standard_normal(e_mean, e_log_var)
-                + losses.kl_to_standard_normal(zr_mean, zr_log_var)
-            ),
             **reference_terms(self, z, z_r, x_reference, e_r),
         }
         if self.weight_domain:  # real rows: the reference set's codes; fake rows: the unlabelled set's

@@ -40,7 +40,6 @@ class SVAE(AdversarialBase):
             [latent_dim],
             self.discriminator_dropout,
             name="discriminator",
-            dropout_mode=self.discriminator_dropout_mode,
             spectral_norm=self.spectral_norm,
         )
         # === Config ===

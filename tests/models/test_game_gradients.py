@@ -63,9 +63,6 @@ def model_and_batch(request):
         name = "srbvae"
     elif name == "srbvae":
         kwargs["weight_reference_target"] = 1.0  # every term of the step, also those beyond the paper
-        kwargs["weight_kl"] = 0.5
-        kwargs["reference_transfer_fakes"] = True  # d' on four batches: prior and transfer fakes
-        kwargs["discriminator_noise"] = 0.1
     model = build_model(name, **kwargs)
     model.compile(jit_compile=False)
     rng = np.random.default_rng(0)
