@@ -1,15 +1,18 @@
 """One train step for the adversarial family (sVAE, sRb-VAE): a real two-player min-max.
 
-Each variant defines `adversarial_terms(x, x_reference)`, which returns
-  pairs:  {name: DiscriminatorCall}, one per discriminator, each unpacking as (real_logits, fake_logits)
-          (`discriminate`); "real" pairs come from the encoders q (x, z ~ q(z|x), ...), "fake" pairs
-          from the generative model p;
-  recon:  {name: scalar}, the explicit reconstruction terms of Eq. 10, already averaged.
+Each variant defines `objective(x, x_reference)`, which returns
+  terms:  {name: scalar}, every named term of its objective, already averaged (`game_terms` gives the
+          game's: Eq. 8's "adversarial" and each discriminator's Eq. 9 loss "<network>_loss");
+  pairs:  {network name: DiscriminatorCall}, one per discriminator, each unpacking as (real_logits,
+          fake_logits) (`discriminate`); "real" rows come from the encoders q (x, z ~ q(z|x), ...),
+          "fake" rows from the generative model p.
 The model player (encoders, generator, e_r) minimises
-  weight_adversarial * sum_d (E_q d - E_p d)  (Eq. 8)  +  sum_k weight_k * recon_k  (Eq. 10),
-and the discriminator player minimises the logistic loss of Eq. 9, each with its own optimizer,
-from one forward pass (Alg. 1: all gradients at the current parameters, then both updates) and one
-backward pass through each discriminator (`game_gradients`).
+  weight_adversarial * adversarial  (Eq. 8)  +  sum_k weight_k * term_k  (Eq. 10 and the rest),
+the weights in `term_weights`, and the discriminator player minimises the sum of the Eq. 9 losses,
+each with its own optimizer, from one forward pass (Alg. 1: all gradients at the current parameters,
+then both updates). The gradients are those of a plain persistent tape, one `tape.gradient` per player
+on its own variables; `fused_backward=True` takes both from one backward pass through each
+discriminator instead (`game_gradients`, equal up to float rounding).
 """
 
 import keras
@@ -30,7 +33,7 @@ class DiscriminatorCall:
     """One call of a discriminator on M real (q) rows followed by M fake (p) rows.
 
     Unpacks as `(real_logits, fake_logits)`; keeps the call's `inputs` and `logits` for `game_gradients`,
-    and the model player's `objective` on them.
+    and the model player's use of them (`objective`).
     """
 
     def __init__(self, inputs, logits, objective="gap"):
@@ -63,7 +66,10 @@ class AdversarialBase(LatentModel):
             budget, where the Laplace terms dominate. Defaults to 0.0 (no clip).
         discriminator_gradient_clip: float. The same for the discriminator player (norm ~1 at the cpu
             budget). Defaults to 0.0 (no clip).
-        **kwargs: the arguments of `LatentModel`; subclasses add one weight per Eq. 10 term.
+        fused_backward: bool. Both players' gradients from one backward pass through each discriminator
+            (`game_gradients`) instead of one `tape.gradient` per player: the same gradients up to float
+            rounding (tests/models/test_game_gradients.py). Defaults to False.
+        **kwargs: the arguments of `LatentModel`; subclasses add one weight per term (`weight_<term>`).
     """
 
     discriminator_names = ()
@@ -76,6 +82,7 @@ class AdversarialBase(LatentModel):
         spectral_norm=False,
         gradient_clip=0.0,
         discriminator_gradient_clip=0.0,
+        fused_backward=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -85,6 +92,7 @@ class AdversarialBase(LatentModel):
         self.spectral_norm = spectral_norm
         self.gradient_clip = gradient_clip
         self.discriminator_gradient_clip = discriminator_gradient_clip
+        self.fused_backward = fused_backward
         if adversarial_bound:
             self.add_trackers(["adversarial_bounded"])
         if gradient_clip or discriminator_gradient_clip:
@@ -102,7 +110,13 @@ class AdversarialBase(LatentModel):
             # the bounded game's arguments are written only when on: configs of the paper's game stay as they were
             **{
                 name: getattr(self, name)
-                for name in ("adversarial_bound", "spectral_norm", "gradient_clip", "discriminator_gradient_clip")
+                for name in (
+                    "adversarial_bound",
+                    "spectral_norm",
+                    "gradient_clip",
+                    "discriminator_gradient_clip",
+                    "fused_backward",
+                )
                 if getattr(self, name)
             },
         }
@@ -138,7 +152,8 @@ class AdversarialBase(LatentModel):
 
     # --- the train step ----------------------------------------------------------------------------
 
-    def adversarial_terms(self, x, x_reference):
+    def objective(self, x, x_reference):
+        """(terms, pairs) of one batch: {name: scalar} and {network name: DiscriminatorCall} (module docstring)."""
         raise NotImplementedError
 
     def discriminate(self, discriminator, real_inputs, fake_inputs, objective="gap"):
@@ -194,50 +209,76 @@ class AdversarialBase(LatentModel):
         """The factor of the terms beyond the paper that go through a discriminator: 1 unless a subclass ramps."""
         return 1.0
 
-    def game_losses(self, pairs, recon):
-        """The two players' losses from `adversarial_terms`' outputs, and the step's logs.
-
-        The model player: `weight_adversarial` x Eq. 8 over the "gap" pairs (each logit bounded with
-        `adversarial_bound`), `weight_NAME` x `ramp()` x the term of each other pair, by its objective
-        ("confusion": `domain_confusion` of all its rows; "fool": `fool_loss` of its fake rows), and
-        `weight_NAME` x each reconstruction term. The discriminator player: the logistic loss of Eq. 9
-        of every pair, on the raw logits.
+    def game_terms(self, pairs):
+        """The game's terms from the discriminators' (real, fake) pairs, for a variant's `objective`.
 
         Returns:
-            (model_loss, recon_loss, discriminator_loss, logs); `recon_loss` is the part of
-            `model_loss` that reaches no discriminator (for `game_gradients`).
+            {name: scalar}:
+            adversarial: Eq. 8, the sum over the "gap" pairs of E_q[d] - E_p[d] (`losses.density_ratio_gap`),
+                the model player's term, on the raw logits;
+            adversarial_bounded: the same of the logits bounded by `adversarial_bound` (`losses.bounded_logit`),
+                which replaces it in the model player's loss (only when `adversarial_bound` > 0);
+            <network>_loss: Eq. 9, the logistic loss of each pair (`losses.discriminator_loss`) on the raw
+                logits, the discriminator player's;
+            <term> of each other pair, the model player's, by its `objective`: "confusion"
+                (`losses.domain_confusion` of all its rows), "fool" (`losses.fool_loss` of its fake rows).
         """
-        bound = self.adversarial_bound
         gaps = [tuple(call) for call in pairs.values() if call.objective == "gap"]
-        adversarial = sum(losses.density_ratio_gap(real, fake) for real, fake in gaps)
-        bounded = sum(
-            losses.density_ratio_gap(losses.bounded_logit(real, bound), losses.bounded_logit(fake, bound))
-            for real, fake in gaps
-        )
-        beyond = {}
+        terms = {"adversarial": sum(losses.density_ratio_gap(real, fake) for real, fake in gaps)}
+        if self.adversarial_bound:
+            bound = self.adversarial_bound
+            terms["adversarial_bounded"] = sum(
+                losses.density_ratio_gap(losses.bounded_logit(real, bound), losses.bounded_logit(fake, bound))
+                for real, fake in gaps
+            )
         for name, call in pairs.items():
             if call.objective == "confusion":
-                beyond[name.removesuffix("_discriminator")] = ops.mean(losses.domain_confusion(call.logits))
+                terms[name.removesuffix("_discriminator")] = ops.mean(losses.domain_confusion(call.logits))
             elif call.objective == "fool":
-                beyond[name.removesuffix("_discriminator")] = ops.mean(losses.fool_loss(call.fake))
-        recon_loss = sum(getattr(self, f"weight_{name}") * value for name, value in recon.items())
+                terms[name.removesuffix("_discriminator")] = ops.mean(losses.fool_loss(call.fake))
+        for name, (real, fake) in pairs.items():
+            terms[f"{name}_loss"] = ops.mean(losses.discriminator_loss(real, fake))
+        return terms
+
+    @property
+    def term_weights(self):
+        """{term: its weight in the model player's loss}: `weight_adversarial` for Eq. 8, `weight_<term>` for
+        every other term of the model player (the reconstructions and the levers that are on)."""
+        names = [*self.recon_names, *(n.removesuffix("_discriminator") for n in self.discriminator_names)]
+        weights = {name: getattr(self, f"weight_{name}") for name in names if hasattr(self, f"weight_{name}")}
+        return {"adversarial": self.weight_adversarial, **weights}
+
+    def player_losses(self, terms, pairs):
+        """(model_loss, recon_loss, discriminator_loss) from `objective`'s outputs.
+
+        The model player's loss is `term_weights` x its terms: Eq. 8 (`adversarial_bounded` in place of
+        `adversarial` when the logits are bounded), each reconstruction-like term (`recon_names`) and, times
+        `ramp()`, the term of each pair that is not a "gap" pair. `recon_loss` is its part that reaches no
+        discriminator (for `game_gradients`). The discriminator player's loss is the sum of the Eq. 9 losses.
+        """
+        weights = self.term_weights
+        adversarial = terms["adversarial_bounded"] if self.adversarial_bound else terms["adversarial"]
+        recon_loss = sum(weights[name] * terms[name] for name in self.recon_names if name in terms)
+        levers = [name.removesuffix("_discriminator") for name, call in pairs.items() if call.objective != "gap"]
         ramp = self.ramp()
         model_loss = (
-            self.weight_adversarial * bounded
+            weights["adversarial"] * adversarial
             + recon_loss
-            + sum(ramp * getattr(self, f"weight_{name}") * value for name, value in beyond.items())
+            + sum(ramp * weights[name] * terms[name] for name in levers)
         )
-        discriminator_losses = {
-            f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake)) for name, (real, fake) in pairs.items()
-        }
-        # "adversarial" logs the raw Eq. 8 term (comparable across runs), bounded or not
-        logs = {"loss": model_loss, "adversarial": adversarial, **recon, **beyond, **discriminator_losses}
-        if bound:
-            logs["adversarial_bounded"] = bounded
-        for name, (real, fake) in pairs.items():
-            logs[f"{name}_acc_real"] = losses.binary_accuracy(real, is_real=True)
-            logs[f"{name}_acc_fake"] = losses.binary_accuracy(fake, is_real=False)
-        return model_loss, recon_loss, sum(discriminator_losses.values()), logs
+        discriminator_loss = sum(terms[f"{name}_loss"] for name in pairs)
+        return model_loss, recon_loss, discriminator_loss
+
+    def player_gradients(self, tape, pairs, model_loss, recon_loss, discriminator_loss):
+        """(gradients of `model_variables`, gradients of `discriminator_variables`) from the persistent `tape`
+        that recorded the forward pass: each player's loss differentiated for its own variables, or, with
+        `fused_backward`, both from one backward pass through each discriminator (`game_gradients`)."""
+        if self.fused_backward:
+            return self.game_gradients(tape, list(pairs.values()), model_loss, recon_loss, discriminator_loss)
+        return (
+            tape.gradient(model_loss, self.model_variables),
+            tape.gradient(discriminator_loss, self.discriminator_variables),
+        )
 
     @staticmethod
     def clip(gradients, norm):
@@ -267,12 +308,16 @@ class AdversarialBase(LatentModel):
         self.start_step()
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape(persistent=True) as tape:
-            pairs, recon = self.adversarial_terms(x, x_reference)
-            model_loss, recon_loss, discriminator_loss, logs = self.game_losses(pairs, recon)
+            terms, pairs = self.objective(x, x_reference)
+            model_loss, recon_loss, discriminator_loss = self.player_losses(terms, pairs)
             # Gradients are summed across replicas: divide so N replicas equal one on the global batch.
             scaled = [loss / replicas for loss in (model_loss, recon_loss, discriminator_loss)]
-        model_grads, discriminator_grads = self.game_gradients(tape, list(pairs.values()), *scaled)
+        model_grads, discriminator_grads = self.player_gradients(tape, pairs, *scaled)
         del tape
+        logs = {"loss": model_loss, **terms}
+        for name, (real, fake) in pairs.items():
+            logs[f"{name}_acc_real"] = losses.binary_accuracy(real, is_real=True)
+            logs[f"{name}_acc_fake"] = losses.binary_accuracy(fake, is_real=False)
         if self.gradient_clip or self.discriminator_gradient_clip:  # norms of the global batch's gradients
             model_grads, logs["model_grad_norm"] = self.clip(model_grads, self.gradient_clip)
             discriminator_grads, logs["discriminator_grad_norm"] = self.clip(

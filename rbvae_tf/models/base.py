@@ -68,6 +68,11 @@ class LatentModel(keras.Model):
 
     reference_based = False
     metric_names = ("loss",)
+    # The one weighting convention of every model: {logged term: its weight in the loss}, each term logged
+    # unweighted. A VAE's term not listed weighs 1; the adversarial models list every term of the model
+    # player (`weight_<term>`, `weight_adversarial` for Eq. 8). Weights that the papers name keep the
+    # papers' names as arguments (beta_e, beta_z of Rb-VAE) and are mapped here.
+    term_weights = {}
 
     def __init__(self, image_size=64, width=1.0, target_dim=32, common_dim=32, laplace_scale=0.01, seed=0, **kwargs):
         super().__init__(**kwargs)

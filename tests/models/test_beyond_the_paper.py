@@ -31,7 +31,7 @@ def test_srbvae_terms_match_their_definitions():
     model = build_model("srbvae", weight_reference_target=2.0, **TINY)
     x, xr = batch()
     model.start_step()
-    _, recon = model.adversarial_terms(x, xr)
+    recon, _ = model.objective(x, xr)
     assert {"z_invariance", "reference_target"} <= set(recon)
     mean, log_var = model.target_encoder(xr, training=True)
     e_r = np.zeros((4, 3), np.float32)  # e_r starts at zero
