@@ -25,6 +25,7 @@ MODEL_NAMES = ("vae", "beta-vae", "dip-vae-i", "dip-vae-ii", "svae", "rbvae", "s
 BUDGETS = ("tiny", "cpu", "paper")
 PROGRESS_MODES = ("compact", "full", "epoch", "none")
 LR_SCHEDULE_NAMES = ("constant", "cosine")  # rbvae_tf.config.LR_SCHEDULES (a test keeps them equal)
+PADDINGS = ("centre", "corner")  # rbvae_tf.data.render.PADDINGS (a test keeps them equal)
 
 
 def package_version():
@@ -213,8 +214,16 @@ def data():
     help="Outline width of the reference images at 64 px (1: the paper; the cpu budget trains on 3).",
     example="--reference-width 3",
 )
+@option(
+    "--padding",
+    type=click.Choice(PADDINGS),
+    default="centre",
+    show_default=True,
+    help="Where a shrunk digit sits in its zero padding (App. C.1): centre, or the top-left corner.",
+    example="--padding corner",
+)
 @user_errors
-def mnist_style(out_dir, image_size, data_seed, limit, mnist, preview, reference_width):
+def mnist_style(out_dir, image_size, data_seed, limit, mnist, preview, reference_width, padding):
     """Build the MNIST-style data set (paper Sec. 5.1) into --out-dir: one .npz per split, meta.json.
 
     fit, evaluate, generate and transfer read the folder with --data DIR; its meta.json records the
@@ -232,7 +241,7 @@ def mnist_style(out_dir, image_size, data_seed, limit, mnist, preview, reference
 
     check_size(image_size, "--image-size")
     started = time.perf_counter()
-    written = make_mnist_style(out_dir, image_size, data_seed, limit, mnist, preview, reference_width)
+    written = make_mnist_style(out_dir, image_size, data_seed, limit, mnist, preview, reference_width, padding)
     click.echo(f"built in {time.perf_counter() - started:.1f} s, wrote:")
     for path in written:
         click.echo(f"  {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -255,7 +264,8 @@ def parse_model_args(pairs):
     return parsed
 
 
-BUILD_OPTIONS = ("mnist", "data_seed", "limit", "reference_width")  # how to build MNIST-style data: not with --data
+# how to build MNIST-style data: not with --data
+BUILD_OPTIONS = ("mnist", "data_seed", "limit", "reference_width", "padding")
 
 
 @cli.command(short_help="Train a model (default: sRb-VAE, cpu budget).")
@@ -354,6 +364,13 @@ BUILD_OPTIONS = ("mnist", "data_seed", "limit", "reference_width")  # how to bui
     "--jit/--no-jit", default=None, help="Compile the train step with XLA [default: the budget's].", example="--no-jit"
 )
 @option(
+    "--mixed-precision",
+    type=click.Choice(["bf16"]),
+    help="Train in bfloat16 mixed precision, weights and losses fp32: opt-in, CPUs with AVX512_BF16 or AMX "
+    "(docs/performance.md) [default: fp32].",
+    example="--mixed-precision bf16",
+)
+@option(
     "--replicas",
     type=click.IntRange(min=1),
     default=1,
@@ -398,6 +415,14 @@ BUILD_OPTIONS = ("mnist", "data_seed", "limit", "reference_width")  # how to bui
     type=click.IntRange(1, 10),
     help="Outline width of the MNIST-style reference images at 64 px [default: the budget's].",
     example="--reference-width 1",
+)
+@option(
+    "--padding",
+    type=click.Choice(PADDINGS),
+    default="centre",
+    show_default=True,
+    help="Where a shrunk digit sits in its zero padding (App. C.1): centre, or the top-left corner.",
+    example="--padding corner",
 )
 @option(
     "--reference",
@@ -804,12 +829,18 @@ def bench():
     help="XLA settings to measure.",
     example="--jit off",
 )
+@option(
+    "--mixed-precision",
+    type=click.Choice(["bf16"]),
+    help="Time the step in bfloat16 mixed precision (CPUs with AVX512_BF16 or AMX) [default: fp32].",
+    example="--mixed-precision bf16",
+)
 @user_errors
-def train_speed(model, budget, sizes, widths, repeats, warmup, jits):
+def train_speed(model, budget, sizes, widths, repeats, warmup, jits, mixed_precision):
     """Median training-step time per (size, width, XLA), measured in one run.
 
     Prints a Markdown table, then as the last line one JSON list with an object per configuration
-    (model, image_size, width, batch_size, jit, median_step_s, img_per_s: unlabelled images/s).
+    (model, image_size, width, batch_size, jit, precision, median_step_s, img_per_s: unlabelled images/s).
 
     \b
     Example:
@@ -826,6 +857,7 @@ def train_speed(model, budget, sizes, widths, repeats, warmup, jits):
         jits={"off": [False], "on": [True], "both": [False, True]}[jits],
         warmup=warmup,
         log=click.echo,
+        mixed_precision=mixed_precision,
     )
     click.echo(benchmarks.json_line(rows))
 

@@ -1,6 +1,6 @@
 """`bench train`: median training-step time per configuration, measured in one run.
 
-Each configuration (model, image size, width, XLA on/off) builds a fresh model from its preset,
+Each configuration (model, image size, width, XLA on/off, precision) builds a fresh model from its preset,
 runs `warmup` untimed steps (tracing, XLA compilation) and then `steps` timed steps on one random
 batch (`time_steps`). The result of each is one flat dict, printed as a Markdown row while
 the run goes on and all together as one JSON line at the end, for scripts.
@@ -9,7 +9,7 @@ Example:
 >>> rows = train_speed("srbvae", "tiny", [16], [0.125], steps=1, jits=[False], warmup=1, log=None)
 >>> sorted(rows[0])  # doctest: +NORMALIZE_WHITESPACE
 ['batch_size', 'cpu', 'cpu_flags', 'image_size', 'img_per_s', 'jit', 'median_step_s', 'model', 'onednn',
- 'onednn_chosen_by', 'preset', 'steps', 'steps_in_30_min', 'warmup', 'width']
+ 'onednn_chosen_by', 'precision', 'preset', 'steps', 'steps_in_30_min', 'warmup', 'width']
 """
 
 import json
@@ -18,10 +18,11 @@ from rbvae_tf.config import FitConfig
 from rbvae_tf.data.checks import check_size
 from rbvae_tf.errors import UserError
 from rbvae_tf.models import MODELS
-from rbvae_tf.runtime import kernel_info
+from rbvae_tf.runtime import check_precision, kernel_info
 
 TABLE_HEADER = (
-    "| model | size | width | XLA | s/step | unlabelled img/s | steps in 30 min |\n|---|---|---|---|---|---|---|"
+    "| model | size | width | XLA | precision | s/step | unlabelled img/s | steps in 30 min |\n"
+    "|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -63,9 +64,11 @@ def time_steps(config, steps=50, warmup=5):
     return float(np.median(times[warmup:]))
 
 
-def measure(model, preset, image_size, width, jit, steps, warmup=5):
+def measure(model, preset, image_size, width, jit, steps, warmup=5, mixed_precision=None):
     """One configuration: a dict with the median step time and the unlabelled images per second."""
-    config = FitConfig(model=model, preset=preset, image_size=image_size, width=width, jit=jit)
+    config = FitConfig(
+        model=model, preset=preset, image_size=image_size, width=width, jit=jit, mixed_precision=mixed_precision
+    )
     seconds = time_steps(config, steps, warmup)
     return {
         "model": model,
@@ -74,6 +77,7 @@ def measure(model, preset, image_size, width, jit, steps, warmup=5):
         "width": width,
         "batch_size": config.batch_size,
         "jit": bool(jit),
+        "precision": mixed_precision or "fp32",
         "steps": steps,
         "warmup": warmup,
         "median_step_s": round(seconds, 4),
@@ -86,11 +90,11 @@ def measure(model, preset, image_size, width, jit, steps, warmup=5):
 def table_row(row):
     return (
         f"| {row['model']} | {row['image_size']} | {row['width']} | {'on' if row['jit'] else 'off'} "
-        f"| {row['median_step_s']:.3f} | {row['img_per_s']:.1f} | {row['steps_in_30_min']} |"
+        f"| {row['precision']} | {row['median_step_s']:.3f} | {row['img_per_s']:.1f} | {row['steps_in_30_min']} |"
     )
 
 
-def train_speed(model, preset, sizes, widths, steps, jits=(False, True), warmup=5, log=print):
+def train_speed(model, preset, sizes, widths, steps, jits=(False, True), warmup=5, log=print, mixed_precision=None):
     """Measures every (size, width, XLA) combination; `log` gets the Markdown table as it grows.
 
     Args:
@@ -102,6 +106,7 @@ def train_speed(model, preset, sizes, widths, steps, jits=(False, True), warmup=
         jits: list of bool. XLA settings to measure. Defaults to off and on.
         warmup: int. Untimed steps first. Defaults to 5.
         log: callable or None. Receives the header and each row. Defaults to `print`.
+        mixed_precision: str or None. `"bf16"` (`runtime.set_precision`) or None, fp32. Defaults to None.
 
     Returns:
         list of dict, one per configuration (see `measure`).
@@ -113,13 +118,14 @@ def train_speed(model, preset, sizes, widths, steps, jits=(False, True), warmup=
         raise UserError(f"--width values must be > 0, got {widths}")
     if steps < 1 or warmup < 1:
         raise UserError(f"steps and warm-up steps must be >= 1, got {steps} and {warmup}")
+    check_precision(mixed_precision)
     log = log or (lambda line: None)
     log(TABLE_HEADER)
     rows = []
     for size in sizes:
         for width in widths:
             for jit in jits:
-                rows.append(measure(model, preset, size, width, jit, steps, warmup))
+                rows.append(measure(model, preset, size, width, jit, steps, warmup, mixed_precision))
                 log(table_row(rows[-1]))
     return rows
 

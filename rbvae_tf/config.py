@@ -9,7 +9,7 @@ is rebuilt from `model_config` (`loading.load_trained`).
 import dataclasses
 import json
 
-from rbvae_tf.data.checks import check_size
+from rbvae_tf.data.checks import check_padding, check_size
 from rbvae_tf.errors import UserError
 
 PRESETS = {
@@ -77,6 +77,7 @@ PRESET_MODEL_ARGS = {
 }
 
 LR_SCHEDULES = ("constant", "cosine")
+MIXED_PRECISIONS = (None, "bf16")
 
 
 @dataclasses.dataclass
@@ -99,6 +100,9 @@ class FitConfig:
     batch_size: int = None  # global batch, split across replicas
     seed: int = 0  # data order, sampling noise and weight initialisation
     jit: bool = None  # XLA, or "auto": on with a GPU only (`training.use_xla`); off with --replicas > 1
+    # None (fp32) or "bf16": the train step's convolutions and matrix products in bfloat16, weights, losses and
+    # element-wise ops in fp32 (`runtime.set_precision`); opt-in, on CPUs with AVX512_BF16 or AMX
+    mixed_precision: str = None
     replicas: int = 1
     learning_rate: float = None  # both players' Adam
     # The discriminator player's Adam (sVAE, sRb-VAE); None: `learning_rate`, as in the paper.
@@ -108,13 +112,16 @@ class FitConfig:
     lr_schedule: str = "constant"
     model_args: dict = dataclasses.field(default_factory=dict)  # e.g. {"beta_kl": 8.0}
     # data: the MNIST-style set (default: built and cached from these settings; `data`: a folder built by
-    # `python cli.py data mnist-style`, whose build arguments replace mnist, data_seed, limit, reference_width)
+    # `python cli.py data mnist-style`, whose build arguments replace mnist, data_seed, limit, reference_width,
+    # padding)
     # or folders of images (reference, unlabelled)
     data: str = None
     mnist: str = None
     data_seed: int = 0
     limit: int = None  # cap every split (quick runs)
     reference_width: int = None  # outline width of the MNIST-style references at 64 px (the paper: 1)
+    # where a shrunk MNIST-style digit sits in its zero padding (App. C.1): "centre" or "corner" (top left)
+    padding: str = "centre"
     reference: str = None
     unlabelled: str = None
 
@@ -132,7 +139,10 @@ class FitConfig:
             raise UserError(
                 f"unknown learning-rate schedule {self.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}"
             )
+        if self.mixed_precision not in MIXED_PRECISIONS:
+            raise UserError(f"unknown mixed precision {self.mixed_precision!r}; choose bf16 or None (fp32)")
         check_size(self.image_size, "--image-size")
+        check_padding(self.padding)
         if self.limit is not None and self.limit < 0:
             raise UserError(f"--limit must be >= 0, got {self.limit}")
         if self.data and (self.reference or self.unlabelled):

@@ -109,7 +109,8 @@ def mnist_style_source(model, info=None, data=None, mnist=None, data_seed=None, 
 
     `data` (a folder of `python cli.py data mnist-style`, checked: built at the model's size), else
     the built folder the run trained on (its fit config's `data`) unless `mnist` or `data_seed` ask
-    for another build, else the cached build of the given or the run's settings (`data_options`).
+    for another build, else the cached build of the given or the run's settings (`data_options`), drawn
+    with the run's padding (`padding_of`).
 
     Returns:
         (pathlib.Path, int or None): the folder and the `limit` of `data.load_split` (None for a
@@ -125,7 +126,12 @@ def mnist_style_source(model, info=None, data=None, mnist=None, data_seed=None, 
         return pathlib.Path(data).expanduser(), limit
     mnist, data_seed = data_options(info, mnist, data_seed)
     folder = data_lib.cached_mnist_style(
-        size=model.image_size, seed=data_seed, limit=limit, mnist_path=mnist, reference_width=reference_width
+        size=model.image_size,
+        seed=data_seed,
+        limit=limit,
+        mnist_path=mnist,
+        reference_width=reference_width,
+        padding=padding_of(info),
     )
     return folder, None
 
@@ -146,6 +152,12 @@ def data_options(info, mnist=None, data_seed=None):
         mnist if mnist is not None else fit.get("mnist"),
         data_seed if data_seed is not None else int(fit.get("data_seed") or 0),
     )
+
+
+def padding_of(info):
+    """Where the run's MNIST-style digits sit in their zero padding ("centre", the default, when unknown)."""
+    fit = (info or {}).get("fit") or {}
+    return fit.get("padding") or "centre"
 
 
 def reference_width_of(info):

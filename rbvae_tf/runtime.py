@@ -5,7 +5,8 @@ AMX; on the others (AVX2-only EPYCs, older Xeons) they run Eigen's. oneDNN made 
 1.4-1.8x faster on an AVX2 EPYC (docs/performance.md), so importing `rbvae_tf` turns it on
 (`TF_ENABLE_ONEDNN_OPTS=1`) unless the user set that variable or TensorFlow was imported first
 (TensorFlow reads it once, when it starts). `kernel_info()` says which kernels ran; `fit` writes it
-into the run's `config.json` and `bench train` into every row.
+into the run's `config.json` and `bench train` into every row. `set_precision` turns the opt-in bfloat16
+mixed precision on or off.
 
 Example:
 >>> import rbvae_tf
@@ -70,3 +71,83 @@ def onednn_enabled():
 def kernel_info():
     """Which CPU kernels ran and why, and the CPU: written beside every run and timing."""
     return {"onednn": onednn_enabled(), "onednn_chosen_by": CHOSEN_BY, **cpu_info()}
+
+
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # a CPU with one of them runs oneDNN's bfloat16 kernels natively
+MIXED_PRECISION_OPTION = "auto_mixed_precision_onednn_bfloat16"  # Grappler's
+# Element-wise ops that Grappler's rewrite would also run in bfloat16 after a bfloat16 input; `set_precision`
+# keeps them fp32 (the rewrite reads the variable each time it runs).
+KEEP_FP32_VARIABLE = "TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE"
+KEEP_FP32 = (
+    "Mul",
+    "Square",
+    "Mean",
+    "AddV2",
+    "Add",
+    "AddN",
+    "Sub",
+    "Rsqrt",
+    "RsqrtGrad",
+    "Sqrt",
+    "SqrtGrad",
+    "SquaredDifference",
+    "Tanh",
+    "TanhGrad",
+    "LeakyRelu",
+    "LeakyReluGrad",
+)
+
+
+def has_bf16(cpu=None):
+    """Whether the CPU (`cpu_info()`, default this one's) runs bfloat16 natively: AVX512_BF16 or AMX."""
+    cpu = cpu or cpu_info()
+    return any(flag in cpu["cpu_flags"] for flag in BF16_FLAGS)
+
+
+def check_precision(precision, cpu=None, onednn=None):
+    """Refuses (a UserError, a ValueError) a precision other than None (fp32) and "bf16", and bf16 where it
+    would not run natively: on a CPU without AVX512_BF16 or AMX, or without oneDNN's kernels.
+
+    Args:
+        precision: str or None. `"bf16"` or None (fp32).
+        cpu: dict or None. `cpu_info()` of the machine (for tests). Defaults to this one's.
+        onednn: bool or None. Whether oneDNN runs (for tests). Defaults to `onednn_enabled()`.
+    """
+    from rbvae_tf.errors import UserError
+
+    if precision not in (None, "bf16"):
+        raise UserError(f"mixed precision must be bf16 or None (fp32), got {precision!r}")
+    if precision == "bf16":
+        cpu = cpu or cpu_info()
+        if not has_bf16(cpu):
+            raise UserError(
+                f"--mixed-precision bf16 needs a CPU with AVX512_BF16 or AMX; {cpu['cpu']} has "
+                f"{', '.join(cpu['cpu_flags']) or 'none of the kernel flags'}"
+            )
+        if not (onednn_enabled() if onednn is None else onednn):
+            raise UserError("--mixed-precision bf16 needs TensorFlow's oneDNN kernels (TF_ENABLE_ONEDNN_OPTS=1)")
+
+
+def set_precision(precision, cpu=None, onednn=None):
+    """Runs the graphs traced from now on in fp32 (`None`) or in bfloat16 mixed precision (`"bf16"`).
+
+    bf16 is Grappler's oneDNN auto mixed precision (`auto_mixed_precision_onednn_bfloat16`) with the
+    element-wise ops of `KEEP_FP32` left in fp32: the convolutions (forward and both gradients), matrix
+    products, pooling and bias additions run in bfloat16, with casts inserted by TensorFlow; variables,
+    optimizer updates, losses, pixel norms and activations stay fp32, and the saved model is the same fp32
+    model. Process-wide: TensorFlow applies it to every `tf.function` traced afterwards (`training.make_model`
+    calls it with the run's `mixed_precision`). Opt-in: it changes the arithmetic of training. Refused where
+    `check_precision` refuses it.
+
+    Args:
+        precision: str or None. `"bf16"` or None (fp32).
+        cpu: dict or None. `cpu_info()` of the machine (for tests). Defaults to this one's.
+        onednn: bool or None. Whether oneDNN runs (for tests). Defaults to `onednn_enabled()`.
+    """
+    import tensorflow as tf
+
+    check_precision(precision, cpu, onednn)
+    if precision == "bf16":
+        os.environ[KEEP_FP32_VARIABLE] = ",".join(KEEP_FP32)
+    if precision == "bf16" or tf.config.optimizer.get_experimental_options().get(MIXED_PRECISION_OPTION):
+        tf.config.optimizer.set_experimental_options({MIXED_PRECISION_OPTION: precision == "bf16"})

@@ -44,7 +44,7 @@ from rbvae_tf.models import build_model, paper_adam
 from rbvae_tf.models.adversarial_base import AdversarialBase
 from rbvae_tf.progress import MODES as PROGRESS_MODES
 from rbvae_tf.progress import TrainingProgress
-from rbvae_tf.runtime import kernel_info
+from rbvae_tf.runtime import check_precision, kernel_info, set_precision
 
 SAMPLE_IMAGES = 8
 HEALTH_IMAGES = 256  # unlabelled and reference images of the per-epoch branch health (~1 s at 32 px)
@@ -74,10 +74,11 @@ def resolve_run_dir(out, config):
     saved = candidate / "config.json"
     if not saved.exists():
         return candidate, False
-    previous = read_json(saved).get("fit", {})
+    previous = {"padding": "centre", **read_json(saved).get("fit", {})}  # a config.json without the key: centred
     current = json.loads(config.to_json())
-    if previous != current:
-        changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
+    # a field added since the run started (absent there) matches its default, None
+    changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
+    if changed:
         raise UserError(
             f"{candidate} holds an unfinished run with other settings ({', '.join(changed)}); "
             "use another --out-dir or the same options to resume it"
@@ -118,6 +119,7 @@ def load_training_data(config):
                 limit=config.limit,
                 mnist_path=config.mnist,
                 reference_width=config.reference_width,
+                padding=config.padding,
             )
         unlabelled = data_lib.load_split(folder, "unlabelled")["images"]
         reference = data_lib.load_split(folder, "reference")["images"]
@@ -159,6 +161,7 @@ def with_built_data(config):
         data_seed=meta["seed"],
         limit=meta["limit"],
         reference_width=meta["reference_width"],
+        padding=meta["padding"],
     )
 
 
@@ -189,6 +192,7 @@ def make_model(config, strategy, total_steps=None):
     the run's epochs x steps per epoch, for a decaying learning rate (default: the config's)."""
     keras.utils.set_random_seed(config.seed)
     jit = use_xla(config, strategy)
+    set_precision(config.mixed_precision)
     total_steps = total_steps or config.epochs * (config.steps_per_epoch or 1)
     model_rate, discriminator_rate = learning_rates(config, total_steps)
     with strategy.scope():
@@ -268,6 +272,7 @@ def fit(config: FitConfig, out=None, verbose=None, extra_callbacks=(), backup_ev
         raise UserError(f"--batch-size {config.batch_size} is not divisible by --replicas {config.replicas}")
     if backup_every is not None and backup_every < 1:
         raise UserError(f"--backup-every must be >= 1 step, got {backup_every}")
+    check_precision(config.mixed_precision)  # before the data is built
     config = with_built_data(config)
     cluster = cluster_from_environment()
     strategy = get_strategy(config.replicas, cluster)  # first: MultiWorkerMirroredStrategy needs a fresh runtime

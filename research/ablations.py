@@ -136,6 +136,7 @@ def row(name, root):
         "transfer": transfer_scores(metrics),
         "factors": dict(probe.get("e", probe["all"])["mae"]),
         "z_factors": dict(probe["z"]["mae"]) if "z" in probe else None,
+        "untrained_factors": dict(probe["untrained"]["mae"]) if "untrained" in probe else None,
         "generation_spread": (metrics.get("transfer") or {}).get("generation", {}).get("spread_ratio"),
         "discriminator_accuracy": accuracy,
         "adversarial_per_epoch": [float(r["adversarial"]) for r in history if r.get("adversarial") not in (None, "")],
@@ -170,6 +171,81 @@ SCALE_GROUPS = {
     "recipe (r10-lr3e4)": ("r10-lr3e4", "s1-r10", "s2-r10"),
     **{name: (name, f"{name}-s1", f"{name}-s2") for name in RUNS if re.fullmatch(r"k\d\d-[a-z]+", name)},
 }
+
+
+# The data's reading of App. C.1 (`--padding`): each model over training seeds 0, 1, 2, digits shrunk about the
+# centre of their zero padding (the recipe) and at its top-left corner.
+PADDING_GROUPS = {
+    "VAE, centre (v0-vae-lr3e4)": ("v0-vae-lr3e4", "v0-vae-lr3e4-s1", "v0-vae-lr3e4-s2"),
+    "VAE, corner (c01-vae-corner)": ("c01-vae-corner", "c01-vae-corner-s1", "c01-vae-corner-s2"),
+    "sRb-VAE, centre (r10-lr3e4)": SCALE_GROUPS["recipe (r10-lr3e4)"],
+    "sRb-VAE, corner (c02-corner)": ("c02-corner", "c02-corner-s1", "c02-corner-s2"),
+}
+
+
+def padding_measures(r):
+    """The probe profile of one row (e for the reference-based models, all latents for the others), the untrained
+    encoder's scale, z's scale, the transfer's scale and content, and the digit accuracy (None where missing)."""
+    f, t = r["factors"], r["transfer"]
+    return {
+        "colour": sum(f[k] for k in "RGB") / 3,
+        "scale": f["scale"],
+        "width": f["width"],
+        "mean": f["mean"],
+        "untrained_scale": (r.get("untrained_factors") or {}).get("scale"),
+        "z_scale": (r["z_factors"] or {}).get("scale"),
+        "style_scale": t["style"]["scale"] if t else None,
+        "content": t["content"] if t else None,
+        "digit": r["digit_z"] if r["digit_z"] is not None else r["digit_all"],
+    }
+
+
+PADDING_COLUMNS = (
+    ("colour", "probe: colour"),
+    ("scale", "probe: scale"),
+    ("width", "probe: width"),
+    ("mean", "probe: mean"),
+    ("untrained_scale", "untrained encoder: scale"),
+    ("z_scale", "z probe: scale"),
+    ("style_scale", "style taken: scale"),
+    ("content", "content kept"),
+    ("digit", "digit accuracy (z, or all)"),
+)
+
+
+def group_cells(rows, names, measures, columns):
+    """Mean [min-max] cells of `columns` over the runs `names` (None if one of them is not done)."""
+    by_name = {r["name"]: r for r in rows}
+    if not all(n in by_name for n in names):
+        return None
+    values = [measures(by_name[n]) for n in names]
+    cells = []
+    for key, _ in columns:
+        column = [v[key] for v in values if v[key] is not None]
+        digits = 1 if key == "eq8_peak" else (2 if key == "max_accuracy" else 3)
+        cells.append(
+            f"{sum(column) / len(column):.{digits}f} [{min(column):.{digits}f}-{max(column):.{digits}f}]"
+            if column
+            else "-"
+        )
+    return cells
+
+
+def padding_table(rows):
+    """Mean [min-max] over training seeds of each complete group of PADDING_GROUPS."""
+    lines = [
+        "",
+        "The data's reading of App. C.1 over training seeds 0, 1, 2 (mean [min-max]; probe: e for sRb-VAE, all "
+        "latents for the VAE; `--padding corner` against the centred runs of the same seeds):",
+        "",
+        "| configuration | " + " | ".join(label for _, label in PADDING_COLUMNS) + " |",
+        "|" + "---|" * (len(PADDING_COLUMNS) + 1),
+    ]
+    for label, names in PADDING_GROUPS.items():
+        cells = group_cells(rows, names, padding_measures, PADDING_COLUMNS)
+        if cells:
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines if len(lines) > 5 else []
 
 
 def scale_measures(r):
@@ -207,7 +283,6 @@ SCALE_COLUMNS = (
 
 def scale_table(rows):
     """Mean [min-max] over the seeds of each complete group of SCALE_GROUPS, on the scale measures."""
-    by_name = {r["name"]: r for r in rows}
     lines = [
         "",
         "The scale levers over training seeds 0, 1, 2 (mean [min-max]; a lever helps only where its range "
@@ -218,19 +293,9 @@ def scale_table(rows):
         "|" + "---|" * (len(SCALE_COLUMNS) + 1),
     ]
     for label, names in SCALE_GROUPS.items():
-        if not all(n in by_name for n in names):
-            continue
-        measures = [scale_measures(by_name[n]) for n in names]
-        cells = []
-        for key, _ in SCALE_COLUMNS:
-            values = [m[key] for m in measures if m[key] is not None]
-            digits = 1 if key == "eq8_peak" else (2 if key == "max_accuracy" else 3)
-            cells.append(
-                f"{sum(values) / len(values):.{digits}f} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
-                if values
-                else "-"
-            )
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        cells = group_cells(rows, names, scale_measures, SCALE_COLUMNS)
+        if cells:
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines if len(lines) > 5 else []
 
 
@@ -335,6 +400,7 @@ def report(root, docs, zoo=ZOO):
         )
     lines += seed_table(rows)
     lines += scale_table(rows)
+    lines += padding_table(rows)
     commands = [command_line(r["name"]) for r in rows]
     table = "\n".join(lines) + "\n\nThe `cli.py fit` command of each run:\n\n" + "\n".join(commands) + "\n"
     page = docs / "ablations.md"

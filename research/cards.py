@@ -63,6 +63,8 @@ DEPARTURES = {
     "laplace_scale": "Laplace scale {value} instead of 0.01 (the image terms weigh less against the others)",
     "beta_z": "KL on z weighted {value} (the paper: 1)",
     "beta_e": "KL on e weighted {value} (the paper: 1)",
+    "padding": "shrunk digits placed at the {value} of their zero padding instead of its centre: App. C.1 does "
+    "not say where the padding goes (docs/ablations.md)",
 }
 
 
@@ -79,6 +81,8 @@ def departures(fit):
     changes = {k: v for k, v in (fit.get("model_args") or {}).items() if k not in TUNED}
     if (fit.get("reference_width") or 1) != 1 and reference_based(fit.get("model", "srbvae")):
         changes["reference_width"] = fit["reference_width"]
+    if (fit.get("padding") or "centre") != "centre":
+        changes["padding"] = fit["padding"]
     return [
         f"- `{key}` = {value}: " + DEPARTURES.get(key, "{value}").format(value=value)
         for key, value in sorted(changes.items())
@@ -94,6 +98,7 @@ SPELLED_OUT = (
     "discriminator_learning_rate",
     "lr_schedule",
     "reference_width",
+    "padding",
 )
 
 

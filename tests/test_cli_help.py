@@ -110,6 +110,7 @@ def test_every_option_has_help_with_an_example_of_itself(path, command):
 
 def test_the_offered_names_are_the_librarys():
     from rbvae_tf.config import LR_SCHEDULES, PRESETS
+    from rbvae_tf.data.render import PADDINGS
     from rbvae_tf.models import MODELS
     from rbvae_tf.progress import MODES
 
@@ -117,6 +118,7 @@ def test_the_offered_names_are_the_librarys():
     assert cli.BUDGETS == tuple(PRESETS)
     assert cli.PROGRESS_MODES == MODES
     assert cli.LR_SCHEDULE_NAMES == LR_SCHEDULES
+    assert cli.PADDINGS == tuple(PADDINGS)
 
 
 def test_one_name_per_idea_across_commands():

@@ -71,3 +71,20 @@ def test_learning_rates_constant_cosine_and_the_discriminators_own():
     model.discriminator_optimizer.iterations.assign(5)
     assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
     assert float(model.discriminator_optimizer.learning_rate) == pytest.approx(1e-5)
+
+
+def test_mixed_precision_is_fp32_unless_asked(tmp_path):
+    from rbvae_tf.training import resolve_run_dir
+
+    assert FitConfig().mixed_precision is None and FitConfig(mixed_precision="bf16").mixed_precision == "bf16"
+    with pytest.raises(ValueError, match="unknown mixed precision 'fp16'; choose bf16 or None"):
+        FitConfig(mixed_precision="fp16")
+    # an unfinished run recorded before the field existed resumes: the absent field is its default
+    run = tmp_path / "run"
+    run.mkdir()
+    fit = json.loads(FitConfig(preset="tiny").to_json())
+    del fit["mixed_precision"]
+    (run / "config.json").write_text(json.dumps({"fit": fit}))
+    assert resolve_run_dir(run, FitConfig(preset="tiny")) == (run, True)
+    with pytest.raises(ValueError, match=r"other settings \(mixed_precision\)"):
+        resolve_run_dir(run, FitConfig(preset="tiny", mixed_precision="bf16"))

@@ -70,6 +70,20 @@ def check_seed(seed):
     return int(seed)
 
 
+def check_padding(padding):
+    """Checks where a shrunk MNIST-style digit sits in its zero padding: "centre" or "corner".
+
+    Example:
+    >>> check_padding("corner")
+    'corner'
+    """
+    from rbvae_tf.data.render import PADDINGS
+
+    if padding not in PADDINGS:
+        raise UserError(f"padding must be one of {', '.join(PADDINGS)}, got {padding!r}")
+    return padding
+
+
 def check_reference_width(width, max_width=10):
     """Checks the outline width of the reference images: an integer from 1 to 10 (px at 64 px).
 

@@ -12,6 +12,11 @@ digit is resized 28 -> 64, its boundary taken with the internal morphological gr
 - `probe_train`, `probe_test`: MNIST test split at random into two disjoint halves (5,000
   each), each digit transformed once.
 
+`padding` places each shrunk digit in its zero padding: at the centre (the default) or at the
+top-left corner. App. C.1 says only "apply zero-padding to recover the original resolution"; the
+corner reading moves the digit's centre with its scale. References are not shrunk, so both
+readings draw the same references.
+
 Factors (raw values, float32, in this order): the normalised colour c / |c|_1 with
 c ~ U[0,1]^3, the scale s ~ U[0.5, 1] and the boundary width k ~ U{1..10}. Images are the
 white outline multiplied by c / |c|_1, as in the paper, so they are rather dark (the channels
@@ -28,7 +33,7 @@ import os
 
 import numpy as np
 
-from rbvae_tf.data.checks import check_limit, check_reference_width, check_seed, check_size
+from rbvae_tf.data.checks import check_limit, check_padding, check_reference_width, check_seed, check_size
 from rbvae_tf.data.render import render_digits
 
 FACTOR_NAMES = ["R", "G", "B", "scale", "width"]
@@ -56,7 +61,7 @@ def sample_factors(n, rng):
     return np.column_stack([colour, scale, width]).astype(np.float32)
 
 
-def render(digits, factors, size, white=False):
+def render(digits, factors, size, white=False, padding="centre"):
     """Renders digits with their factors in chunks on a small thread pool.
 
     Args:
@@ -64,6 +69,7 @@ def render(digits, factors, size, white=False):
         factors: np.ndarray float32 (N, 5) as from `sample_factors`.
         size: int. Output side.
         white: bool. Draw in white instead of the factor colour (reference split).
+        padding: str. "centre" or "corner" (`render.PADDINGS`).
 
     Returns:
         np.ndarray uint8 (N, size, size, 3).
@@ -74,7 +80,7 @@ def render(digits, factors, size, white=False):
     def work(start):
         part = slice(start, start + CHUNK)
         widths = np.rint(factors[part, 4]).astype(int)
-        out[part] = render_digits(digits[part], colours[part], factors[part, 3], widths, size)
+        out[part] = render_digits(digits[part], colours[part], factors[part, 3], widths, size, padding)
 
     workers = min(4, os.cpu_count() or 1)
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
@@ -82,17 +88,17 @@ def render(digits, factors, size, white=False):
     return out
 
 
-def _split(digits, labels, factors, size, white=False):
+def _split(digits, labels, factors, size, white=False, padding="centre"):
     """Assembles one split's dict."""
     return {
-        "images": render(digits, factors, size, white),
+        "images": render(digits, factors, size, white, padding),
         "factors": factors,
         "factor_names": list(FACTOR_NAMES),
         "labels": labels.astype(np.int64),
     }
 
 
-def build_mnist_style(mnist, size=64, seed=0, limit=None, reference_width=1):
+def build_mnist_style(mnist, size=64, seed=0, limit=None, reference_width=1, padding="centre"):
     """Builds the four MNIST-style splits in memory.
 
     Args:
@@ -104,6 +110,8 @@ def build_mnist_style(mnist, size=64, seed=0, limit=None, reference_width=1):
             any resize. Defaults to 1 (the paper's untransformed one-pixel outline). A constant
             width keeps the reference factors constant; 3 keeps the outline visible at 32 px
             (docs/ablations.md).
+        padding: str. Where a shrunk digit sits in its zero padding: "centre" (the default) or
+            "corner" (top left).
 
     Returns:
         dict split name -> dict with `images` uint8 (N, size, size, 3), `factors` float32
@@ -116,6 +124,7 @@ def build_mnist_style(mnist, size=64, seed=0, limit=None, reference_width=1):
     (8, 32, 32, 3)
     """
     size, seed, limit = check_size(size), check_seed(seed), check_limit(limit)
+    padding = check_padding(padding)
     cap = slice(None) if limit is None else slice(limit)
     rngs = {name: np.random.default_rng([seed, i]) for i, name in enumerate(SPLITS)}
     x_train, y_train = mnist["x_train"], mnist["y_train"]
@@ -129,12 +138,12 @@ def build_mnist_style(mnist, size=64, seed=0, limit=None, reference_width=1):
 
     pairs = (half + np.arange(2 * (len(x_train) - half)) // 2)[cap]
     factors = sample_factors(2 * (len(x_train) - half), rngs["unlabelled"])[cap]
-    splits["unlabelled"] = _split(x_train[pairs], y_train[pairs], factors, size)
+    splits["unlabelled"] = _split(x_train[pairs], y_train[pairs], factors, size, padding=padding)
 
     order = np.random.default_rng([seed, len(SPLITS)]).permutation(len(x_test))
     probe_half = len(x_test) // 2
     for name, part in (("probe_train", order[:probe_half]), ("probe_test", order[probe_half:])):
         part = part[:probe_half][cap]
         factors = sample_factors(probe_half, rngs[name])[cap]
-        splits[name] = _split(x_test[part], y_test[part], factors, size)
+        splits[name] = _split(x_test[part], y_test[part], factors, size, padding=padding)
     return splits

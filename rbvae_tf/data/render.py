@@ -9,6 +9,9 @@ image. Binary morphology uses shifted boolean arrays.
 import numpy as np
 
 DIGIT_SIZE = 64  # the transformations are defined at 64 px (paper App. C.1)
+# Where a shrunk digit sits in its zero padding (App. C.1 says only "apply zero-padding to recover the
+# original resolution"): the fraction of the padding placed before it on each axis.
+PADDINGS = {"centre": 0.5, "corner": 0.0}
 
 
 def bilinear_matrix(n_in, n_out):
@@ -36,19 +39,22 @@ def bilinear_matrix(n_in, n_out):
     return matrix
 
 
-def area_matrices(n_in, n_out, scales):
-    """Area resampling matrices that scale an image by `scales` about its centre.
+def area_matrices(n_in, n_out, scales, anchor=0.5):
+    """Area resampling matrices that scale an image by `scales`, placed at `anchor` of the padding.
 
-    Input pixel j covers [j, j+1); it lands on [c_out + (j - c_in) s, c_out + (j + 1 - c_in) s)
-    with c = n / 2. Weight (i, j) is the overlap of that interval with output pixel [i, i+1),
-    so an output pixel is the mean of the input it covers (zero outside the input): area
-    interpolation when shrinking, nearest-neighbour when enlarging. `scales = n_out / n_in`
-    is a plain resize; `n_out = n_in` with s < 1 shrinks and zero-pads, centred.
+    Input pixel j covers [j, j+1); it lands on [a n_out + (j - a n_in) s, a n_out + (j + 1 - a n_in) s)
+    with a = `anchor`: 0.5 scales about the centre, 0 about the top-left corner.
+    Weight (i, j) is the overlap of that interval with output pixel [i, i+1), so an output pixel
+    is the mean of the input it covers (zero outside the input): area interpolation when
+    shrinking, nearest-neighbour when enlarging. `scales = n_out / n_in` is a plain resize (no
+    padding, so the anchor does not matter); `n_out = n_in` with s < 1 shrinks and zero-pads.
 
     Args:
         n_in: int. Input side.
         n_out: int. Output side.
         scales: array-like (N,). Scale factor of each image.
+        anchor: float in [0, 1]. Share of the padding before the image on each axis. Defaults to
+            0.5 (centred).
 
     Returns:
         np.ndarray float32 (N, n_out, n_in).
@@ -56,9 +62,12 @@ def area_matrices(n_in, n_out, scales):
     Example:
     >>> area_matrices(4, 2, [0.5])[0].tolist()
     [[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]]
+    >>> area_matrices(4, 4, [0.5], anchor=0.0)[0].tolist()
+    [[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     """
     scales = np.asarray(scales, np.float32).reshape(-1, 1, 1)
-    low = n_out / 2 + (np.arange(n_in, dtype=np.float32) - n_in / 2) * scales  # (N, 1, n_in)
+    anchor = float(anchor)  # a Python float: anchor 0.5 gives the centred matrices bit for bit
+    low = anchor * n_out + (np.arange(n_in, dtype=np.float32) - anchor * n_in) * scales  # (N, 1, n_in)
     # Length of footprint j left of output edge i, for the edges 0..n_out; overlap = its diff.
     covered = np.arange(n_out + 1, dtype=np.float32).reshape(1, -1, 1) - low
     np.clip(covered, 0, scales, out=covered)
@@ -175,13 +184,14 @@ def colourise(grey, colours):
     return out
 
 
-def render_digits(digits, colours, scales, widths, size=DIGIT_SIZE):
+def render_digits(digits, colours, scales, widths, size=DIGIT_SIZE, padding="centre"):
     """Draws MNIST digits as coloured, thickened, scaled boundaries (paper App. C.1).
 
     At 64 px: bilinear resize 28 -> 64, binarise, edge (`edges`), square dilation of side
-    `width`, shrink by `scale` about the centre with zero padding (area interpolation), then
-    multiply by `colour`. For another `size` the finished 64 px image is resized to `size`
-    with area interpolation; both resamplings are linear, so they are fused into one matrix.
+    `width`, shrink by `scale` with zero padding (area interpolation), the digit at the centre
+    or at the top-left corner (`padding`), then multiply by `colour`. For another `size` the
+    finished 64 px image is resized to `size` with area interpolation; both resamplings are
+    linear, so they are fused into one matrix.
 
     Args:
         digits: np.ndarray uint8 (N, 28, 28).
@@ -189,10 +199,11 @@ def render_digits(digits, colours, scales, widths, size=DIGIT_SIZE):
         scales: array-like (N,). Scale factor in (0, 1].
         widths: array-like of int (N,). Side of the dilation square, >= 1.
         size: int. Output side. Defaults to 64.
+        padding: str. A key of `PADDINGS`: "centre" (the default) or "corner".
 
     Returns:
         np.ndarray uint8 (N, size, size, 3).
     """
     outline = dilate(edges(digit_masks(digits)), widths).astype(np.float32)
-    matrices = area_matrices(DIGIT_SIZE, size, np.asarray(scales) * size / DIGIT_SIZE)
+    matrices = area_matrices(DIGIT_SIZE, size, np.asarray(scales) * size / DIGIT_SIZE, PADDINGS[padding])
     return colourise(resample(outline, matrices), colours)

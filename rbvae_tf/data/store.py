@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from rbvae_tf.data.checks import check_limit, check_reference_width, check_seed, check_size
+from rbvae_tf.data.checks import check_limit, check_padding, check_reference_width, check_seed, check_size
 from rbvae_tf.data.mnist import load_mnist, mnist_source_id
 from rbvae_tf.data.mnist_style import build_mnist_style
 from rbvae_tf.errors import UserError
@@ -24,7 +24,8 @@ from rbvae_tf.imaging import make_grid, save_png, tile_scale
 
 BUILD_VERSION = 1  # bump when the images of a given (size, seed, limit, source) change
 ARRAYS = ("images", "factors", "factor_names", "labels")
-META = "meta.json"  # the build arguments of a folder: size, seed, limit, source, version (+ reference_width)
+# the build arguments of a folder: size, seed, limit, source, version (+ reference_width, padding)
+META = "meta.json"
 
 
 def write_mnist_style(out_dir, splits):
@@ -73,13 +74,16 @@ def load_split(directory, split, limit=None):
     return split_data
 
 
-def build_arguments(size, seed, limit, mnist_path, reference_width=1):
+def build_arguments(size, seed, limit, mnist_path, reference_width=1, padding="centre"):
     """The `meta.json` of a build: what decides its images (`cached_mnist_style` keys its cache by it)."""
     meta = {"size": check_size(size), "seed": check_seed(seed), "limit": check_limit(limit)}
     check_reference_width(reference_width)
+    check_padding(padding)
     meta.update(source=mnist_source_id(mnist_path), version=BUILD_VERSION)
-    if reference_width != 1:  # width 1 keeps the keys of earlier caches
+    if reference_width != 1:  # the defaults are left out, so the keys of earlier caches stay the same
         meta["reference_width"] = reference_width
+    if padding != "centre":
+        meta["padding"] = padding
     return meta
 
 
@@ -94,8 +98,8 @@ def read_built(directory, image_size=None, needed_by="the model", hint=None):
         hint: str or None. What to do about a wrong size. Defaults to None: build it again at that size.
 
     Returns:
-        dict with `size`, `seed`, `limit`, `reference_width` (1 when the file omits it), `source`
-        and `version`.
+        dict with `size`, `seed`, `limit`, `reference_width` (1 when the file omits it), `padding`
+        ("centre" when the file omits it), `source` and `version`.
     """
     directory = pathlib.Path(directory).expanduser()
     if not directory.is_dir():
@@ -112,6 +116,7 @@ def read_built(directory, image_size=None, needed_by="the model", hint=None):
             f"with `python cli.py data mnist-style --out-dir {directory}`"
         ) from None
     meta.setdefault("reference_width", 1)
+    meta.setdefault("padding", "centre")
     if meta.get("version") != BUILD_VERSION:
         raise UserError(
             f"--data {directory} was built by another version of the data code (build "
@@ -151,7 +156,9 @@ def preview_png(splits, path, columns=10, rows=3):
     return pathlib.Path(path)
 
 
-def make_mnist_style(out_dir, size=64, seed=0, limit=None, mnist_path=None, preview=False, reference_width=1):
+def make_mnist_style(
+    out_dir, size=64, seed=0, limit=None, mnist_path=None, preview=False, reference_width=1, padding="centre"
+):
     """Loads MNIST, builds the MNIST-style splits and writes them (the `data mnist-style` command).
 
     Args:
@@ -162,14 +169,15 @@ def make_mnist_style(out_dir, size=64, seed=0, limit=None, mnist_path=None, prev
         mnist_path: str, pathlib.Path or None. As for `load_mnist`.
         preview: bool. Also write `out_dir/preview.png`. Defaults to False.
         reference_width: int. Outline width of the reference images at 64 px. Defaults to 1.
+        padding: str. Where a shrunk digit sits in its zero padding: "centre" or "corner".
 
     Returns:
         list of pathlib.Path written: the splits, the preview, and last `meta.json`, the build
         arguments that `read_built` checks when a command reads the folder (`--data`).
     """
-    meta = build_arguments(size, seed, limit, mnist_path, reference_width)
+    meta = build_arguments(size, seed, limit, mnist_path, reference_width, padding)
     splits = build_mnist_style(
-        load_mnist(mnist_path), size=size, seed=seed, limit=limit, reference_width=reference_width
+        load_mnist(mnist_path), size=size, seed=seed, limit=limit, reference_width=reference_width, padding=padding
     )
     out_dir = _make_folder(out_dir)
     (out_dir / META).unlink(missing_ok=True)  # a rebuild cut short must not pass for the former build
@@ -187,14 +195,15 @@ def cache_root():
     return pathlib.Path(os.environ.get("RBVAE_CACHE") or "~/.cache/rbvae_tf").expanduser()
 
 
-def mnist_style_key(size=64, seed=0, limit=None, mnist_path=None, reference_width=1):
+def mnist_style_key(size=64, seed=0, limit=None, mnist_path=None, reference_width=1, padding="centre"):
     """(key, meta): the name of the cache folder of `cached_mnist_style` for these arguments, and the
-    arguments it hashes (size, seed, limit, the MNIST source's content hash, `BUILD_VERSION`)."""
-    meta = build_arguments(size, seed, limit, mnist_path, reference_width)
+    arguments it hashes (size, seed, limit, the MNIST source's content hash, `BUILD_VERSION`, and the
+    reference width and padding when they are not the defaults)."""
+    meta = build_arguments(size, seed, limit, mnist_path, reference_width, padding)
     return hashlib.sha1(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16], meta
 
 
-def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None, reference_width=1):
+def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None, reference_width=1, padding="centre"):
     """Builds the MNIST-style splits once and returns the cached folder afterwards.
 
     The folder is `cache_root()/mnist_style/<key>`, keyed by size, seed, limit, the content
@@ -207,11 +216,12 @@ def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None, reference_w
         limit: int or None. Cap on each split. Defaults to None.
         mnist_path: str, pathlib.Path or None. As for `load_mnist`.
         reference_width: int. Outline width of the reference images at 64 px. Defaults to 1.
+        padding: str. Where a shrunk digit sits in its zero padding: "centre" (the default) or "corner".
 
     Returns:
         pathlib.Path of the folder holding `<split>.npz` for every split.
     """
-    key, meta = mnist_style_key(size, seed, limit, mnist_path, reference_width)
+    key, meta = mnist_style_key(size, seed, limit, mnist_path, reference_width, padding)
     folder = cache_root() / "mnist_style" / key
     if (folder / "meta.json").is_file():
         return folder
@@ -219,7 +229,7 @@ def cached_mnist_style(size=64, seed=0, limit=None, mnist_path=None, reference_w
     def build(temporary):
         started = time.perf_counter()
         splits = build_mnist_style(
-            load_mnist(mnist_path), size=size, seed=seed, limit=limit, reference_width=reference_width
+            load_mnist(mnist_path), size=size, seed=seed, limit=limit, reference_width=reference_width, padding=padding
         )
         write_mnist_style(temporary, splits)
         meta["build_seconds"] = round(time.perf_counter() - started, 1)

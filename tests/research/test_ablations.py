@@ -207,3 +207,34 @@ def test_seed_groups_at_the_recipe_start_with_the_preset_and_differ_only_in_the_
         for seed, name in enumerate(names[1:], start=1):
             run = ablations.RUNS[name]
             assert (run.model, run.fit, run.model_args) == (first.model, {**first.fit, "seed": seed}, first.model_args)
+
+
+def padding_row(name, scale, untrained_scale, reference_based):
+    factors = {"R": 0.03, "G": 0.04, "B": 0.05, "scale": scale, "width": 0.1, "mean": 0.06}
+    return {
+        "name": name,
+        "factors": factors,
+        "untrained_factors": {**factors, "scale": untrained_scale},
+        "z_factors": {"scale": 0.11} if reference_based else None,
+        "transfer": {"content": 0.7, "style": {"scale": 0.2}} if reference_based else None,
+        "digit_z": 0.8 if reference_based else None,
+        "digit_all": 0.6,
+    }
+
+
+def test_padding_measures_read_e_for_reference_based_rows_and_all_latents_otherwise():
+    vae = ablations.padding_measures(padding_row("v", 0.09, 0.15, False))
+    assert vae["colour"] == pytest.approx(0.04) and vae["scale"] == 0.09 and vae["untrained_scale"] == 0.15
+    assert vae["z_scale"] is None and vae["style_scale"] is None and vae["digit"] == 0.6
+    srbvae = ablations.padding_measures(padding_row("s", 0.12, 0.18, True))
+    assert srbvae["z_scale"] == 0.11 and srbvae["style_scale"] == 0.2 and srbvae["digit"] == 0.8
+
+
+def test_padding_table_gives_each_complete_reading_over_its_seeds(monkeypatch):
+    monkeypatch.setattr(ablations, "PADDING_GROUPS", {"centre": ("c0", "c1", "c2"), "corner": ("k0", "k1", "k2")})
+    rows = [padding_row(f"c{i}", 0.09 + i / 100, 0.15, False) for i in range(3)] + [padding_row("k0", 0.05, 0.1, False)]
+    lines = ablations.padding_table(rows)
+    assert len(lines) == 6 and lines[-1].startswith("| centre | ")
+    cells = [c.strip() for c in lines[-1].split("|")[2:-1]]
+    assert cells[1] == "0.100 [0.090-0.110]" and cells[4] == "0.150 [0.150-0.150]" and cells[5] == "-"
+    assert ablations.padding_table(rows[3:]) == []

@@ -89,7 +89,11 @@ def test_values_are_written_as_the_cli_reads_them_back():
     for value in (3e-4, 1e-4, 3e-5, 0.1, 0.0, 1.0, 10000, 0, True, False, 1e6, 2.5e-7):
         assert json.loads(runs.value_text(value)) == value and type(json.loads(runs.value_text(value))) is type(value)
     assert [runs.value_text(v) for v in (3e-4, 0.1, 0.0, 10000, True)] == ["3e-4", "0.1", "0.0", "10000", "true"]
-    assert runs.options([("jit", False), ("lr_schedule", "cosine"), (("model_args", "mode"), "input")]) == [
+    assert runs.options(
+        [("padding", "corner"), ("jit", False), ("lr_schedule", "cosine"), (("model_args", "mode"), "input")]
+    ) == [
+        "--padding",
+        "corner",
         "--no-jit",
         "--lr-schedule",
         "cosine",
