@@ -60,9 +60,7 @@ DEPARTURES = {
     "have one distribution when z holds no target factor (beyond the paper)",
     "weight_reference_target": "{value} x -log q(e_r | x_r) added: e of reference images pulled to e_r "
     "(beyond the paper)",
-    "weight_kl": "{value} x the KL terms of Eq. 3 added to the sRb-VAE objective",
     "laplace_scale": "Laplace scale {value} instead of 0.01 (the image terms weigh less against the others)",
-    "discriminator_dropout_mode": "discriminator dropout zeroes whole inputs ({value}) instead of single features",
     "beta_z": "KL on z weighted {value} (the paper: 1)",
     "beta_e": "KL on e weighted {value} (the paper: 1)",
     "padding": "shrunk digits placed at the {value} of their zero padding instead of its centre: App. C.1 does "

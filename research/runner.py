@@ -8,6 +8,7 @@ import json
 import subprocess
 import time
 
+from rbvae_tf.models import REMOVED_ARGUMENTS, removed_argument_error
 from rbvae_tf.training import is_finished
 from research.layout import REPO
 from research.records import cpu_info
@@ -23,6 +24,7 @@ def run(run, runs, root):
     into ROOT/NAME/eval and, for a reference-based model, draws its generation and transfer grids."""
     run_dir = root / run.name
     if not is_finished(run_dir):
+        refuse_removed_arguments(run)
         if run.trained_before:
             raise SystemExit(
                 f"{run.name} was trained by an earlier version of the code ({run.trained_before}): "
@@ -43,6 +45,15 @@ def run(run, runs, root):
             subprocess.run(
                 [*CLI, kind, str(run_dir), *extra, "--out", str(run_dir / f"{kind}.png")], cwd=REPO, check=True
             )
+
+
+def refuse_removed_arguments(run):
+    """SystemExit with one line when `run` sets a model argument that was removed (its record stays in
+    docs/ablations.md; `restore` brings it back)."""
+    for key, value in run.config.model_args.items():
+        if key in REMOVED_ARGUMENTS:
+            error = removed_argument_error(key, value)
+            raise SystemExit(f"{run.name} cannot be trained again: {error}; `restore` brings back its record")
 
 
 def run_named(parser, names, runs, run_one, root):

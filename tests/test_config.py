@@ -14,10 +14,12 @@ def test_saved_fit_config_rebuilds_the_same_config():
 
 
 def test_preset_model_arguments_apply_to_their_model_only_and_yield_to_the_user(monkeypatch):
-    monkeypatch.setitem(config_lib.PRESET_MODEL_ARGS, "cpu", {"srbvae": {"weight_kl": 2.0, "laplace_scale": 0.01}})
-    assert FitConfig(model="srbvae").model_args == {"weight_kl": 2.0, "laplace_scale": 0.01}
-    assert FitConfig(model="srbvae", model_args={"weight_kl": 0.0}).model_args == {
-        "weight_kl": 0.0,
+    monkeypatch.setitem(
+        config_lib.PRESET_MODEL_ARGS, "cpu", {"srbvae": {"weight_reference_target": 2.0, "laplace_scale": 0.01}}
+    )
+    assert FitConfig(model="srbvae").model_args == {"weight_reference_target": 2.0, "laplace_scale": 0.01}
+    assert FitConfig(model="srbvae", model_args={"weight_reference_target": 0.0}).model_args == {
+        "weight_reference_target": 0.0,
         "laplace_scale": 0.01,
     }
     assert FitConfig(model="vae").model_args == {}

@@ -3,7 +3,7 @@
 import inspect
 
 from rbvae_tf.errors import UserError
-from rbvae_tf.models.base import PAPER_ADAM, LatentModel, paper_adam
+from rbvae_tf.models.base import PAPER_ADAM, REMOVED_ARGUMENTS, LatentModel, paper_adam, removed_argument_error
 from rbvae_tf.models.beta_vae import BetaVAE
 from rbvae_tf.models.dip_vae import DIPVAE
 from rbvae_tf.models.rbvae import RbVAE
@@ -75,7 +75,7 @@ def build_model(name, **kwargs):
     """A model of the zoo by its CLI name, e.g. `build_model("srbvae", image_size=32, width=0.25)`.
 
     An unknown model name or constructor argument is a `UserError` (a ValueError) that lists the
-    valid ones.
+    valid ones; a removed argument (`REMOVED_ARGUMENTS`) is one that says so, whatever its value.
 
     Example:
     >>> build_model("vae", image_size=16, width=0.125).image_size
@@ -86,6 +86,9 @@ def build_model(name, **kwargs):
     """
     if name not in MODELS:
         raise UserError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    for key, value in kwargs.items():
+        if key in REMOVED_ARGUMENTS:
+            raise removed_argument_error(key, value)
     accepted = model_arguments(name)
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
@@ -100,6 +103,7 @@ def build_model(name, **kwargs):
 __all__ = [
     "MODELS",
     "PAPER_ADAM",
+    "REMOVED_ARGUMENTS",
     "BetaVAE",
     "DIPVAE",
     "LatentModel",

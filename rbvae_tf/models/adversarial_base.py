@@ -1,15 +1,18 @@
 """One train step for the adversarial family (sVAE, sRb-VAE): a real two-player min-max.
 
-Each variant defines `adversarial_terms(x, x_reference)`, which returns
-  pairs:  {name: DiscriminatorCall}, one per discriminator, each unpacking as (real_logits, fake_logits)
-          (`discriminate`); "real" pairs come from the encoders q (x, z ~ q(z|x), ...), "fake" pairs
-          from the generative model p;
-  recon:  {name: scalar}, the explicit reconstruction terms of Eq. 10, already averaged.
+Each variant defines `objective(x, x_reference)`, which returns
+  terms:  {name: scalar}, every named term of its objective, already averaged (`game_terms` gives the
+          game's: Eq. 8's "adversarial" and each discriminator's Eq. 9 loss "<network>_loss");
+  pairs:  {network name: DiscriminatorCall}, one per discriminator, each unpacking as (real_logits,
+          fake_logits) (`discriminate`); "real" rows come from the encoders q (x, z ~ q(z|x), ...),
+          "fake" rows from the generative model p.
 The model player (encoders, generator, e_r) minimises
-  weight_adversarial * sum_d (E_q d - E_p d)  (Eq. 8)  +  sum_k weight_k * recon_k  (Eq. 10),
-and the discriminator player minimises the logistic loss of Eq. 9, each with its own optimizer,
-from one forward pass (Alg. 1: all gradients at the current parameters, then both updates) and one
-backward pass through each discriminator (`game_gradients`).
+  weight_adversarial * adversarial  (Eq. 8)  +  sum_k weight_k * term_k  (Eq. 10 and the rest),
+the weights in `term_weights`, and the discriminator player minimises the sum of the Eq. 9 losses,
+each with its own optimizer, from one forward pass (Alg. 1: all gradients at the current parameters,
+then both updates). The gradients are those of a plain persistent tape, one `tape.gradient` per player
+on its own variables; `fused_backward=True` takes both from one backward pass through each
+discriminator instead (`game_gradients`, equal up to float rounding).
 """
 
 import keras
@@ -30,13 +33,12 @@ class DiscriminatorCall:
     """One call of a discriminator on M real (q) rows followed by M fake (p) rows.
 
     Unpacks as `(real_logits, fake_logits)`; keeps the call's `inputs` and `logits` for `game_gradients`,
-    and the model player's `objective` on them.
+    and the model player's use of them (`objective`).
     """
 
-    def __init__(self, inputs, logits, r1=None, objective="gap"):
+    def __init__(self, inputs, logits, objective="gap"):
         self.inputs = list(inputs)
         self.logits = logits
-        self.r1 = r1  # mean squared gradient norm at the real rows' inputs (with `weight_r1`), else None
         # The model player's use of the logits: "gap" (Eq. 8's E_q d - E_p d), "confusion" (a domain
         # classifier made unsure, `losses.domain_confusion`) or "fool" (the fake rows made to pass for
         # real, `losses.fool_loss`).
@@ -53,17 +55,7 @@ class AdversarialBase(LatentModel):
     Args:
         discriminator_dropout: float. Dropout on the inputs of the discriminators' last fully
             connected block (Appendix D). Defaults to 0.25.
-        discriminator_dropout_mode: str. `"element"` (each feature) or `"input"` (each input's whole
-            feature vector: image, z, e), see `build_discriminator`. Defaults to `"element"`.
         weight_adversarial: float. Weight of the Eq. 8 term. Defaults to 1.0 (the paper).
-        discriminator_noise: float. Standard deviation of Gaussian "instance noise" added to every image
-            a discriminator sees, real and fake rows alike, so that the two image distributions overlap
-            and the discriminators cannot separate them perfectly (beyond the paper; docs/ablations.md).
-            Defaults to 0.0 (the paper).
-        weight_r1: float. gamma of the R1 penalty (Mescheder et al., 2018) added to the discriminator
-            player's loss: gamma / 2 times the mean over the real (q) rows of the squared norm of
-            d's gradient at all its inputs (image and latents), one per discriminator, logged as
-            `<discriminator>_r1` (beyond the paper; docs/ablations.md). Defaults to 0.0 (the paper).
         adversarial_bound: float. c > 0 bounds each logit in the Eq. 8 term to c * tanh(d / c) nats
             (`losses.bounded_logit`); the discriminators keep the raw logit in their own loss (beyond the
             paper). Defaults to 0.0 (unbounded, the paper).
@@ -74,7 +66,10 @@ class AdversarialBase(LatentModel):
             budget, where the Laplace terms dominate. Defaults to 0.0 (no clip).
         discriminator_gradient_clip: float. The same for the discriminator player (norm ~1 at the cpu
             budget). Defaults to 0.0 (no clip).
-        **kwargs: the arguments of `LatentModel`; subclasses add one weight per Eq. 10 term.
+        fused_backward: bool. Both players' gradients from one backward pass through each discriminator
+            (`game_gradients`) instead of one `tape.gradient` per player: the same gradients up to float
+            rounding (tests/models/test_game_gradients.py). Defaults to False.
+        **kwargs: the arguments of `LatentModel`; subclasses add one weight per term (`weight_<term>`).
     """
 
     discriminator_names = ()
@@ -83,29 +78,21 @@ class AdversarialBase(LatentModel):
         self,
         discriminator_dropout=0.25,
         weight_adversarial=1.0,
-        discriminator_dropout_mode="element",
-        discriminator_noise=0.0,
-        weight_r1=0.0,
         adversarial_bound=0.0,
         spectral_norm=False,
         gradient_clip=0.0,
         discriminator_gradient_clip=0.0,
+        fused_backward=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.discriminator_dropout = discriminator_dropout
-        self.discriminator_dropout_mode = discriminator_dropout_mode
         self.weight_adversarial = weight_adversarial
-        self.discriminator_noise = discriminator_noise
-        self.weight_r1 = weight_r1
         self.adversarial_bound = adversarial_bound
         self.spectral_norm = spectral_norm
         self.gradient_clip = gradient_clip
         self.discriminator_gradient_clip = discriminator_gradient_clip
-        if weight_r1:
-            self.trackers.update(
-                {f"{name}_r1": keras.metrics.Mean(name=f"{name}_r1") for name in self.discriminator_names}
-            )
+        self.fused_backward = fused_backward
         if adversarial_bound:
             self.add_trackers(["adversarial_bounded"])
         if gradient_clip or discriminator_gradient_clip:
@@ -119,14 +106,17 @@ class AdversarialBase(LatentModel):
         return {
             **super().get_config(),
             "discriminator_dropout": self.discriminator_dropout,
-            "discriminator_dropout_mode": self.discriminator_dropout_mode,
             "weight_adversarial": self.weight_adversarial,
-            "discriminator_noise": self.discriminator_noise,
-            "weight_r1": self.weight_r1,
             # the bounded game's arguments are written only when on: configs of the paper's game stay as they were
             **{
                 name: getattr(self, name)
-                for name in ("adversarial_bound", "spectral_norm", "gradient_clip", "discriminator_gradient_clip")
+                for name in (
+                    "adversarial_bound",
+                    "spectral_norm",
+                    "gradient_clip",
+                    "discriminator_gradient_clip",
+                    "fused_backward",
+                )
                 if getattr(self, name)
             },
         }
@@ -162,33 +152,14 @@ class AdversarialBase(LatentModel):
 
     # --- the train step ----------------------------------------------------------------------------
 
-    def adversarial_terms(self, x, x_reference):
+    def objective(self, x, x_reference):
+        """(terms, pairs) of one batch: {name: scalar} and {network name: DiscriminatorCall} (module docstring)."""
         raise NotImplementedError
 
     def discriminate(self, discriminator, real_inputs, fake_inputs, objective="gap"):
-        """`discriminator` on the real rows and the fake rows in one call (no layer mixes rows).
-
-        The first input is the image; with `discriminator_noise` it gets this step's instance noise.
-        With `weight_r1`, an inner tape also takes d's gradient at the inputs of the real rows (recorded
-        by the train step's tape, which differentiates the penalty with respect to d's weights).
-        """
+        """`discriminator` on the real rows and the fake rows in one call (no layer mixes rows)."""
         inputs = [ops.concatenate([real, fake], 0) for real, fake in zip(real_inputs, fake_inputs)]
-        if self.discriminator_noise and len(inputs[0].shape) == 4:
-            images = inputs[0]
-            rows, size = ops.shape(images)[0], self.image_size
-            noise = ops.reshape(self.sample_noise(rows, size * size * 3), (rows, size, size, 3))
-            inputs[0] = images + self.discriminator_noise * noise
-        if not self.weight_r1:
-            return DiscriminatorCall(inputs, discriminator(unlisted(inputs), training=True), objective=objective)
-        with tf.GradientTape(watch_accessed_variables=False) as inner:
-            inner.watch(inputs)
-            logits = discriminator(unlisted(inputs), training=True)
-            real = ops.sum(ops.split(logits, 2, axis=0)[0])
-        # no layer mixes rows: the gradient of the real rows' sum is each real row's own, 0 on the fake rows
-        gradients = inner.gradient(real, inputs)
-        rows = ops.shape(logits)[0] // 2
-        squared = sum(ops.sum(ops.reshape(ops.square(g[:rows]), (rows, -1)), axis=1) for g in gradients)
-        return DiscriminatorCall(inputs, logits, r1=ops.mean(squared), objective=objective)
+        return DiscriminatorCall(inputs, discriminator(unlisted(inputs), training=True), objective=objective)
 
     def game_gradients(self, tape, calls, model_loss, recon_loss, discriminator_loss):
         """Both players' gradients, with one backward pass through each discriminator instead of two.
@@ -238,50 +209,76 @@ class AdversarialBase(LatentModel):
         """The factor of the terms beyond the paper that go through a discriminator: 1 unless a subclass ramps."""
         return 1.0
 
-    def game_losses(self, pairs, recon):
-        """The two players' losses from `adversarial_terms`' outputs, and the step's logs.
-
-        The model player: `weight_adversarial` x Eq. 8 over the "gap" pairs (each logit bounded with
-        `adversarial_bound`), `weight_NAME` x `ramp()` x the term of each other pair, by its objective
-        ("confusion": `domain_confusion` of all its rows; "fool": `fool_loss` of its fake rows), and
-        `weight_NAME` x each reconstruction term. The discriminator player: the logistic loss of Eq. 9
-        of every pair, on the raw logits.
+    def game_terms(self, pairs):
+        """The game's terms from the discriminators' (real, fake) pairs, for a variant's `objective`.
 
         Returns:
-            (model_loss, recon_loss, discriminator_loss, logs); `recon_loss` is the part of
-            `model_loss` that reaches no discriminator (for `game_gradients`).
+            {name: scalar}:
+            adversarial: Eq. 8, the sum over the "gap" pairs of E_q[d] - E_p[d] (`losses.density_ratio_gap`),
+                the model player's term, on the raw logits;
+            adversarial_bounded: the same of the logits bounded by `adversarial_bound` (`losses.bounded_logit`),
+                which replaces it in the model player's loss (only when `adversarial_bound` > 0);
+            <network>_loss: Eq. 9, the logistic loss of each pair (`losses.discriminator_loss`) on the raw
+                logits, the discriminator player's;
+            <term> of each other pair, the model player's, by its `objective`: "confusion"
+                (`losses.domain_confusion` of all its rows), "fool" (`losses.fool_loss` of its fake rows).
         """
-        bound = self.adversarial_bound
         gaps = [tuple(call) for call in pairs.values() if call.objective == "gap"]
-        adversarial = sum(losses.density_ratio_gap(real, fake) for real, fake in gaps)
-        bounded = sum(
-            losses.density_ratio_gap(losses.bounded_logit(real, bound), losses.bounded_logit(fake, bound))
-            for real, fake in gaps
-        )
-        beyond = {}
+        terms = {"adversarial": sum(losses.density_ratio_gap(real, fake) for real, fake in gaps)}
+        if self.adversarial_bound:
+            bound = self.adversarial_bound
+            terms["adversarial_bounded"] = sum(
+                losses.density_ratio_gap(losses.bounded_logit(real, bound), losses.bounded_logit(fake, bound))
+                for real, fake in gaps
+            )
         for name, call in pairs.items():
             if call.objective == "confusion":
-                beyond[name.removesuffix("_discriminator")] = ops.mean(losses.domain_confusion(call.logits))
+                terms[name.removesuffix("_discriminator")] = ops.mean(losses.domain_confusion(call.logits))
             elif call.objective == "fool":
-                beyond[name.removesuffix("_discriminator")] = ops.mean(losses.fool_loss(call.fake))
-        recon_loss = sum(getattr(self, f"weight_{name}") * value for name, value in recon.items())
+                terms[name.removesuffix("_discriminator")] = ops.mean(losses.fool_loss(call.fake))
+        for name, (real, fake) in pairs.items():
+            terms[f"{name}_loss"] = ops.mean(losses.discriminator_loss(real, fake))
+        return terms
+
+    @property
+    def term_weights(self):
+        """{term: its weight in the model player's loss}: `weight_adversarial` for Eq. 8, `weight_<term>` for
+        every other term of the model player (the reconstructions and the levers that are on)."""
+        names = [*self.recon_names, *(n.removesuffix("_discriminator") for n in self.discriminator_names)]
+        weights = {name: getattr(self, f"weight_{name}") for name in names if hasattr(self, f"weight_{name}")}
+        return {"adversarial": self.weight_adversarial, **weights}
+
+    def player_losses(self, terms, pairs):
+        """(model_loss, recon_loss, discriminator_loss) from `objective`'s outputs.
+
+        The model player's loss is `term_weights` x its terms: Eq. 8 (`adversarial_bounded` in place of
+        `adversarial` when the logits are bounded), each reconstruction-like term (`recon_names`) and, times
+        `ramp()`, the term of each pair that is not a "gap" pair. `recon_loss` is its part that reaches no
+        discriminator (for `game_gradients`). The discriminator player's loss is the sum of the Eq. 9 losses.
+        """
+        weights = self.term_weights
+        adversarial = terms["adversarial_bounded"] if self.adversarial_bound else terms["adversarial"]
+        recon_loss = sum(weights[name] * terms[name] for name in self.recon_names if name in terms)
+        levers = [name.removesuffix("_discriminator") for name, call in pairs.items() if call.objective != "gap"]
         ramp = self.ramp()
         model_loss = (
-            self.weight_adversarial * bounded
+            weights["adversarial"] * adversarial
             + recon_loss
-            + sum(ramp * getattr(self, f"weight_{name}") * value for name, value in beyond.items())
+            + sum(ramp * weights[name] * terms[name] for name in levers)
         )
-        discriminator_losses = {
-            f"{name}_loss": ops.mean(losses.discriminator_loss(real, fake)) for name, (real, fake) in pairs.items()
-        }
-        # "adversarial" logs the raw Eq. 8 term (comparable across runs), bounded or not
-        logs = {"loss": model_loss, "adversarial": adversarial, **recon, **beyond, **discriminator_losses}
-        if bound:
-            logs["adversarial_bounded"] = bounded
-        for name, (real, fake) in pairs.items():
-            logs[f"{name}_acc_real"] = losses.binary_accuracy(real, is_real=True)
-            logs[f"{name}_acc_fake"] = losses.binary_accuracy(fake, is_real=False)
-        return model_loss, recon_loss, sum(discriminator_losses.values()), logs
+        discriminator_loss = sum(terms[f"{name}_loss"] for name in pairs)
+        return model_loss, recon_loss, discriminator_loss
+
+    def player_gradients(self, tape, pairs, model_loss, recon_loss, discriminator_loss):
+        """(gradients of `model_variables`, gradients of `discriminator_variables`) from the persistent `tape`
+        that recorded the forward pass: each player's loss differentiated for its own variables, or, with
+        `fused_backward`, both from one backward pass through each discriminator (`game_gradients`)."""
+        if self.fused_backward:
+            return self.game_gradients(tape, list(pairs.values()), model_loss, recon_loss, discriminator_loss)
+        return (
+            tape.gradient(model_loss, self.model_variables),
+            tape.gradient(discriminator_loss, self.discriminator_variables),
+        )
 
     @staticmethod
     def clip(gradients, norm):
@@ -311,19 +308,16 @@ class AdversarialBase(LatentModel):
         self.start_step()
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape(persistent=True) as tape:
-            pairs, recon = self.adversarial_terms(x, x_reference)
-            model_loss, recon_loss, discriminator_loss, logs = self.game_losses(pairs, recon)
-            r1 = {f"{name}_r1": call.r1 for name, call in pairs.items() if call.r1 is not None}
-            r1_loss = 0.5 * self.weight_r1 * sum(r1.values()) / replicas if r1 else None
+            terms, pairs = self.objective(x, x_reference)
+            model_loss, recon_loss, discriminator_loss = self.player_losses(terms, pairs)
             # Gradients are summed across replicas: divide so N replicas equal one on the global batch.
             scaled = [loss / replicas for loss in (model_loss, recon_loss, discriminator_loss)]
-        model_grads, discriminator_grads = self.game_gradients(tape, list(pairs.values()), *scaled)
-        if r1_loss is not None:  # the penalty is the discriminator player's only: d's weights alone
-            discriminator_grads = [
-                g if p is None else (p if g is None else g + p)
-                for g, p in zip(discriminator_grads, tape.gradient(r1_loss, self.discriminator_variables))
-            ]
+        model_grads, discriminator_grads = self.player_gradients(tape, pairs, *scaled)
         del tape
+        logs = {"loss": model_loss, **terms}
+        for name, (real, fake) in pairs.items():
+            logs[f"{name}_acc_real"] = losses.binary_accuracy(real, is_real=True)
+            logs[f"{name}_acc_fake"] = losses.binary_accuracy(fake, is_real=False)
         if self.gradient_clip or self.discriminator_gradient_clip:  # norms of the global batch's gradients
             model_grads, logs["model_grad_norm"] = self.clip(model_grads, self.gradient_clip)
             discriminator_grads, logs["discriminator_grad_norm"] = self.clip(
@@ -331,7 +325,7 @@ class AdversarialBase(LatentModel):
             )
         self.optimizer.apply(model_grads, self.model_variables)
         self.discriminator_optimizer.apply(discriminator_grads, self.discriminator_variables)
-        return self.update_trackers({**logs, **r1})
+        return self.update_trackers(logs)
 
     @staticmethod
     def tracked_names(discriminator_names, recon_names):

@@ -12,6 +12,36 @@ from rbvae_tf.networks import build_encoder, build_generator
 PAPER_ADAM = {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
 
 
+# Constructor arguments that were taken out of the models, with the value that meant "off": each lost every
+# ablation it was made for (docs/ablations.md keeps their runs). A saved config holding that value still
+# loads (the argument is dropped); any other value is refused.
+REMOVED_ARGUMENTS = {
+    "weight_kl": 0.0,
+    "discriminator_dropout_mode": "element",
+    "discriminator_noise": 0.0,
+    "reference_transfer_fakes": False,
+    "weight_r1": 0.0,
+}
+
+
+def removed_argument_error(name, value):
+    """The UserError (a ValueError) for a removed model argument `name` set to `value`."""
+    return UserError(f"model argument {name}={value!r} was removed; see docs/ablations.md")
+
+
+def without_removed_arguments(config):
+    """`config` less the removed arguments (`REMOVED_ARGUMENTS`) that hold their former default.
+
+    Raises:
+        UserError (a ValueError) naming the first removed argument that holds any other value.
+    """
+    for name, default in REMOVED_ARGUMENTS.items():
+        value = config.get(name, default)
+        if value != default or isinstance(value, bool) != isinstance(default, bool):
+            raise removed_argument_error(name, value)
+    return {key: value for key, value in config.items() if key not in REMOVED_ARGUMENTS}
+
+
 @keras.saving.register_keras_serializable(package="rbvae_tf")
 class StepAdam(keras.optimizers.Adam):
     """Keras' Adam, with the step's scalars computed once per update instead of once per variable.
@@ -80,6 +110,11 @@ class LatentModel(keras.Model):
 
     reference_based = False
     metric_names = ("loss",)
+    # The one weighting convention of every model: {logged term: its weight in the loss}, each term logged
+    # unweighted. A VAE's term not listed weighs 1; the adversarial models list every term of the model
+    # player (`weight_<term>`, `weight_adversarial` for Eq. 8). Weights that the papers name keep the
+    # papers' names as arguments (beta_e, beta_z of Rb-VAE) and are mapped here.
+    term_weights = {}
 
     def __init__(self, image_size=64, width=1.0, target_dim=32, common_dim=32, laplace_scale=0.01, seed=0, **kwargs):
         super().__init__(**kwargs)
@@ -116,6 +151,12 @@ class LatentModel(keras.Model):
             }
         )
         return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """`cls(**config)`, once the removed arguments at their former default are dropped (a ValueError
+        names one that holds another value): configs saved before they were removed keep loading."""
+        return super().from_config(without_removed_arguments(config), custom_objects=custom_objects)
 
     def compile_from_config(self, config):
         """Recompiles a loaded model (with its optimizers) so their saved state can be restored."""

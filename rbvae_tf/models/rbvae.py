@@ -2,7 +2,6 @@ import keras
 from keras import ops
 
 from rbvae_tf import losses
-from rbvae_tf.models.reference_terms import reference_terms
 from rbvae_tf.models.vae_base import VAEBase
 
 
@@ -16,9 +15,10 @@ class RbVAE(VAEBase):
     where e_r is a learned constant (the trainable weight `reference_target`) and p(x|z, e) is a
     Laplace with mean G(z, e) and scale beta. Reference images need no inference over e.
 
-    Each logged term enters the loss times its weight (`weight_<term>`, `VAEBase`): the KL terms
-    on e and on z have their own weights (beta_e, beta_z; 1 in the paper), and two terms beyond
-    the paper are off by default (`reference_terms`: z_invariance, reference_target).
+    Each logged term enters the loss times its weight (`term_weights`, as in every model): the KL
+    terms on e and on z have their own weights (beta_e, beta_z; 1 in the paper), and two terms beyond
+    the paper are off by default: z_invariance, MMD(q(z|x), q(z|x_r)) (`losses.mmd`, always computed),
+    and reference_target, -log q(e_r | x_r) (computed only when weighted), as in sRb-VAE.
 
     Args:
         beta_e: float. Weight of KL(q(e|x) || p(e)). Defaults to 1.0 (the paper).
@@ -79,11 +79,15 @@ class RbVAE(VAEBase):
         e_r = self.reference_latent(ops.shape(z_r)[0])
         x_fit = self.generator([z, e], training=True)
         xr_fit = self.generator([z_r, e_r], training=True)
-        return {
+        terms = {
             "reconstruction": ops.mean(losses.laplace_nll(x, x_fit, self.laplace_scale)),
             "kl_e": ops.mean(losses.kl_to_standard_normal(e_mean, e_log_var)),
             "kl_z": ops.mean(losses.kl_to_standard_normal(z_mean, z_log_var)),
             "reference_reconstruction": ops.mean(losses.laplace_nll(x_reference, xr_fit, self.laplace_scale)),
             "reference_kl": ops.mean(losses.kl_to_standard_normal(zr_mean, zr_log_var)),
-            **reference_terms(self, z, z_r, x_reference, e_r),
+            "z_invariance": losses.mmd(z, z_r),
         }
+        if self.weight_reference_target:  # one more target-encoder pass, so only when weighted
+            e_r_mean, e_r_log_var = self.target_encoder(x_reference, training=True)
+            terms["reference_target"] = ops.mean(losses.gaussian_nll(e_r, e_r_mean, e_r_log_var))
+        return terms

@@ -3,7 +3,6 @@ from keras import ops
 
 from rbvae_tf import losses
 from rbvae_tf.models.adversarial_base import AdversarialBase
-from rbvae_tf.models.reference_terms import reference_terms
 from rbvae_tf.networks import build_discriminator, build_latent_discriminator
 
 
@@ -15,46 +14,17 @@ class SRbVAE(AdversarialBase):
       e ~ q(e|x), z ~ q(z|x), z_r ~ q(z|x_r); e_hat, z_hat, z_r_hat ~ N(0, I);
       x_hat = G(z_hat, e_hat), x_r_hat = G(z_r_hat, e_r), e_r a learned constant.
     Discriminators d(x, z, e) and d'(x, z) estimate the log density ratios of Eq. 7 by logistic
-    regression (Eq. 9): real = (x, z, e) and (x_r, z_r) from q, fake = (x_hat, z_hat, e_hat) and
-    (x_r_hat, z_r_hat) from p. Encoders, generator and e_r minimise Eq. 8,
-      E[d(x, z, e)] + E[d'(x_r, z_r)] - E[d(x_hat, z_hat, e_hat)] - E[d'(x_r_hat, z_r_hat)],
-    plus the explicit reconstruction terms of Eq. 10, each with its weight:
-      image:           -log p(x | z, e)             (Laplace)
-      reference_image: -log p(x_r | z_r, e_r)       (Laplace)
-      latent_z:        -log q(z_hat | x_hat)        (Gaussian)
-      latent_e:        -log q(e_hat | x_hat)        (Gaussian)
-      latent_reference:-log q(z_r_hat | x_r_hat)    (Gaussian)
-    The two players have separate Adam optimizers (`AdversarialBase`).
-
-    Beyond the paper (ablations, all 0 by default, docs/ablations.md), with their own weights:
-      kl:               KL(q(z|x) q(e|x) || p(z) p(e)) + KL(q(z|x_r) || p(z)), the KL terms of Eq. 3;
-      z_invariance:     MMD(q(z|x), q(z|x_r)) between the batches (`reference_terms`);
-      reference_target: -log q(e_r | x_r)                               (`reference_terms`).
-    The levers that compare like with like (beyond the paper, all off by default, docs/ablations.md):
-      domain:          a domain adversary on the codes: `domain_discriminator` tells mean z(x_r) (real
-                       rows) from mean z(x) (fake rows) with the logistic loss of Eq. 9, and the model
-                       player makes it unsure (`losses.domain_confusion` of all rows);
-      moments:         |mean z - mean z_r|^2 + |Cov z - Cov z_r|_F^2 of the posterior means (`losses.moment_gap`);
-      swap:            `swap_discriminator` d_s(x) tells reconstructions G(z, e) (real rows, gradient
-                       stopped) from transfers G(z_r, e) onto reference content (fake rows): generated
-                       against generated, so only a transfer that misses the style of e is told apart;
-                       the model player minimises `losses.fool_loss` of the fake rows;
-      latent_cycle:    the codes read back from swapped images, on posterior samples:
-                       -log q(z | G(z, e_r)) - log q(e | G(z_r, e)), targets z and e with gradient stopped.
+    regression (Eq. 9); encoders, generator and e_r minimise Eq. 8 plus the explicit reconstructions of
+    Eq. 10, each term times its weight (`weight_<term>`, `weight_adversarial` for Eq. 8). `objective`
+    computes every term and the discriminators' (real, fake) pairs; `AdversarialBase` trains the two
+    players on them, each with its own Adam optimizer.
     `ramp_steps` > 0 raises the weights of `domain` and `swap` linearly from 0 over that many steps.
-    And, with `reference_transfer_fakes`, the reference versions G(z, e_r) of the unlabelled images (z ~
-    q(z|x), which Eq. 8 makes a sample of p(z)) join d'(x_r, z_r)'s fake rows as (G(z, e_r), z), beside
-    (G(z_r_hat, e_r), z_r_hat), against the real rows (x_r, z_r) taken twice: under the model they are
-    samples of p(x_r, z) too, so d' judges them against real references and the model must make a
-    reference out of any z it encodes.
 
     Args:
         weight_image, weight_reference_image, weight_latent_z, weight_latent_e,
         weight_latent_reference: float. Weights of the Eq. 10 terms. Default to 1.0 (the paper).
-        weight_kl, weight_z_invariance, weight_reference_target: float. Weights of the terms
-            beyond the paper. Default to 0.0 (the paper).
-        reference_transfer_fakes: bool. G(z, e_r) of the unlabelled batch among d''s fake rows (beyond
-            the paper). Defaults to False (the paper).
+        weight_z_invariance, weight_reference_target: float. Weights of the terms beyond the paper.
+            Default to 0.0 (the paper).
         weight_domain, weight_moments, weight_swap, weight_latent_cycle: float. Weights of the levers
             above (beyond the paper). Default to 0.0 (off; their networks are not built).
         ramp_steps: int. Steps over which the weights of `domain` and `swap` rise from 0. Defaults to 0
@@ -75,7 +45,6 @@ class SRbVAE(AdversarialBase):
         "latent_z",
         "latent_e",
         "latent_reference",
-        "kl",
         "z_invariance",
         "reference_target",
     )
@@ -95,10 +64,8 @@ class SRbVAE(AdversarialBase):
         weight_latent_z=1.0,
         weight_latent_e=1.0,
         weight_latent_reference=1.0,
-        weight_kl=0.0,
         weight_z_invariance=0.0,
         weight_reference_target=0.0,
-        reference_transfer_fakes=False,
         weight_domain=0.0,
         weight_moments=0.0,
         weight_swap=0.0,
@@ -114,7 +81,6 @@ class SRbVAE(AdversarialBase):
             [self.common_dim, self.target_dim],
             self.discriminator_dropout,
             name="discriminator",
-            dropout_mode=self.discriminator_dropout_mode,
             spectral_norm=self.spectral_norm,
         )
         self.reference_discriminator = build_discriminator(
@@ -123,7 +89,6 @@ class SRbVAE(AdversarialBase):
             [self.common_dim],
             self.discriminator_dropout,
             name="reference_discriminator",
-            dropout_mode=self.discriminator_dropout_mode,
             spectral_norm=self.spectral_norm,
         )
         if weight_domain:
@@ -162,10 +127,8 @@ class SRbVAE(AdversarialBase):
         self.weight_latent_z = weight_latent_z
         self.weight_latent_e = weight_latent_e
         self.weight_latent_reference = weight_latent_reference
-        self.weight_kl = weight_kl
         self.weight_z_invariance = weight_z_invariance
         self.weight_reference_target = weight_reference_target
-        self.reference_transfer_fakes = reference_transfer_fakes
         self.weight_domain = weight_domain
         self.weight_moments = weight_moments
         self.weight_swap = weight_swap
@@ -176,7 +139,6 @@ class SRbVAE(AdversarialBase):
         config = {
             **super().get_config(),
             **{f"weight_{n}": getattr(self, f"weight_{n}") for n in type(self).recon_names},
-            "reference_transfer_fakes": self.reference_transfer_fakes,
         }
         # the levers are written only when on, so the configs of the paper's objective stay as they were
         for term in self.lever_networks:
@@ -192,7 +154,44 @@ class SRbVAE(AdversarialBase):
         step = ops.cast(self.optimizer.iterations, "float32")
         return ops.minimum(1.0, step / float(self.ramp_steps))
 
-    def adversarial_terms(self, x, x_reference):
+    def objective(self, x, x_reference):
+        """sRb-VAE's objective on a batch of M unlabelled x and M reference x_r: its terms and the pairs.
+
+        Returns:
+            (terms, pairs).
+            terms: {name: scalar}, each averaged over the batch:
+              adversarial:       Eq. 8, E[d(x, z, e)] + E[d'(x_r, z_r)] - E[d(x_hat, z_hat, e_hat)]
+                                 - E[d'(x_r_hat, z_r_hat)], the model player's (`game_terms`);
+              discriminator_loss, reference_discriminator_loss:
+                                 Eq. 9, the logistic loss of d and of d', the discriminator player's;
+              image:             Eq. 10, -log p(x | z, e)             (Laplace)
+              reference_image:   Eq. 10, -log p(x_r | z_r, e_r)       (Laplace)
+              latent_z:          Eq. 10, -log q(z_hat | x_hat)        (Gaussian)
+              latent_e:          Eq. 10, -log q(e_hat | x_hat)        (Gaussian)
+              latent_reference:  Eq. 10, -log q(z_r_hat | x_r_hat)    (Gaussian)
+              beyond the paper (docs/ablations.md; weight 0 by default):
+              z_invariance:      MMD(q(z|x), q(z|x_r)) between the batches (`losses.mmd`), always computed: the
+                                 two sets show the same digits, so it is 0 when z holds no target factor;
+              reference_target:  -log q(e_r | x_r), e of reference images pulled to e_r (only when weighted);
+              and the levers, each only when its weight is not 0:
+              domain:            `domain_discriminator` tells mean z(x_r) (real rows) from mean z(x) (fake
+                                 rows) by Eq. 9 (`domain_discriminator_loss`); the model player makes it unsure
+                                 (`losses.domain_confusion` of all rows);
+              swap:              `swap_discriminator` d_s(x) tells reconstructions G(z, e) (real rows, gradient
+                                 stopped) from transfers G(z_r, e) onto reference content (fake rows) by Eq. 9
+                                 (`swap_discriminator_loss`); the model player minimises `losses.fool_loss` of
+                                 the fake rows;
+              moments:           |mean z - mean z_r|^2 + |Cov z - Cov z_r|_F^2 of the posterior means
+                                 (`losses.moment_gap`);
+              latent_cycle:      -log q(z | G(z, e_r)) - log q(e | G(z_r, e)) on posterior samples, the
+                                 targets z and e with gradient stopped.
+            pairs: {network name: `DiscriminatorCall`}, each unpacking as (real_logits, fake_logits):
+              discriminator:           real (x, z, e) from q, fake (x_hat, z_hat, e_hat) from p;
+              reference_discriminator: real (x_r, z_r) from q, fake (x_r_hat, z_r_hat) from p;
+              domain_discriminator, swap_discriminator: as above, when on.
+            with e ~ q(e|x), z ~ q(z|x), z_r ~ q(z|x_r); e_hat, z_hat, z_r_hat ~ N(0, I);
+            x_hat = G(z_hat, e_hat), x_r_hat = G(z_r_hat, e_r), e_r the learned constant `reference_target`.
+        """
         # Each network runs once per stage on the concatenation of its inputs (no layer mixes the rows
         # of a batch), split back afterwards: 6 calls instead of 14 on batches of M.
         batch = ops.shape(x)[0]
@@ -218,18 +217,10 @@ class SRbVAE(AdversarialBase):
         e = losses.reparameterize(e_mean, e_log_var, noise_e)
         z = losses.reparameterize(z_mean, z_log_var, noise_z)
         z_r = losses.reparameterize(zr_mean, zr_log_var, noise_zr)
-        # Eq. 10: image reconstructions G(z, e) and G(z_r, e_r), and the reference versions G(z, e_r)
-        if self.reference_transfer_fakes:
-            x_fit, xr_fit, x_as_reference = split(
-                self.generator([ops.concatenate([z, z_r, z], 0), ops.concatenate([e, e_r, e_r], 0)], training=True), 3
-            )
-            reference_real = [ops.concatenate([x_reference, x_reference], 0), ops.concatenate([z_r, z_r], 0)]
-            reference_fake = [ops.concatenate([xr_hat, x_as_reference], 0), ops.concatenate([zr_hat, z], 0)]
-        else:
-            x_fit, xr_fit = split(
-                self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)], training=True), 2
-            )
-            reference_real, reference_fake = [x_reference, z_r], [xr_hat, zr_hat]
+        # Eq. 10: image reconstructions G(z, e) and G(z_r, e_r)
+        x_fit, xr_fit = split(
+            self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)], training=True), 2
+        )
         if self.weight_swap or self.weight_latent_cycle:
             # swapped images: the reference version G(z, e_r) of x, and x's style on reference content G(z_r, e)
             x_as_reference, x_swap = split(
@@ -238,7 +229,9 @@ class SRbVAE(AdversarialBase):
         # discriminators: real (q) rows first, fake (p) rows second
         pairs = {
             "discriminator": self.discriminate(self.discriminator, [x, z, e], [x_hat, z_hat, e_hat]),
-            "reference_discriminator": self.discriminate(self.reference_discriminator, reference_real, reference_fake),
+            "reference_discriminator": self.discriminate(
+                self.reference_discriminator, [x_reference, z_r], [xr_hat, zr_hat]
+            ),
         }
         recon = {
             "image": ops.mean(losses.laplace_nll(x, x_fit, self.laplace_scale)),
@@ -246,13 +239,11 @@ class SRbVAE(AdversarialBase):
             "latent_z": ops.mean(losses.gaussian_nll(z_hat, hat_z_mean, hat_z_log_var)),
             "latent_e": ops.mean(losses.gaussian_nll(e_hat, hat_e_mean, hat_e_log_var)),
             "latent_reference": ops.mean(losses.gaussian_nll(zr_hat, hat_zr_mean, hat_zr_log_var)),
-            "kl": ops.mean(
-                losses.kl_to_standard_normal(z_mean, z_log_var)
-                + losses.kl_to_standard_normal(e_mean, e_log_var)
-                + losses.kl_to_standard_normal(zr_mean, zr_log_var)
-            ),
-            **reference_terms(self, z, z_r, x_reference, e_r),
+            "z_invariance": losses.mmd(z, z_r),
         }
+        if self.weight_reference_target:  # one more target-encoder pass, so only when weighted
+            e_r_mean, e_r_log_var = self.target_encoder(x_reference, training=True)
+            recon["reference_target"] = ops.mean(losses.gaussian_nll(e_r, e_r_mean, e_r_log_var))
         if self.weight_domain:  # real rows: the reference set's codes; fake rows: the unlabelled set's
             pairs["domain_discriminator"] = self.discriminate(
                 self.domain_discriminator, [zr_mean], [z_mean], objective="confusion"
@@ -270,7 +261,7 @@ class SRbVAE(AdversarialBase):
                 losses.gaussian_nll(ops.stop_gradient(z), cycle_z_mean, cycle_z_log_var)
                 + losses.gaussian_nll(ops.stop_gradient(e), cycle_e_mean, cycle_e_log_var)
             )
-        return pairs, recon
+        return {**recon, **self.game_terms(pairs)}, pairs
 
 
 def split(tensor, parts):

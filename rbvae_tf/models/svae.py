@@ -40,7 +40,6 @@ class SVAE(AdversarialBase):
             [latent_dim],
             self.discriminator_dropout,
             name="discriminator",
-            dropout_mode=self.discriminator_dropout_mode,
             spectral_norm=self.spectral_norm,
         )
         # === Config ===
@@ -50,7 +49,9 @@ class SVAE(AdversarialBase):
     def get_config(self):
         return {**super().get_config(), "weight_image": self.weight_image, "weight_latent": self.weight_latent}
 
-    def adversarial_terms(self, x, x_reference):
+    def objective(self, x, x_reference):
+        """(terms, pairs): Eq. 8 and 9 of the one discriminator d(x, z) (`game_terms`), then the image and
+        latent reconstructions of Eq. 10; pairs: {"discriminator": real (x, z) from q, fake (x_hat, z_hat)}."""
         batch = ops.shape(x)[0]
         _, _, z = self.infer(self.encoder, x)
         z_hat = self.sample_noise(batch, self.target_dim + self.common_dim)
@@ -61,4 +62,4 @@ class SVAE(AdversarialBase):
             "image": ops.mean(losses.laplace_nll(x, self.generator(z, training=True), self.laplace_scale)),
             "latent": ops.mean(losses.gaussian_nll(z_hat, hat_mean, hat_log_var)),
         }
-        return pairs, recon
+        return {**recon, **self.game_terms(pairs)}, pairs

@@ -19,8 +19,6 @@ class VAEBase(LatentModel):
         super().compile(optimizer=optimizer or paper_adam(), **kwargs)
         self.optimizer.build(self.trainable_variables)
 
-    term_weights = {}  # term name -> weight in the loss; 1 for the terms not listed
-
     def objective(self, x, x_reference):
         raise NotImplementedError
 

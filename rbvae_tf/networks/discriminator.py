@@ -2,12 +2,8 @@ import keras
 
 from rbvae_tf.networks.blocks import MaxLeakyReLU, check_image_size, down_trunk, spectral
 
-DROPOUT_MODES = ("element", "input")
 
-
-def build_discriminator(
-    image_size, width, latent_dims, dropout=0.25, name="discriminator", dropout_mode="element", spectral_norm=False
-):
+def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="discriminator", spectral_norm=False):
     """Discriminator d(x, z, e) of Appendix D, returning a logit that estimates log q/p (Eq. 7).
 
     The image goes through the encoder trunk without pixel norm, then dense(64)-LeakyReLU; each
@@ -22,9 +18,6 @@ def build_discriminator(
         latent_dims: list of int. Sizes of the latent inputs, e.g. `[Dz, De]` for d, `[Dz]` for d'.
         dropout: float. Rate of the dropout before the last block. Defaults to `0.25`.
         name: str. Defaults to `"discriminator"`.
-        dropout_mode: str. `"element"` drops each feature of the concatenation independently;
-            `"input"` drops each input's whole feature vector (the image's, z's, e's) at once,
-            another reading of Appendix D ("inputs to the last FC dropped"). Defaults to `"element"`.
         spectral_norm: bool. Every conv and dense layer spectrally normalised (Miyato et al. 2018),
             so that d is about 1-Lipschitz (beyond the paper). Defaults to False.
 
@@ -50,17 +43,8 @@ def build_discriminator(
         for n, latent in zip(names, latents):
             h = dense(32, f"{n}_fc")(latent)
             features.append(MaxLeakyReLU(0.2, name=f"{n}_lrelu")(h))
-        if dropout_mode not in DROPOUT_MODES:
-            raise ValueError(f"dropout_mode must be one of {', '.join(DROPOUT_MODES)}, got {dropout_mode!r}")
-        if dropout_mode == "input":
-            branches = ["image", *names]
-            features = [
-                keras.layers.Dropout(dropout, noise_shape=(None, 1), name=f"{n}_dropout")(f)
-                for n, f in zip(branches, features)
-            ]
         h = keras.layers.Concatenate(name="concat")(features)
-        if dropout_mode == "element":
-            h = keras.layers.Dropout(dropout, name="dropout")(h)
+        h = keras.layers.Dropout(dropout, name="dropout")(h)
         h = MaxLeakyReLU(0.2, name="fc_lrelu")(dense(128, "fc")(h))
         logit = dense(1, "logit")(h)
         return keras.Model([images, *latents], logit, name=name)

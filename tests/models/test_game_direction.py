@@ -1,7 +1,7 @@
 """The direction of the adversarial game (Eq. 7-9, Alg. 1), on a fixed batch.
 
 The q-side pairs (x, z ~ q(z|x), e ~ q(e|x)) and p-side pairs (G(z_hat, e_hat), z_hat, e_hat) are
-built here, independently of the models' own `adversarial_terms`, so these tests fail if
+built here, independently of the models' own `objective`, so these tests fail if
   - the discriminator loss is flipped or real and fake are swapped (d would estimate log p/q,
     not log q/p: the accuracies below fall under 0.5),
   - the model loss is flipped (the model step would raise the gap E_q d - E_p d, not lower it),

@@ -1,10 +1,11 @@
-"""`AdversarialBase.game_gradients`: one backward pass through each discriminator gives both players'
-gradients, equal to two separate backward passes (one per player) from the same forward pass.
+"""`fused_backward`: one backward pass through each discriminator (`AdversarialBase.game_gradients`) gives
+both players' gradients, equal to the default's two backward passes (one per player) from the same forward pass.
 
-The reference is `tape.gradient(model_loss, model_variables)` and
-`tape.gradient(discriminator_loss, discriminator_variables)` on the same persistent tape, so dropout
-masks and sampling noise are shared. The rescaling is checked where it is delicate too: logits of
-|d| up to 40, where the logistic loss's gradient at a logit is 1e-7 to 1e-18 and the model's is 1/M.
+The two are `AdversarialBase.player_gradients` with `fused_backward` True and False on the same persistent
+tape: the default is `tape.gradient(model_loss, model_variables)` and
+`tape.gradient(discriminator_loss, discriminator_variables)`, so dropout masks and sampling noise are shared.
+The rescaling is checked where it is delicate too: logits of |d| up to 40,
+where the logistic loss's gradient at a logit is 1e-7 to 1e-18 and the model's is 1/M.
 """
 
 import numpy as np
@@ -19,13 +20,13 @@ TINY = dict(image_size=16, width=0.125, target_dim=2, common_dim=3, seed=5)
 
 
 def both_ways(model, x, x_reference, saturate_to=None):
-    """(single-backward gradients, two-backward gradients, logits) from one forward pass.
+    """(fused gradients, plain gradients, logits) from one forward pass: `player_gradients` both ways.
 
     `saturate_to`: the discriminators' logits are multiplied by a constant so that the largest |d|
     is this (a steeper discriminator, without touching its weights)."""
     model.start_step()
     with tf.GradientTape(persistent=True) as tape:
-        pairs, recon = model.adversarial_terms(x, x_reference)
+        terms, pairs = model.objective(x, x_reference)
         if saturate_to is not None:
             pairs = {
                 name: DiscriminatorCall(
@@ -35,12 +36,16 @@ def both_ways(model, x, x_reference, saturate_to=None):
                 )
                 for name, call in pairs.items()
             }
-        model_loss, recon_loss, discriminator_loss, _ = model.game_losses(pairs, recon)
-    single = model.game_gradients(tape, list(pairs.values()), model_loss, recon_loss, discriminator_loss)
-    double = (
-        tape.gradient(model_loss, model.model_variables),
-        tape.gradient(discriminator_loss, model.discriminator_variables),
-    )
+            terms = {**terms, **model.game_terms(pairs)}  # the game's terms of the steeper logits
+        losses = model.player_losses(terms, pairs)
+    gradients = {}
+    try:
+        for fused in (True, False):
+            model.fused_backward = fused
+            gradients[fused] = model.player_gradients(tape, pairs, *losses)
+    finally:
+        model.fused_backward = False
+    single, double = gradients[True], gradients[False]
     logits = np.concatenate([np.asarray(call.logits) for call in pairs.values()])
     return single, double, logits
 
@@ -63,9 +68,6 @@ def model_and_batch(request):
         name = "srbvae"
     elif name == "srbvae":
         kwargs["weight_reference_target"] = 1.0  # every term of the step, also those beyond the paper
-        kwargs["weight_kl"] = 0.5
-        kwargs["reference_transfer_fakes"] = True  # d' on four batches: prior and transfer fakes
-        kwargs["discriminator_noise"] = 0.1
     model = build_model(name, **kwargs)
     model.compile(jit_compile=False)
     rng = np.random.default_rng(0)
@@ -86,6 +88,13 @@ def test_single_backward_equals_one_backward_per_player(model_and_batch, saturat
     assert len(model_grads) == len(model.model_variables) and len(disc_grads) == len(model.discriminator_variables)
     assert_equal_gradients(model_grads, model_ref, model.model_variables)
     assert_equal_gradients(disc_grads, disc_ref, model.discriminator_variables)
+    # the comparison has teeth: 1 % more on one variable's gradient fails it
+    for grads, ref, variables in (
+        (model_grads, model_ref, model.model_variables),
+        (disc_grads, disc_ref, model.discriminator_variables),
+    ):
+        with pytest.raises(AssertionError):
+            assert_equal_gradients([grads[0] * 1.01, *grads[1:]], ref, variables)
 
 
 def test_the_adversarial_weight_reaches_the_model_through_the_rescaling(model_and_batch):
@@ -114,3 +123,23 @@ def test_floor_keeps_saturated_rows_finite():
     (model_grads, disc_grads), _, logits = both_ways(model, x, x, saturate_to=1000.0)
     assert np.abs(logits).max() > 100
     assert all(np.isfinite(np.asarray(g)).all() for g in model_grads + disc_grads)
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_the_train_step_takes_the_fused_backward_only_when_asked(fused, monkeypatch):
+    model = build_model("svae", **TINY, fused_backward=fused)
+    model.compile(jit_compile=False)
+    assert ("fused_backward" in model.get_config()) == fused  # written only when on
+    assert type(model).from_config(model.get_config()).fused_backward is fused
+    calls = []
+    original = type(model).game_gradients
+
+    def counted(self, *args):
+        calls.append(1)
+        return original(self, *args)
+
+    monkeypatch.setattr(type(model), "game_gradients", counted)
+    rng = np.random.default_rng(2)
+    x = tf.constant(rng.uniform(-1, 1, (BATCH, 16, 16, 3)).astype(np.float32))
+    logs = model.train_step((x, x))
+    assert len(calls) == int(fused) and np.isfinite(float(logs["loss"]))

@@ -42,7 +42,6 @@ EXPECTED_KEYS = {
         "latent_z",
         "latent_e",
         "latent_reference",
-        "kl",
         "z_invariance",
         "reference_target",
         "discriminator_loss",

@@ -1,8 +1,8 @@
 """sRb-VAE's levers beyond the paper (domain adversary, moments, swap discriminator, latent cycles, ramp) and
 the bounded game (bounded Eq. 8 logit, spectral norm, gradient clipping).
 
-Each term is rebuilt here from the networks, independently of `SRbVAE.adversarial_terms` and
-`AdversarialBase.game_losses`, so these tests fail if a term's sign flips, if real and fake rows are
+Each term is rebuilt here from the networks, independently of `SRbVAE.objective` and
+`AdversarialBase.player_losses`, so these tests fail if a term's sign flips, if real and fake rows are
 swapped, or if a gradient reaches what should be constant (the swap's real rows, the cycles' targets).
 """
 
@@ -44,11 +44,12 @@ def compiled(**kwargs):
 
 
 def player_gradients(model, x, x_reference):
-    """(model player's gradients, discriminator player's) of `game_losses` from one forward pass (two backwards)."""
+    """(model player's gradients, discriminator player's) of `player_losses` from one forward pass (two backwards)."""
     model.start_step()
     with tf.GradientTape(persistent=True) as tape:
-        pairs, recon = model.adversarial_terms(x, x_reference)
-        model_loss, _, discriminator_loss, logs = model.game_losses(pairs, recon)
+        logs, pairs = model.objective(x, x_reference)
+        model_loss, _, discriminator_loss = model.player_losses(logs, pairs)
+
     return (
         tape.gradient(model_loss, model.model_variables),
         tape.gradient(discriminator_loss, model.discriminator_variables),
@@ -120,7 +121,7 @@ def test_domain_adversary_reference_codes_are_real_and_the_model_confuses():
     model = compiled(**SILENT, weight_domain=3.0)
     x, x_reference = batch()
     model.start_step()
-    pairs, _ = model.adversarial_terms(x, x_reference)
+    _, pairs = model.objective(x, x_reference)
     call = pairs["domain_discriminator"]
     assert call.objective == "confusion"
     z_mean, _ = model.common_encoder(x, training=True)
@@ -149,8 +150,8 @@ def test_swap_discriminator_reconstructions_are_real_constants_and_transfers_are
     x, x_reference = batch(1)
     model.start_step()
     with tf.GradientTape(persistent=True) as tape:
-        pairs, recon = model.adversarial_terms(x, x_reference)
-        model_loss, _, discriminator_loss, logs = model.game_losses(pairs, recon)
+        logs, pairs = model.objective(x, x_reference)
+        model_loss, _, discriminator_loss = model.player_losses(logs, pairs)
         call = pairs["swap_discriminator"]
         real_sum, fake_sum = tf.reduce_sum(call.real), tf.reduce_sum(call.fake)
     assert call.objective == "fool"
@@ -171,7 +172,7 @@ def test_swap_discriminator_reconstructions_are_real_constants_and_transfers_are
         if g is not None:
             v.assign_sub(1e-3 * g / (tf.norm(g) + 1e-12))
     model.start_step()
-    pairs, _ = model.adversarial_terms(x, x_reference)
+    _, pairs = model.objective(x, x_reference)
     assert float(tf.reduce_mean(pairs["swap_discriminator"].fake)) > before
     assert float(logs["swap_discriminator_loss"]) == pytest.approx(
         float(tf.reduce_mean(tf.nn.softplus(-call.real) + tf.nn.softplus(call.fake))), rel=1e-5
@@ -182,7 +183,7 @@ def test_swap_fakes_are_the_transfers_g_of_reference_z_and_unlabelled_e():
     model = compiled(weight_swap=1.0)
     x, x_reference = batch(2)
     model.start_step()
-    pairs, _ = model.adversarial_terms(x, x_reference)
+    _, pairs = model.objective(x, x_reference)
     fake_images = pairs["swap_discriminator"].inputs[0][BATCH:]
     # with the posterior noise at 0 the transfer is G(mean z(x_r), mean e(x)): check by replaying the noise
     model.start_step()
@@ -199,7 +200,7 @@ def test_latent_cycle_reads_the_codes_back_from_swapped_images_with_constant_tar
     noise = [model.sample_noise(BATCH, d) for d in (model.target_dim, model.common_dim, model.common_dim)]
     model.start_step()
     with tf.GradientTape(persistent=True) as tape:
-        _, recon = model.adversarial_terms(x, x_reference)
+        recon, _ = model.objective(x, x_reference)
         e = losses.reparameterize(*model.target_encoder(x, training=True), noise[0])
         z = losses.reparameterize(*model.common_encoder(x, training=True), noise[1])
         z_r = losses.reparameterize(*model.common_encoder(x_reference, training=True), noise[2])
@@ -218,7 +219,7 @@ def test_moments_term_is_the_moment_gap_of_the_posterior_means():
     model = compiled(weight_moments=1.0)
     x, x_reference = batch(4)
     model.start_step()
-    _, recon = model.adversarial_terms(x, x_reference)
+    recon, _ = model.objective(x, x_reference)
     z_mean, _ = model.common_encoder(x, training=True)
     zr_mean, _ = model.common_encoder(x_reference, training=True)
     assert float(recon["moments"]) == pytest.approx(float(losses.moment_gap(z_mean, zr_mean)), rel=1e-5)
@@ -235,14 +236,14 @@ def test_ramp_rises_linearly_from_zero_and_scales_the_domain_and_swap_terms_only
     model.optimizer.iterations.assign(5)
     x, x_reference = batch(5)
     model.start_step()
-    pairs, recon = model.adversarial_terms(x, x_reference)
-    model_loss, recon_loss, _, logs = model.game_losses(pairs, recon)
+    logs, pairs = model.objective(x, x_reference)
+    model_loss, recon_loss, _ = model.player_losses(logs, pairs)
     expected = float(logs["adversarial"]) + float(recon_loss) + 0.5 * float(logs["domain"])
     assert float(model_loss) == pytest.approx(expected, rel=1e-5)
 
 
 def constructed_pairs(scale):
-    """Two "gap" pairs with hand-made logits, as `adversarial_terms` returns them."""
+    """Two "gap" pairs with hand-made logits, as `objective` returns them."""
     real = tf.constant([[1.0], [3.0]]) * scale
     fake = tf.constant([[-2.0], [0.0]]) * scale
     return {
@@ -256,15 +257,17 @@ def test_the_bounded_game_bounds_eq8_only_and_keeps_the_raw_logits_in_eq9():
     plain = build_model("srbvae", **TINY)
     for scale in (1.0, 1e4):
         pairs = constructed_pairs(scale)
-        b_model, _, b_disc, b_logs = bounded.game_losses(pairs, {})
-        p_model, _, p_disc, p_logs = plain.game_losses(pairs, {})
+        b_logs, p_logs = bounded.game_terms(pairs), plain.game_terms(pairs)
+        b_model, _, b_disc = bounded.player_losses(b_logs, pairs)
+        p_model, _, p_disc = plain.player_losses(p_logs, pairs)
         # the raw gap: E real - E fake of d, then of d' (rows swapped): (2 - -1) + (-1 - 2) = 0 at any scale
         raw_d = float(np.mean([1, 3]) - np.mean([-2, 0])) * scale
         assert float(b_logs["adversarial"]) == pytest.approx(raw_d - raw_d, abs=1e-3)
         assert float(p_disc) == pytest.approx(float(b_disc))  # Eq. 9 on the raw logits
     pairs = {"discriminator": constructed_pairs(1e4)["discriminator"]}
-    b_model, _, _, b_logs = bounded.game_losses(pairs, {})
-    p_model, _, _, _ = plain.game_losses(pairs, {})
+    b_logs = bounded.game_terms(pairs)
+    b_model, _, _ = bounded.player_losses(b_logs, pairs)
+    p_model, _, _ = plain.player_losses(plain.game_terms(pairs), pairs)
     assert float(p_model) == pytest.approx(3e4)  # the paper's term grows with the logits
     assert float(b_model) == pytest.approx(10.0 * (np.mean(np.tanh([1e3, 3e3])) - np.mean(np.tanh([-2e3, 0.0]))))
     assert abs(float(b_model)) <= 20.0  # each logit capped at 10 nats
