@@ -232,21 +232,30 @@ def group_cells(rows, names, measures, columns):
     return cells
 
 
-def padding_table(rows):
-    """Mean [min-max] over training seeds of each complete group of PADDING_GROUPS."""
+def groups_table(rows, intro, groups, measures, columns):
+    """A table of mean [min-max] over training seeds: one line per complete group of `groups` ({label: run
+    names}), one cell per column of `columns` ((key, heading) of `measures(row)`); [] if no group is complete."""
     lines = [
         "",
-        "The data's reading of App. C.1 over training seeds 0, 1, 2 (mean [min-max]; probe: e for sRb-VAE, all "
-        "latents for the VAE; `--padding corner` against the centred runs of the same seeds):",
+        intro,
         "",
-        "| configuration | " + " | ".join(label for _, label in PADDING_COLUMNS) + " |",
-        "|" + "---|" * (len(PADDING_COLUMNS) + 1),
+        "| configuration | " + " | ".join(h for _, h in columns) + " |",
+        "|" + "---|" * (len(columns) + 1),
     ]
-    for label, names in PADDING_GROUPS.items():
-        cells = group_cells(rows, names, padding_measures, PADDING_COLUMNS)
+    for label, names in groups.items():
+        cells = group_cells(rows, names, measures, columns)
         if cells:
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines if len(lines) > 5 else []
+
+
+def padding_table(rows):
+    """Mean [min-max] over training seeds of each complete group of PADDING_GROUPS."""
+    intro = (
+        "The data's reading of App. C.1 over training seeds 0, 1, 2 (mean [min-max]; probe: e for sRb-VAE, all "
+        "latents for the VAE; `--padding corner` against the centred runs of the same seeds):"
+    )
+    return groups_table(rows, intro, PADDING_GROUPS, padding_measures, PADDING_COLUMNS)
 
 
 def scale_measures(r):
@@ -284,20 +293,12 @@ SCALE_COLUMNS = (
 
 def scale_table(rows):
     """Mean [min-max] over the seeds of each complete group of SCALE_GROUPS, on the scale measures."""
-    lines = [
-        "",
+    intro = (
         "The scale levers over training seeds 0, 1, 2 (mean [min-max]; a lever helps only where its range "
         "clears the recipe's; targets: z scale >= .20, style scale >= .60, width and colour >= .80, content "
-        ">= .90, accuracy <= .95, Eq. 8 peak <= 10):",
-        "",
-        "| configuration | " + " | ".join(label for _, label in SCALE_COLUMNS) + " |",
-        "|" + "---|" * (len(SCALE_COLUMNS) + 1),
-    ]
-    for label, names in SCALE_GROUPS.items():
-        cells = group_cells(rows, names, scale_measures, SCALE_COLUMNS)
-        if cells:
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return lines if len(lines) > 5 else []
+        ">= .90, accuracy <= .95, Eq. 8 peak <= 10):"
+    )
+    return groups_table(rows, intro, SCALE_GROUPS, scale_measures, SCALE_COLUMNS)
 
 
 def seed_table(rows):
