@@ -171,6 +171,8 @@ SCALE_GROUPS = {
     "recipe (r10-lr3e4)": ("r10-lr3e4", "s1-r10", "s2-r10"),
     **{name: (name, f"{name}-s1", f"{name}-s2") for name in RUNS if re.fullmatch(r"k\d\d-[a-z]+", name)},
     "c02-corner (data: --padding corner)": ("c02-corner", "c02-corner-s1", "c02-corner-s2"),
+    "x01-combined (c02 + k05 + k03)": ("x01-combined", "x01-combined-s1", "x01-combined-s2"),
+    "b01-bf16 (--mixed-precision bf16)": ("b01-bf16", "b01-bf16-s1", "b01-bf16-s2"),
 }
 
 
