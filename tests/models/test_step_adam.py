@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from rbvae_tf import runtime
 from rbvae_tf.models import PAPER_ADAM, build_model
 from rbvae_tf.models.base import StepAdam
 
@@ -155,3 +156,17 @@ def test_the_fused_srbvae_step_with_the_paper_betas_is_step_adams_within_float32
     assert len(weights) == len(step_weights)
     for a, b in zip(weights, step_weights):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+@pytest.mark.skipif(not runtime.has_bf16(), reason="this CPU has neither AVX512_BF16 nor AMX")
+def test_the_fused_bf16_srbvae_step_is_step_adams_bit_for_bit_where_one_minus_beta_2_is_exact():
+    """bf16 mixed precision (convolutions in bfloat16, variables and updates fp32): the kernel's float32 variables."""
+    try:
+        runtime.set_precision("bf16")
+        history, weights = trained(StepAdam, fused=True, beta_2=EXACT_BETA_2)
+        step_history, step_weights = trained(StepAdam, beta_2=EXACT_BETA_2)
+    finally:
+        runtime.set_precision(None)
+    assert all(w.dtype == np.float32 for w in weights)
+    assert history == step_history
+    assert len(weights) == len(step_weights) and all(np.array_equal(a, b) for a, b in zip(weights, step_weights))
