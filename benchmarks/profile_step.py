@@ -5,7 +5,7 @@
     python benchmarks/profile_step.py --data mnist           # the `fit` input pipeline instead of one fixed batch
     python benchmarks/profile_step.py --jit                  # the XLA-compiled step
     python benchmarks/profile_step.py --mixed-precision bf16
-    python benchmarks/profile_step.py --fused-adam           # both Adams with StepAdam's fused update
+    python benchmarks/profile_step.py --fused-adam           # both Adams as benchmarks/fused_adam.py's FusedStepAdam
 
 Builds the model as `cli.py bench train` does (`rbvae_tf.training.make_model`, the `paper` budget), runs
 `--warmup` untimed steps, times `--steps` steps without the profiler, then traces `--steps` more with
@@ -85,11 +85,9 @@ def build(args):
     config = FitConfig(**fields)
     model = make_model(config, get_strategy(1))
     if args.fused_adam:  # the same Adams (rates, schedules), each variable's update one ResourceApplyAdam kernel
-        from rbvae_tf.models.base import StepAdam
+        from benchmarks.fused_adam import FusedStepAdam, with_adams
 
-        names = [name for name in ("optimizer", "discriminator_optimizer") if hasattr(model, name)]
-        fused = {name: StepAdam.from_config({**getattr(model, name).get_config(), "fused": True}) for name in names}
-        model.compile(jit_compile=model.jit_compile, **fused)
+        model = with_adams(model, FusedStepAdam)
     return config, model
 
 
@@ -230,7 +228,7 @@ def report(args, config, unprofiled, profiled, s):
     print(
         f"{config.model}, paper objective, {config.image_size} px, width {config.width}, batch {config.batch_size}, "
         f"XLA {'on' if args.jit else 'off'}, precision {args.mixed_precision or 'fp32'}, data {args.data}, "
-        f"Adam {'fused' if args.fused_adam else 'StepAdam'}"
+        f"Adam {'FusedStepAdam' if args.fused_adam else 'StepAdam'}"
     )
     print(
         f"wall: {1000 * unprofiled:.1f} ms/step (mean) without the profiler, {1000 * profiled:.1f} under it "
@@ -284,7 +282,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--jit", action="store_true", help="XLA-compile the step")
     parser.add_argument("--mixed-precision", choices=["bf16"], default=None)
-    parser.add_argument("--fused-adam", action="store_true", help="StepAdam(fused=True): one kernel per variable")
+    parser.add_argument(
+        "--fused-adam", action="store_true", help="FusedStepAdam (benchmarks/fused_adam.py): one kernel per variable"
+    )
     parser.add_argument(
         "--data",
         choices=["fixed", "mnist"],

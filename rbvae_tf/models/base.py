@@ -51,34 +51,9 @@ class StepAdam(keras.optimizers.Adam):
     ~4,500 ops for the sRb-VAE's 109 variables). They are the same for every variable of one update, so
     this computes them once per `apply` (per dtype) with the same ops in the same order: the updates are
     bit for bit Keras' (tests/models/test_step_adam.py). Same config, same variables (`m`, `v`) as Adam.
-
-    With `fused=True` each variable's update is one TensorFlow kernel, `ResourceApplyAdam` (m, v and the
-    variable in one op instead of ~16: the sRb-VAE's step at 32 px goes from ~3,360 to ~1,720 ops), fed the
-    raw learning rate and the step's beta powers computed once per `apply`. It is not bit for bit Keras': the
-    kernel computes `1 - beta_2` in float32 (0.99 -> 0.0099999905) where Keras rounds Python's `1 - 0.99`
-    (0.0099999998), so `v` differs by ~1e-6 relative and the variables by about an ulp (m is the same:
-    `1 - 0.5` is exact; with a `beta_2` whose `1 - beta_2` is exact in float32, such as 0.875, all three agree
-    bit for bit). AMSGrad and updates outside `apply` take Keras' own path.
-
-    Args:
-        fused: bool. One `ResourceApplyAdam` kernel per variable. Defaults to False.
-        **kwargs: `keras.optimizers.Adam`'s arguments.
-
-    Example:
-    >>> optimizer = StepAdam(learning_rate=1e-4, beta_1=0.5, beta_2=0.99, epsilon=1e-8, fused=True)
-    >>> StepAdam.from_config(optimizer.get_config()).fused
-    True
     """
 
     _step_scalars = None
-
-    def __init__(self, fused=False, **kwargs):
-        super().__init__(**kwargs)
-        # === Config ===
-        self.fused = fused
-
-    def get_config(self):
-        return {**super().get_config(), "fused": self.fused}
 
     def apply(self, grads, trainable_variables=None):
         object.__setattr__(self, "_step_scalars", {})
@@ -87,55 +62,23 @@ class StepAdam(keras.optimizers.Adam):
         finally:
             object.__setattr__(self, "_step_scalars", None)
 
-    def _beta_powers(self, dtype):
-        """`beta_1 ** t` and `beta_2 ** t` at step t = iterations + 1, as Keras computes them."""
-        if ("powers", dtype) not in self._step_scalars:
-            local_step = ops.cast(self.iterations + 1, dtype)
-            beta_1_power = ops.power(ops.cast(self.beta_1, dtype), local_step)
-            beta_2_power = ops.power(ops.cast(self.beta_2, dtype), local_step)
-            self._step_scalars[("powers", dtype)] = beta_1_power, beta_2_power
-        return self._step_scalars[("powers", dtype)]
-
     def _alpha(self, learning_rate, dtype):
         """Keras' `lr * sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)` at step t = iterations + 1."""
         if dtype not in self._step_scalars:
             lr = ops.cast(learning_rate, dtype)
-            beta_1_power, beta_2_power = self._beta_powers(dtype)
+            local_step = ops.cast(self.iterations + 1, dtype)
+            beta_1_power = ops.power(ops.cast(self.beta_1, dtype), local_step)
+            beta_2_power = ops.power(ops.cast(self.beta_2, dtype), local_step)
             self._step_scalars[dtype] = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         return self._step_scalars[dtype]
-
-    def _fused_scalars(self, learning_rate, dtype):
-        """The kernel's scalar inputs: both beta powers, the raw learning rate, beta_1, beta_2, epsilon."""
-        if ("fused", dtype) not in self._step_scalars:
-            constants = [ops.cast(x, dtype) for x in (learning_rate, self.beta_1, self.beta_2, self.epsilon)]
-            self._step_scalars[("fused", dtype)] = (*self._beta_powers(dtype), *constants)
-        return self._step_scalars[("fused", dtype)]
 
     def update_step(self, gradient, variable, learning_rate):
         if self._step_scalars is None or self.amsgrad:  # outside `apply`, or AMSGrad: Keras' own
             return super().update_step(gradient, variable, learning_rate)
         gradient = ops.cast(gradient, variable.dtype)
+        alpha = self._alpha(learning_rate, variable.dtype)
         m = self._momentums[self._get_variable_index(variable)]
         v = self._velocities[self._get_variable_index(variable)]
-        if self.fused:
-            beta_1_power, beta_2_power, lr, beta_1, beta_2, epsilon = self._fused_scalars(learning_rate, variable.dtype)
-            # the tf.Variables' handles (inside a strategy's `update`, the handles of this device's copies)
-            var, m, v = (x.value.handle if isinstance(x, keras.Variable) else x.handle for x in (variable, m, v))
-            return tf.raw_ops.ResourceApplyAdam(
-                var=var,
-                m=m,
-                v=v,
-                beta1_power=beta_1_power,
-                beta2_power=beta_2_power,
-                lr=lr,
-                beta1=beta_1,
-                beta2=beta_2,
-                epsilon=epsilon,
-                grad=gradient,
-                use_locking=False,
-                use_nesterov=False,
-            )
-        alpha = self._alpha(learning_rate, variable.dtype)
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
         self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
         self.assign_sub(variable, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon)))

@@ -95,13 +95,6 @@ def test_two_replica_step_equals_one_replica_step_with_the_scale_levers_and_clip
     assert result["terms"]["discriminator_grad_norm"][0] > 0.1
 
 
-def test_two_replica_step_equals_one_replica_step_with_the_fused_adam():
-    """VAE with StepAdam(fused=True): the kernel updates each replica's copy of the variables and of m and v."""
-    result = run_replica_steps(["vae-fused-adam"])["vae-fused-adam"]
-    check_parity(result)
-    assert result["max_replica_copy_diff"] == 0.0, result  # both replicas' copies took the update
-
-
 @pytest.mark.large
 def test_two_replica_step_equals_one_replica_step_for_the_opt_in_models():
     results = run_replica_steps(LARGE)
