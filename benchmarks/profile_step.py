@@ -5,6 +5,7 @@
     python benchmarks/profile_step.py --data mnist           # the `fit` input pipeline instead of one fixed batch
     python benchmarks/profile_step.py --jit                  # the XLA-compiled step
     python benchmarks/profile_step.py --mixed-precision bf16
+    python benchmarks/profile_step.py --fused-adam           # both Adams as benchmarks/fused_adam.py's FusedStepAdam
 
 Builds the model as `cli.py bench train` does (`rbvae_tf.training.make_model`, the `paper` budget), runs
 `--warmup` untimed steps, times `--steps` steps without the profiler, then traces `--steps` more with
@@ -82,7 +83,12 @@ def build(args):
     if args.mixed_precision:
         fields["mixed_precision"] = args.mixed_precision
     config = FitConfig(**fields)
-    return config, make_model(config, get_strategy(1))
+    model = make_model(config, get_strategy(1))
+    if args.fused_adam:  # the same Adams (rates, schedules), each variable's update one ResourceApplyAdam kernel
+        from benchmarks.fused_adam import FusedStepAdam, with_adams
+
+        model = with_adams(model, FusedStepAdam)
+    return config, model
 
 
 def dataset(config, kind):
@@ -221,7 +227,8 @@ def report(args, config, unprofiled, profiled, s):
     )
     print(
         f"{config.model}, paper objective, {config.image_size} px, width {config.width}, batch {config.batch_size}, "
-        f"XLA {'on' if args.jit else 'off'}, precision {args.mixed_precision or 'fp32'}, data {args.data}"
+        f"XLA {'on' if args.jit else 'off'}, precision {args.mixed_precision or 'fp32'}, data {args.data}, "
+        f"Adam {'FusedStepAdam' if args.fused_adam else 'StepAdam'}"
     )
     print(
         f"wall: {1000 * unprofiled:.1f} ms/step (mean) without the profiler, {1000 * profiled:.1f} under it "
@@ -275,6 +282,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--jit", action="store_true", help="XLA-compile the step")
     parser.add_argument("--mixed-precision", choices=["bf16"], default=None)
+    parser.add_argument(
+        "--fused-adam", action="store_true", help="FusedStepAdam (benchmarks/fused_adam.py): one kernel per variable"
+    )
     parser.add_argument(
         "--data",
         choices=["fixed", "mnist"],
