@@ -141,6 +141,17 @@ def mnist_option(default="~/.keras/datasets/mnist.npz, else the bundled copy"):
     )
 
 
+def padding_option():
+    return option(
+        "--padding",
+        type=click.Choice(PADDINGS),
+        default="centre",
+        show_default=True,
+        help="Where a shrunk digit sits in its zero padding (App. C.1): centre, or the top-left corner.",
+        example="--padding corner",
+    )
+
+
 def data_option(default=None):
     return option(
         "--data",
@@ -214,14 +225,7 @@ def data():
     help="Outline width of the reference images at 64 px (1: the paper; the cpu budget trains on 3).",
     example="--reference-width 3",
 )
-@option(
-    "--padding",
-    type=click.Choice(PADDINGS),
-    default="centre",
-    show_default=True,
-    help="Where a shrunk digit sits in its zero padding (App. C.1): centre, or the top-left corner.",
-    example="--padding corner",
-)
+@padding_option()
 @user_errors
 def mnist_style(out_dir, image_size, data_seed, limit, mnist, preview, reference_width, padding):
     """Build the MNIST-style data set (paper Sec. 5.1) into --out-dir: one .npz per split, meta.json.
@@ -416,14 +420,7 @@ BUILD_OPTIONS = ("mnist", "data_seed", "limit", "reference_width", "padding")
     help="Outline width of the MNIST-style reference images at 64 px [default: the budget's].",
     example="--reference-width 1",
 )
-@option(
-    "--padding",
-    type=click.Choice(PADDINGS),
-    default="centre",
-    show_default=True,
-    help="Where a shrunk digit sits in its zero padding (App. C.1): centre, or the top-left corner.",
-    example="--padding corner",
-)
+@padding_option()
 @option(
     "--reference",
     type=click.Path(),

@@ -170,6 +170,9 @@ BASELINE_GROUPS = {
 SCALE_GROUPS = {
     "recipe (r10-lr3e4)": ("r10-lr3e4", "s1-r10", "s2-r10"),
     **{name: (name, f"{name}-s1", f"{name}-s2") for name in RUNS if re.fullmatch(r"k\d\d-[a-z]+", name)},
+    "c02-corner (data: --padding corner)": ("c02-corner", "c02-corner-s1", "c02-corner-s2"),
+    "x01-combined (c02 + k05 + k03)": ("x01-combined", "x01-combined-s1", "x01-combined-s2"),
+    "b01-bf16 (--mixed-precision bf16)": ("b01-bf16", "b01-bf16-s1", "b01-bf16-s2"),
 }
 
 
@@ -231,21 +234,30 @@ def group_cells(rows, names, measures, columns):
     return cells
 
 
-def padding_table(rows):
-    """Mean [min-max] over training seeds of each complete group of PADDING_GROUPS."""
+def groups_table(rows, intro, groups, measures, columns):
+    """A table of mean [min-max] over training seeds: one line per complete group of `groups` ({label: run
+    names}), one cell per column of `columns` ((key, heading) of `measures(row)`); [] if no group is complete."""
     lines = [
         "",
-        "The data's reading of App. C.1 over training seeds 0, 1, 2 (mean [min-max]; probe: e for sRb-VAE, all "
-        "latents for the VAE; `--padding corner` against the centred runs of the same seeds):",
+        intro,
         "",
-        "| configuration | " + " | ".join(label for _, label in PADDING_COLUMNS) + " |",
-        "|" + "---|" * (len(PADDING_COLUMNS) + 1),
+        "| configuration | " + " | ".join(h for _, h in columns) + " |",
+        "|" + "---|" * (len(columns) + 1),
     ]
-    for label, names in PADDING_GROUPS.items():
-        cells = group_cells(rows, names, padding_measures, PADDING_COLUMNS)
+    for label, names in groups.items():
+        cells = group_cells(rows, names, measures, columns)
         if cells:
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines if len(lines) > 5 else []
+
+
+def padding_table(rows):
+    """Mean [min-max] over training seeds of each complete group of PADDING_GROUPS."""
+    intro = (
+        "The data's reading of App. C.1 over training seeds 0, 1, 2 (mean [min-max]; probe: e for sRb-VAE, all "
+        "latents for the VAE; `--padding corner` against the centred runs of the same seeds):"
+    )
+    return groups_table(rows, intro, PADDING_GROUPS, padding_measures, PADDING_COLUMNS)
 
 
 def scale_measures(r):
@@ -283,20 +295,12 @@ SCALE_COLUMNS = (
 
 def scale_table(rows):
     """Mean [min-max] over the seeds of each complete group of SCALE_GROUPS, on the scale measures."""
-    lines = [
-        "",
+    intro = (
         "The scale levers over training seeds 0, 1, 2 (mean [min-max]; a lever helps only where its range "
         "clears the recipe's; targets: z scale >= .20, style scale >= .60, width and colour >= .80, content "
-        ">= .90, accuracy <= .95, Eq. 8 peak <= 10):",
-        "",
-        "| configuration | " + " | ".join(label for _, label in SCALE_COLUMNS) + " |",
-        "|" + "---|" * (len(SCALE_COLUMNS) + 1),
-    ]
-    for label, names in SCALE_GROUPS.items():
-        cells = group_cells(rows, names, scale_measures, SCALE_COLUMNS)
-        if cells:
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return lines if len(lines) > 5 else []
+        ">= .90, accuracy <= .95, Eq. 8 peak <= 10):"
+    )
+    return groups_table(rows, intro, SCALE_GROUPS, scale_measures, SCALE_COLUMNS)
 
 
 def seed_table(rows):

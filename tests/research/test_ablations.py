@@ -163,6 +163,32 @@ def test_every_scale_lever_has_three_seeds_against_the_recipe_of_the_same_seed()
             assert ("--seed" in command) == (seed > 0)
 
 
+@pytest.mark.parametrize(
+    "group, parents, change",
+    [
+        (
+            "x01-combined",
+            ("c02-corner", "c02-corner-s1", "c02-corner-s2"),
+            {"weight_moments=10000", "spectral_norm=true"},
+        ),
+        ("b01-bf16", ("r10-lr3e4", "s1-r10", "s2-r10"), {"--mixed-precision", "bf16"}),
+    ],
+)
+def test_the_combination_and_bf16_change_one_thing_against_the_same_seeds(group, parents, change):
+    from research.runs import fit_command
+
+    names = next(v for k, v in ablations.SCALE_GROUPS.items() if k.startswith(group))
+    assert [ablations.RUNS[n].parent for n in names] == list(parents)
+    changes = []
+    for name in names:
+        command = fit_command(ablations.RUNS[name], ablations.RUNS, ablations.pathlib.Path("runs"))
+        parent = fit_command(
+            ablations.RUNS[ablations.RUNS[name].parent], ablations.RUNS, ablations.pathlib.Path("runs")
+        )
+        changes.append(set(command) - set(parent) - {f"runs/{name}"})
+    assert change <= changes[0] and changes[1] == changes[0] == changes[2]
+
+
 def test_report_links_a_published_presets_grid_instead_of_storing_it_twice(tmp_path, monkeypatch):
     monkeypatch.setattr(ablations, "RUNS", _runs(a=(None, "first"), b=("a", "second")))
     root, docs, zoo = tmp_path / "runs", tmp_path / "docs", tmp_path / "zoo"
