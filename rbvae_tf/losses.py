@@ -149,34 +149,3 @@ def bounded_logit(logits, bound):
     if not bound:
         return logits
     return bound * ops.tanh(logits / bound)
-
-
-def domain_confusion(logits):
-    """The model player's term against a domain classifier, per example: 0 when d = 0 (beyond the paper).
-
-    `(softplus(d) + softplus(-d)) / 2 - log 2`, the cross-entropy of sigmoid(d) to the label 1/2 less its
-    minimum: the encoders are pushed to make the classifier unsure (d -> 0), not to flip its answer, as in
-    the confusion loss of Tzeng et al. (2015). Its gradient at d is `tanh(d / 2) / 2`.
-    """
-    return 0.5 * (ops.softplus(logits) + ops.softplus(-logits)) - math.log(2.0)
-
-
-def fool_loss(fake_logits):
-    """`softplus(-d)` per example: the non-saturating generator loss of a GAN (Goodfellow et al. 2014).
-
-    Minimised by the model player on the fake rows of a discriminator trained with `discriminator_loss`:
-    -log sigmoid(d(fake)), large when the fake rows are recognised.
-    """
-    return ops.softplus(-fake_logits)
-
-
-def moment_gap(a, b):
-    """`|mean(a) - mean(b)|^2 + |Cov(a) - Cov(b)|_F^2` between two samples (N, D) and (M, D): a scalar.
-
-    A cheap, deterministic test of equal distributions on the first two moments (beyond the paper): z of
-    unlabelled and of reference images should match when z holds no target factor. Inside a multi-replica
-    step, both samples are gathered from all replicas first (`gather_replicas`).
-    """
-    a, b = gather_replicas(a), gather_replicas(b)
-    mean_gap = ops.sum(ops.square(ops.mean(a, axis=0) - ops.mean(b, axis=0)))
-    return mean_gap + ops.sum(ops.square(_covariance(a) - _covariance(b)))

@@ -32,17 +32,12 @@ MIN_UPSTREAM = 1e-24
 class DiscriminatorCall:
     """One call of a discriminator on M real (q) rows followed by M fake (p) rows.
 
-    Unpacks as `(real_logits, fake_logits)`; keeps the call's `inputs` and `logits` for `game_gradients`,
-    and the model player's use of them (`objective`).
+    Unpacks as `(real_logits, fake_logits)`; keeps the call's `inputs` and `logits` for `game_gradients`.
     """
 
-    def __init__(self, inputs, logits, objective="gap"):
+    def __init__(self, inputs, logits):
         self.inputs = list(inputs)
         self.logits = logits
-        # The model player's use of the logits: "gap" (Eq. 8's E_q d - E_p d), "confusion" (a domain
-        # classifier made unsure, `losses.domain_confusion`) or "fool" (the fake rows made to pass for
-        # real, `losses.fool_loss`).
-        self.objective = objective
         self.real, self.fake = ops.split(logits, 2, axis=0)
 
     def __iter__(self):
@@ -156,10 +151,10 @@ class AdversarialBase(LatentModel):
         """(terms, pairs) of one batch: {name: scalar} and {network name: DiscriminatorCall} (module docstring)."""
         raise NotImplementedError
 
-    def discriminate(self, discriminator, real_inputs, fake_inputs, objective="gap"):
+    def discriminate(self, discriminator, real_inputs, fake_inputs):
         """`discriminator` on the real rows and the fake rows in one call (no layer mixes rows)."""
         inputs = [ops.concatenate([real, fake], 0) for real, fake in zip(real_inputs, fake_inputs)]
-        return DiscriminatorCall(inputs, discriminator(unlisted(inputs), training=True), objective=objective)
+        return DiscriminatorCall(inputs, discriminator(unlisted(inputs), training=True))
 
     def game_gradients(self, tape, calls, model_loss, recon_loss, discriminator_loss):
         """Both players' gradients, with one backward pass through each discriminator instead of two.
@@ -205,25 +200,19 @@ class AdversarialBase(LatentModel):
         model_grads = tape.gradient(targets, self.model_variables, output_gradients=target_grads)
         return model_grads, discriminator_grads
 
-    def ramp(self):
-        """The factor of the terms beyond the paper that go through a discriminator: 1 unless a subclass ramps."""
-        return 1.0
-
     def game_terms(self, pairs):
         """The game's terms from the discriminators' (real, fake) pairs, for a variant's `objective`.
 
         Returns:
             {name: scalar}:
-            adversarial: Eq. 8, the sum over the "gap" pairs of E_q[d] - E_p[d] (`losses.density_ratio_gap`),
+            adversarial: Eq. 8, the sum over the pairs of E_q[d] - E_p[d] (`losses.density_ratio_gap`),
                 the model player's term, on the raw logits;
             adversarial_bounded: the same of the logits bounded by `adversarial_bound` (`losses.bounded_logit`),
                 which replaces it in the model player's loss (only when `adversarial_bound` > 0);
             <network>_loss: Eq. 9, the logistic loss of each pair (`losses.discriminator_loss`) on the raw
-                logits, the discriminator player's;
-            <term> of each other pair, the model player's, by its `objective`: "confusion"
-                (`losses.domain_confusion` of all its rows), "fool" (`losses.fool_loss` of its fake rows).
+                logits, the discriminator player's.
         """
-        gaps = [tuple(call) for call in pairs.values() if call.objective == "gap"]
+        gaps = [tuple(call) for call in pairs.values()]
         terms = {"adversarial": sum(losses.density_ratio_gap(real, fake) for real, fake in gaps)}
         if self.adversarial_bound:
             bound = self.adversarial_bound
@@ -231,11 +220,6 @@ class AdversarialBase(LatentModel):
                 losses.density_ratio_gap(losses.bounded_logit(real, bound), losses.bounded_logit(fake, bound))
                 for real, fake in gaps
             )
-        for name, call in pairs.items():
-            if call.objective == "confusion":
-                terms[name.removesuffix("_discriminator")] = ops.mean(losses.domain_confusion(call.logits))
-            elif call.objective == "fool":
-                terms[name.removesuffix("_discriminator")] = ops.mean(losses.fool_loss(call.fake))
         for name, (real, fake) in pairs.items():
             terms[f"{name}_loss"] = ops.mean(losses.discriminator_loss(real, fake))
         return terms
@@ -243,29 +227,23 @@ class AdversarialBase(LatentModel):
     @property
     def term_weights(self):
         """{term: its weight in the model player's loss}: `weight_adversarial` for Eq. 8, `weight_<term>` for
-        every other term of the model player (the reconstructions and the levers that are on)."""
-        names = [*self.recon_names, *(n.removesuffix("_discriminator") for n in self.discriminator_names)]
-        weights = {name: getattr(self, f"weight_{name}") for name in names if hasattr(self, f"weight_{name}")}
+        every other term of the model player (the reconstructions)."""
+        names = [name for name in self.recon_names if hasattr(self, f"weight_{name}")]
+        weights = {name: getattr(self, f"weight_{name}") for name in names}
         return {"adversarial": self.weight_adversarial, **weights}
 
     def player_losses(self, terms, pairs):
         """(model_loss, recon_loss, discriminator_loss) from `objective`'s outputs.
 
         The model player's loss is `term_weights` x its terms: Eq. 8 (`adversarial_bounded` in place of
-        `adversarial` when the logits are bounded), each reconstruction-like term (`recon_names`) and, times
-        `ramp()`, the term of each pair that is not a "gap" pair. `recon_loss` is its part that reaches no
-        discriminator (for `game_gradients`). The discriminator player's loss is the sum of the Eq. 9 losses.
+        `adversarial` when the logits are bounded) and each reconstruction-like term (`recon_names`).
+        `recon_loss` is its part that reaches no discriminator (for `game_gradients`). The discriminator
+        player's loss is the sum of the Eq. 9 losses.
         """
         weights = self.term_weights
         adversarial = terms["adversarial_bounded"] if self.adversarial_bound else terms["adversarial"]
         recon_loss = sum(weights[name] * terms[name] for name in self.recon_names if name in terms)
-        levers = [name.removesuffix("_discriminator") for name, call in pairs.items() if call.objective != "gap"]
-        ramp = self.ramp()
-        model_loss = (
-            weights["adversarial"] * adversarial
-            + recon_loss
-            + sum(ramp * weights[name] * terms[name] for name in levers)
-        )
+        model_loss = weights["adversarial"] * adversarial + recon_loss
         discriminator_loss = sum(terms[f"{name}_loss"] for name in pairs)
         return model_loss, recon_loss, discriminator_loss
 

@@ -21,6 +21,11 @@ REMOVED_ARGUMENTS = {
     "discriminator_noise": 0.0,
     "reference_transfer_fakes": False,
     "weight_r1": 0.0,
+    "weight_domain": 0.0,
+    "weight_swap": 0.0,
+    "weight_latent_cycle": 0.0,
+    "weight_moments": 0.0,
+    "ramp_steps": 0,
 }
 
 

@@ -3,7 +3,7 @@ from keras import ops
 
 from rbvae_tf import losses
 from rbvae_tf.models.adversarial_base import AdversarialBase
-from rbvae_tf.networks import build_discriminator, build_latent_discriminator
+from rbvae_tf.networks import build_discriminator
 
 
 @keras.saving.register_keras_serializable(package="rbvae_tf")
@@ -18,17 +18,12 @@ class SRbVAE(AdversarialBase):
     Eq. 10, each term times its weight (`weight_<term>`, `weight_adversarial` for Eq. 8). `objective`
     computes every term and the discriminators' (real, fake) pairs; `AdversarialBase` trains the two
     players on them, each with its own Adam optimizer.
-    `ramp_steps` > 0 raises the weights of `domain` and `swap` linearly from 0 over that many steps.
 
     Args:
         weight_image, weight_reference_image, weight_latent_z, weight_latent_e,
         weight_latent_reference: float. Weights of the Eq. 10 terms. Default to 1.0 (the paper).
         weight_z_invariance, weight_reference_target: float. Weights of the terms beyond the paper.
             Default to 0.0 (the paper).
-        weight_domain, weight_moments, weight_swap, weight_latent_cycle: float. Weights of the levers
-            above (beyond the paper). Default to 0.0 (off; their networks are not built).
-        ramp_steps: int. Steps over which the weights of `domain` and `swap` rise from 0. Defaults to 0
-            (full weight from the first step).
         **kwargs: the arguments of `AdversarialBase` and `LatentModel`.
 
     Example:
@@ -49,13 +44,6 @@ class SRbVAE(AdversarialBase):
         "reference_target",
     )
     metric_names = AdversarialBase.tracked_names(discriminator_names, recon_names)
-    # the levers beyond the paper: term -> its discriminator (None: a reconstruction-like term)
-    lever_networks = {
-        "domain": "domain_discriminator",
-        "swap": "swap_discriminator",
-        "moments": None,
-        "latent_cycle": None,
-    }
 
     def __init__(
         self,
@@ -66,11 +54,6 @@ class SRbVAE(AdversarialBase):
         weight_latent_reference=1.0,
         weight_z_invariance=0.0,
         weight_reference_target=0.0,
-        weight_domain=0.0,
-        weight_moments=0.0,
-        weight_swap=0.0,
-        weight_latent_cycle=0.0,
-        ramp_steps=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -91,36 +74,6 @@ class SRbVAE(AdversarialBase):
             name="reference_discriminator",
             spectral_norm=self.spectral_norm,
         )
-        if weight_domain:
-            self.domain_discriminator = build_latent_discriminator(
-                self.common_dim, name="domain_discriminator", spectral_norm=self.spectral_norm
-            )
-        if weight_swap:
-            self.swap_discriminator = build_discriminator(
-                self.image_size,
-                self.width,
-                [],
-                self.discriminator_dropout,
-                name="swap_discriminator",
-                spectral_norm=self.spectral_norm,
-            )
-        weights = {
-            "domain": weight_domain,
-            "swap": weight_swap,
-            "moments": weight_moments,
-            "latent_cycle": weight_latent_cycle,
-        }
-        self.discriminator_names = type(self).discriminator_names + tuple(
-            network for term, network in self.lever_networks.items() if network and weights[term]
-        )
-        self.recon_names = type(self).recon_names + tuple(
-            term for term, network in self.lever_networks.items() if not network and weights[term]
-        )
-        added = [name for name in self.recon_names if name not in type(self).recon_names]
-        for term, network in self.lever_networks.items():
-            if network and weights[term]:
-                added += [term, f"{network}_loss", f"{network}_acc_real", f"{network}_acc_fake"]
-        self.add_trackers(added)
         # === Config ===
         self.weight_image = weight_image
         self.weight_reference_image = weight_reference_image
@@ -129,30 +82,12 @@ class SRbVAE(AdversarialBase):
         self.weight_latent_reference = weight_latent_reference
         self.weight_z_invariance = weight_z_invariance
         self.weight_reference_target = weight_reference_target
-        self.weight_domain = weight_domain
-        self.weight_moments = weight_moments
-        self.weight_swap = weight_swap
-        self.weight_latent_cycle = weight_latent_cycle
-        self.ramp_steps = ramp_steps
 
     def get_config(self):
-        config = {
+        return {
             **super().get_config(),
             **{f"weight_{n}": getattr(self, f"weight_{n}") for n in type(self).recon_names},
         }
-        # the levers are written only when on, so the configs of the paper's objective stay as they were
-        for term in self.lever_networks:
-            if getattr(self, f"weight_{term}"):
-                config[f"weight_{term}"] = getattr(self, f"weight_{term}")
-        if self.ramp_steps:
-            config["ramp_steps"] = self.ramp_steps
-        return config
-
-    def ramp(self):
-        if not self.ramp_steps:
-            return 1.0
-        step = ops.cast(self.optimizer.iterations, "float32")
-        return ops.minimum(1.0, step / float(self.ramp_steps))
 
     def objective(self, x, x_reference):
         """sRb-VAE's objective on a batch of M unlabelled x and M reference x_r: its terms and the pairs.
@@ -173,22 +108,9 @@ class SRbVAE(AdversarialBase):
               z_invariance:      MMD(q(z|x), q(z|x_r)) between the batches (`losses.mmd`), always computed: the
                                  two sets show the same digits, so it is 0 when z holds no target factor;
               reference_target:  -log q(e_r | x_r), e of reference images pulled to e_r (only when weighted);
-              and the levers, each only when its weight is not 0:
-              domain:            `domain_discriminator` tells mean z(x_r) (real rows) from mean z(x) (fake
-                                 rows) by Eq. 9 (`domain_discriminator_loss`); the model player makes it unsure
-                                 (`losses.domain_confusion` of all rows);
-              swap:              `swap_discriminator` d_s(x) tells reconstructions G(z, e) (real rows, gradient
-                                 stopped) from transfers G(z_r, e) onto reference content (fake rows) by Eq. 9
-                                 (`swap_discriminator_loss`); the model player minimises `losses.fool_loss` of
-                                 the fake rows;
-              moments:           |mean z - mean z_r|^2 + |Cov z - Cov z_r|_F^2 of the posterior means
-                                 (`losses.moment_gap`);
-              latent_cycle:      -log q(z | G(z, e_r)) - log q(e | G(z_r, e)) on posterior samples, the
-                                 targets z and e with gradient stopped.
             pairs: {network name: `DiscriminatorCall`}, each unpacking as (real_logits, fake_logits):
               discriminator:           real (x, z, e) from q, fake (x_hat, z_hat, e_hat) from p;
               reference_discriminator: real (x_r, z_r) from q, fake (x_r_hat, z_r_hat) from p;
-              domain_discriminator, swap_discriminator: as above, when on.
             with e ~ q(e|x), z ~ q(z|x), z_r ~ q(z|x_r); e_hat, z_hat, z_r_hat ~ N(0, I);
             x_hat = G(z_hat, e_hat), x_r_hat = G(z_r_hat, e_r), e_r the learned constant `reference_target`.
         """
@@ -221,11 +143,6 @@ class SRbVAE(AdversarialBase):
         x_fit, xr_fit = split(
             self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e, e_r], 0)], training=True), 2
         )
-        if self.weight_swap or self.weight_latent_cycle:
-            # swapped images: the reference version G(z, e_r) of x, and x's style on reference content G(z_r, e)
-            x_as_reference, x_swap = split(
-                self.generator([ops.concatenate([z, z_r], 0), ops.concatenate([e_r, e], 0)], training=True), 2
-            )
         # discriminators: real (q) rows first, fake (p) rows second
         pairs = {
             "discriminator": self.discriminate(self.discriminator, [x, z, e], [x_hat, z_hat, e_hat]),
@@ -244,23 +161,6 @@ class SRbVAE(AdversarialBase):
         if self.weight_reference_target:  # one more target-encoder pass, so only when weighted
             e_r_mean, e_r_log_var = self.target_encoder(x_reference, training=True)
             recon["reference_target"] = ops.mean(losses.gaussian_nll(e_r, e_r_mean, e_r_log_var))
-        if self.weight_domain:  # real rows: the reference set's codes; fake rows: the unlabelled set's
-            pairs["domain_discriminator"] = self.discriminate(
-                self.domain_discriminator, [zr_mean], [z_mean], objective="confusion"
-            )
-        if self.weight_swap:  # real rows: reconstructions (constant); fake rows: transfers onto references
-            pairs["swap_discriminator"] = self.discriminate(
-                self.swap_discriminator, [ops.stop_gradient(x_fit)], [x_swap], objective="fool"
-            )
-        if self.weight_moments:
-            recon["moments"] = losses.moment_gap(z_mean, zr_mean)
-        if self.weight_latent_cycle:
-            cycle_z_mean, cycle_z_log_var = self.common_encoder(x_as_reference, training=True)
-            cycle_e_mean, cycle_e_log_var = self.target_encoder(x_swap, training=True)
-            recon["latent_cycle"] = ops.mean(
-                losses.gaussian_nll(ops.stop_gradient(z), cycle_z_mean, cycle_z_log_var)
-                + losses.gaussian_nll(ops.stop_gradient(e), cycle_e_mean, cycle_e_log_var)
-            )
         return {**recon, **self.game_terms(pairs)}, pairs
 
 

@@ -48,31 +48,3 @@ def build_discriminator(image_size, width, latent_dims, dropout=0.25, name="disc
         h = MaxLeakyReLU(0.2, name="fc_lrelu")(dense(128, "fc")(h))
         logit = dense(1, "logit")(h)
         return keras.Model([images, *latents], logit, name=name)
-
-
-def build_latent_discriminator(latent_dim, units=128, name="domain_discriminator", spectral_norm=False):
-    """A classifier of codes: dense(units)-LeakyReLU, dense(units)-LeakyReLU, dense(1), a logit (beyond the paper).
-
-    The domain adversary of sRb-VAE's `weight_domain` tells the codes z(x_r) of reference images (logit > 0)
-    from the codes z(x) of unlabelled ones; the two sets show the same digits, so any difference it finds
-    is a target factor kept in z (Ganin & Lempitsky 2016).
-
-    Args:
-        latent_dim: int. Size of the code.
-        units: int. Width of the two hidden layers. Defaults to 128.
-        name: str. Defaults to `"domain_discriminator"`.
-        spectral_norm: bool. Every dense layer spectrally normalised. Defaults to False.
-
-    Example:
-    >>> d = build_latent_discriminator(4)
-    >>> d(keras.ops.zeros((2, 4))).shape
-    TensorShape([2, 1])
-    """
-    with keras.name_scope(name):
-        codes = keras.Input((latent_dim,), name="z")
-        h = codes
-        for i in range(2):
-            h = spectral(keras.layers.Dense(units, name=f"fc{i}"), spectral_norm)(h)
-            h = MaxLeakyReLU(0.2, name=f"fc{i}_lrelu")(h)
-        logit = spectral(keras.layers.Dense(1, name="logit"), spectral_norm)(h)
-        return keras.Model(codes, logit, name=name)

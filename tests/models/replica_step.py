@@ -26,16 +26,11 @@ from rbvae_tf.models.base import PAPER_ADAM  # noqa: E402
 TINY = dict(image_size=16, width=0.125, target_dim=4, common_dim=4, seed=5)
 
 
-# sRb-VAE with the scale levers and the gradient clips on (the clips sum the gradients over the replicas)
+# sRb-VAE with the bounded game and the gradient clips on (the clips sum the gradients over the replicas)
 VARIANTS = {
-    "srbvae-levers": (
+    "srbvae-bounded": (
         "srbvae",
         dict(
-            weight_domain=2.0,
-            weight_swap=3.0,
-            weight_moments=1.0,
-            weight_latent_cycle=1.0,
-            ramp_steps=4,
             adversarial_bound=10.0,
             gradient_clip=1000.0,
             discriminator_gradient_clip=0.1,

@@ -87,9 +87,9 @@ def test_two_replica_step_equals_one_replica_step(replica_steps, name):
     check_parity(replica_steps[name])
 
 
-def test_two_replica_step_equals_one_replica_step_with_the_scale_levers_and_clipped_gradients():
-    """sRb-VAE with every lever and both clips on (`replica_step.VARIANTS`): the clips sum over the replicas."""
-    result = run_replica_steps(["srbvae-levers"])["srbvae-levers"]
+def test_two_replica_step_equals_one_replica_step_with_the_bounded_game_and_clipped_gradients():
+    """sRb-VAE with the bounded logit and both clips on (`replica_step.VARIANTS`): the clips sum over the replicas."""
+    result = run_replica_steps(["srbvae-bounded"])["srbvae-bounded"]
     check_parity(result)
     # the logged norms are the global batch's, so they agree too; the discriminators' clip (0.1) acted
     assert result["terms"]["discriminator_grad_norm"][0] > 0.1
