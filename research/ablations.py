@@ -173,6 +173,8 @@ SCALE_GROUPS = {
     "c02-corner (data: --padding corner)": ("c02-corner", "c02-corner-s1", "c02-corner-s2"),
     "x01-combined (c02 + k05 + k03)": ("x01-combined", "x01-combined-s1", "x01-combined-s2"),
     "b01-bf16 (--mixed-precision bf16)": ("b01-bf16", "b01-bf16-s1", "b01-bf16-s2"),
+    "recipe at 12,000 steps (l0-r10)": ("l0-r10", "l1-r10", "l2-r10"),
+    "x02-corner-long (c02 + k03, 12,000 steps)": ("x02-corner-long", "x02-corner-long-s1", "x02-corner-long-s2"),
 }
 
 
