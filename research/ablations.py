@@ -352,6 +352,7 @@ def report(root, docs, zoo=ZOO):
                 for kind in ("generate", "transfer")
             }
             if reference_based(r["model"])
+            and all((root / r["name"] / f"{kind}.png").exists() for kind in ("generate", "transfer"))
             else None
         )
     lines = [
@@ -401,6 +402,8 @@ def report(root, docs, zoo=ZOO):
             + (
                 f"| [generation]({r['grids']['generate']}), [transfer]({r['grids']['transfer']}) |"
                 if r["grids"]
+                else "| - (grids not kept) |"
+                if reference_based(r["model"])
                 else "| - (no e/z split) |"
             )
         )

@@ -76,6 +76,9 @@ def restore(name, root, docs, grids):
         if (source / pathlib.Path(file).name).exists():
             shutil.copyfile(source / pathlib.Path(file).name, run_dir / file)
     for kind in ("generate", "transfer") if grids else ():
-        shutil.copyfile(committed_grid(docs, name, kind), run_dir / f"{kind}.png")
+        try:
+            shutil.copyfile(committed_grid(docs, name, kind), run_dir / f"{kind}.png")
+        except FileNotFoundError:  # a run whose grids were not kept: the page shows its numbers only
+            continue
     epochs = json.loads((run_dir / "config.json").read_text())["fit"]["epochs"]
     (run_dir / "status.json").write_text(json.dumps({"epochs_completed": epochs, "finished": True}))

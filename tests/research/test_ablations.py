@@ -264,3 +264,33 @@ def test_padding_table_gives_each_complete_reading_over_its_seeds(monkeypatch):
     cells = [c.strip() for c in lines[-1].split("|")[2:-1]]
     assert cells[1] == "0.100 [0.090-0.110]" and cells[4] == "0.150 [0.150-0.150]" and cells[5] == "-"
     assert ablations.padding_table(rows[3:]) == []
+
+
+def test_restore_brings_back_the_committed_grids_and_skips_a_run_whose_grids_were_not_kept(tmp_path):
+    docs, root = tmp_path / "docs", tmp_path / "runs"
+    for name in ("kept", "lost"):
+        source = docs / "ablations" / "runs" / name
+        source.mkdir(parents=True)
+        (source / "config.json").write_text(json.dumps({"fit": {"epochs": 3}}))
+        (source / "metrics.json").write_text("{}")
+    (docs / "ablations" / "kept-generate.png").write_bytes(b"g")
+    (docs / "ablations" / "kept-transfer.png").write_bytes(b"t")
+    for name in ("kept", "lost"):
+        records.restore(name, root, docs, grids=True)
+        assert json.loads((root / name / "status.json").read_text()) == {"epochs_completed": 3, "finished": True}
+    assert (root / "kept" / "generate.png").read_bytes() == b"g"
+    assert (root / "kept" / "transfer.png").read_bytes() == b"t"
+    assert not (root / "lost" / "generate.png").exists() and not (root / "lost" / "transfer.png").exists()
+
+
+def test_report_marks_a_reference_based_run_without_grids(tmp_path, monkeypatch):
+    monkeypatch.setattr(ablations, "RUNS", _runs(a=(None, "first"), b=("a", "second")))
+    root, docs = tmp_path / "runs", tmp_path / "docs"
+    _fake_run(root, "a", 0.07, 1.0)
+    _fake_run(root, "b", 0.06, 0.5)
+    for kind in ("generate", "transfer"):
+        (root / "b" / f"{kind}.png").unlink(missing_ok=True)
+    ablations.report(root, docs, tmp_path / "zoo")
+    lines = {line.split(" | ")[0]: line for line in (docs / "ablations.md").read_text().splitlines()}
+    assert lines["| b"].endswith("| - (grids not kept) |") and "[generation]" not in lines["| b"]
+    assert "[generation](ablations/a-generate.png)" in lines["| a"]
