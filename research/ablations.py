@@ -175,6 +175,7 @@ SCALE_GROUPS = {
     "b01-bf16 (--mixed-precision bf16)": ("b01-bf16", "b01-bf16-s1", "b01-bf16-s2"),
     "recipe at 12,000 steps (l0-r10)": ("l0-r10", "l1-r10", "l2-r10"),
     "x02-corner-long (c02 + k03, 12,000 steps)": ("x02-corner-long", "x02-corner-long-s1", "x02-corner-long-s2"),
+    "x03-corner-long (c02, 12,000 steps)": ("x03-corner-long", "x03-corner-long-s1", "x03-corner-long-s2"),
 }
 
 

@@ -172,6 +172,7 @@ def test_every_scale_lever_has_three_seeds_against_the_recipe_of_the_same_seed()
             {"weight_moments=10000", "spectral_norm=true"},
         ),
         ("b01-bf16", ("r10-lr3e4", "s1-r10", "s2-r10"), {"--mixed-precision", "bf16"}),
+        ("x03-corner-long", ("l0-r10", "l1-r10", "l2-r10"), {"--padding", "corner"}),
     ],
 )
 def test_the_combination_and_bf16_change_one_thing_against_the_same_seeds(group, parents, change):
