@@ -186,6 +186,24 @@ PADDING_GROUPS = {
     "VAE, corner (c01-vae-corner)": ("c01-vae-corner", "c01-vae-corner-s1", "c01-vae-corner-s2"),
     "sRb-VAE, centre (r10-lr3e4)": SCALE_GROUPS["recipe (r10-lr3e4)"],
     "sRb-VAE, corner (c02-corner)": ("c02-corner", "c02-corner-s1", "c02-corner-s2"),
+    "VAE, centre, 12,000 steps (l0-vae)": ("l0-vae", "l1-vae", "l2-vae"),
+    "VAE, corner, 12,000 steps (y02-vae-corner-long)": (
+        "y02-vae-corner-long",
+        "y02-vae-corner-long-s1",
+        "y02-vae-corner-long-s2",
+    ),
+    "DIP-VAE-I, centre, 12,000 steps (l0-dip-vae-i-lr3e4)": (
+        "l0-dip-vae-i-lr3e4",
+        "l1-dip-vae-i-lr3e4",
+        "l2-dip-vae-i-lr3e4",
+    ),
+    "DIP-VAE-I, corner, 12,000 steps (y01-dip-vae-i-corner-long)": (
+        "y01-dip-vae-i-corner-long",
+        "y01-dip-vae-i-corner-long-s1",
+        "y01-dip-vae-i-corner-long-s2",
+    ),
+    "sRb-VAE, centre, 12,000 steps (l0-r10)": SCALE_GROUPS["recipe at 12,000 steps (l0-r10)"],
+    "sRb-VAE, corner, 12,000 steps (x03-corner-long)": SCALE_GROUPS["x03-corner-long (c02, 12,000 steps)"],
 }
 
 

@@ -173,12 +173,15 @@ def test_every_scale_lever_has_three_seeds_against_the_recipe_of_the_same_seed()
         ),
         ("b01-bf16", ("r10-lr3e4", "s1-r10", "s2-r10"), {"--mixed-precision", "bf16"}),
         ("x03-corner-long", ("l0-r10", "l1-r10", "l2-r10"), {"--padding", "corner"}),
+        ("DIP-VAE-I, corner", tuple(f"l{i}-dip-vae-i-lr3e4" for i in range(3)), {"--padding", "corner"}),
+        ("VAE, corner, 12,000", ("l0-vae", "l1-vae", "l2-vae"), {"--padding", "corner"}),
     ],
 )
 def test_the_combination_and_bf16_change_one_thing_against_the_same_seeds(group, parents, change):
     from research.runs import fit_command
 
-    names = next(v for k, v in ablations.SCALE_GROUPS.items() if k.startswith(group))
+    groups = {**ablations.SCALE_GROUPS, **ablations.PADDING_GROUPS}
+    names = next(v for k, v in groups.items() if k.startswith(group))
     assert [ablations.RUNS[n].parent for n in names] == list(parents)
     changes = []
     for name in names:
