@@ -150,58 +150,56 @@ SEED_GROUPS = {
 }
 
 
+def _seeds(name):
+    """A run and its training seeds 1 and 2, named as the experiment file names them."""
+    return (name, f"{name}-s1", f"{name}-s2")
+
+
+def _long_seeds(stem):
+    """The 12,000-step runs l0-, l1-, l2-<stem> (training seeds 0, 1, 2)."""
+    return tuple(f"l{seed}-{stem}" for seed in range(3))
+
+
 # The same three configurations at 30 x 400 = 12,000 steps, the presets' recipe, training seeds 0, 1, 2 (seed 0
 # is the preset).
 LONG_GROUPS = {
-    "sRb-VAE": ("l0-r10", "l1-r10", "l2-r10"),
-    "Rb-VAE": ("l0-rb02-lr3e4", "l1-rb02-lr3e4", "l2-rb02-lr3e4"),
-    "DIP-VAE-I": ("l0-dip-vae-i-lr3e4", "l1-dip-vae-i-lr3e4", "l2-dip-vae-i-lr3e4"),
+    "sRb-VAE": _long_seeds("r10"),
+    "Rb-VAE": _long_seeds("rb02-lr3e4"),
+    "DIP-VAE-I": _long_seeds("dip-vae-i-lr3e4"),
 }
 # The baselines' presets over the same seeds, for their order among themselves (sVAE, 19 min a seed, has one).
 BASELINE_GROUPS = {
-    "VAE": ("l0-vae", "l1-vae", "l2-vae"),
-    "beta-VAE (beta_kl 16)": ("l0-beta-vae-16", "l1-beta-vae-16", "l2-beta-vae-16"),
+    "VAE": _long_seeds("vae"),
+    "beta-VAE (beta_kl 16)": _long_seeds("beta-vae-16"),
     "DIP-VAE-I (lambda_od 4)": LONG_GROUPS["DIP-VAE-I"],
-    "DIP-VAE-II (lambda_od 16)": ("l0-dip-vae-ii-16", "l1-dip-vae-ii-16", "l2-dip-vae-ii-16"),
+    "DIP-VAE-II (lambda_od 16)": _long_seeds("dip-vae-ii-16"),
 }
 
 
 # The scale levers over training seeds 0, 1, 2, beside the recipe's own three seeds.
 SCALE_GROUPS = {
     "recipe (r10-lr3e4)": ("r10-lr3e4", "s1-r10", "s2-r10"),
-    **{name: (name, f"{name}-s1", f"{name}-s2") for name in RUNS if re.fullmatch(r"k\d\d-[a-z]+", name)},
-    "c02-corner (data: --padding corner)": ("c02-corner", "c02-corner-s1", "c02-corner-s2"),
-    "x01-combined (c02 + k05 + k03)": ("x01-combined", "x01-combined-s1", "x01-combined-s2"),
-    "b01-bf16 (--mixed-precision bf16)": ("b01-bf16", "b01-bf16-s1", "b01-bf16-s2"),
-    "recipe at 12,000 steps (l0-r10)": ("l0-r10", "l1-r10", "l2-r10"),
-    "x02-corner-long (c02 + k03, 12,000 steps)": ("x02-corner-long", "x02-corner-long-s1", "x02-corner-long-s2"),
-    "x03-corner-long (c02, 12,000 steps)": ("x03-corner-long", "x03-corner-long-s1", "x03-corner-long-s2"),
+    **{name: _seeds(name) for name in RUNS if re.fullmatch(r"k\d\d-[a-z]+", name)},
+    "c02-corner (data: --padding corner)": _seeds("c02-corner"),
+    "x01-combined (c02 + k05 + k03)": _seeds("x01-combined"),
+    "b01-bf16 (--mixed-precision bf16)": _seeds("b01-bf16"),
+    "recipe at 12,000 steps (l0-r10)": _long_seeds("r10"),
+    "x02-corner-long (c02 + k03, 12,000 steps)": _seeds("x02-corner-long"),
+    "x03-corner-long (c02, 12,000 steps)": _seeds("x03-corner-long"),
 }
 
 
 # The data's reading of App. C.1 (`--padding`): each model over training seeds 0, 1, 2, digits shrunk about the
 # centre of their zero padding (the recipe) and at its top-left corner.
 PADDING_GROUPS = {
-    "VAE, centre (v0-vae-lr3e4)": ("v0-vae-lr3e4", "v0-vae-lr3e4-s1", "v0-vae-lr3e4-s2"),
-    "VAE, corner (c01-vae-corner)": ("c01-vae-corner", "c01-vae-corner-s1", "c01-vae-corner-s2"),
+    "VAE, centre (v0-vae-lr3e4)": _seeds("v0-vae-lr3e4"),
+    "VAE, corner (c01-vae-corner)": _seeds("c01-vae-corner"),
     "sRb-VAE, centre (r10-lr3e4)": SCALE_GROUPS["recipe (r10-lr3e4)"],
-    "sRb-VAE, corner (c02-corner)": ("c02-corner", "c02-corner-s1", "c02-corner-s2"),
-    "VAE, centre, 12,000 steps (l0-vae)": ("l0-vae", "l1-vae", "l2-vae"),
-    "VAE, corner, 12,000 steps (y02-vae-corner-long)": (
-        "y02-vae-corner-long",
-        "y02-vae-corner-long-s1",
-        "y02-vae-corner-long-s2",
-    ),
-    "DIP-VAE-I, centre, 12,000 steps (l0-dip-vae-i-lr3e4)": (
-        "l0-dip-vae-i-lr3e4",
-        "l1-dip-vae-i-lr3e4",
-        "l2-dip-vae-i-lr3e4",
-    ),
-    "DIP-VAE-I, corner, 12,000 steps (y01-dip-vae-i-corner-long)": (
-        "y01-dip-vae-i-corner-long",
-        "y01-dip-vae-i-corner-long-s1",
-        "y01-dip-vae-i-corner-long-s2",
-    ),
+    "sRb-VAE, corner (c02-corner)": _seeds("c02-corner"),
+    "VAE, centre, 12,000 steps (l0-vae)": _long_seeds("vae"),
+    "VAE, corner, 12,000 steps (y02-vae-corner-long)": _seeds("y02-vae-corner-long"),
+    "DIP-VAE-I, centre, 12,000 steps (l0-dip-vae-i-lr3e4)": _long_seeds("dip-vae-i-lr3e4"),
+    "DIP-VAE-I, corner, 12,000 steps (y01-dip-vae-i-corner-long)": _seeds("y01-dip-vae-i-corner-long"),
     "sRb-VAE, centre, 12,000 steps (l0-r10)": SCALE_GROUPS["recipe at 12,000 steps (l0-r10)"],
     "sRb-VAE, corner, 12,000 steps (x03-corner-long)": SCALE_GROUPS["x03-corner-long (c02, 12,000 steps)"],
 }
